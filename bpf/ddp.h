@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ddp.h - the one ABI of the DDP engine.
+ *
+ * Included by the XDP engine (bpf/, after vmlinux.h), the control library
+ * (loader/), the NVMe/TCP host and target (l5p_userspace/), kmod_glue/ and
+ * tests/. Everything here is shared between BPF and user space: fixed-width
+ * types, explicit padding, no pointers. Change it and bump DDP_ABI_VERSION.
+ */
+#ifndef DDP_H
+#define DDP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define DDP_ABI_VERSION 1
+
+/* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
+
+enum nvme_tcp_pdu_type {
+	NVME_TCP_ICREQ = 0x00,
+	NVME_TCP_ICRESP = 0x01,
+	NVME_TCP_H2C_TERM = 0x02,
+	NVME_TCP_C2H_TERM = 0x03,
+	NVME_TCP_CMD = 0x04,
+	NVME_TCP_RSP = 0x05,
+	NVME_TCP_H2C_DATA = 0x06,
+	NVME_TCP_C2H_DATA = 0x07,
+	NVME_TCP_R2T = 0x09,
+};
+
+enum nvme_tcp_pdu_flags {
+	NVME_TCP_F_HDGST = 1 << 0,
+	NVME_TCP_F_DDGST = 1 << 1,
+	NVME_TCP_F_DATA_LAST = 1 << 2,
+	NVME_TCP_F_DATA_SUCCESS = 1 << 3,
+};
+
+/* ICReq/ICResp digest bits (dgst field), also used in struct ddp_sk_config */
+enum nvme_tcp_digest {
+	NVME_TCP_DGST_HDR = 1 << 0,
+	NVME_TCP_DGST_DATA = 1 << 1,
+};
+
+#define NVME_TCP_DIGEST_LEN 4
+#define NVME_TCP_IC_HLEN 128
+#define NVME_TCP_TERM_HLEN 24
+#define NVME_TCP_CMD_HLEN 72
+#define NVME_TCP_RSP_HLEN 24
+#define NVME_TCP_DATA_HLEN 24
+#define NVME_TCP_R2T_HLEN 24
+#define NVME_TCP_TERM_MAX_DATA 128 /* bytes of the bad PDU a TermReq carries */
+
+/* The first 24 bytes of a PDU: the common header and, for data PDUs,
+ * the fields the engine frames and places by. */
+struct nvme_tcp_hdr24 {
+	__u8 type;
+	__u8 flags;
+	__u8 hlen;
+	__u8 pdo;
+	__u32 plen;
+	__u16 cccid; /* C2HData/H2CData/R2T: command id */
+	__u16 ttag;
+	__u32 datao; /* data offset within the command's transfer */
+	__u32 datal; /* data bytes in this PDU */
+	__u32 rsvd;
+};
+
+/* ---- Limits fixed by the ABI --------------------------------------------- */
+
+#define DDP_MAX_SEGS 256 /* buffer segments per tag */
+#define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
+#define DDP_REC_RING 1024 /* placement records per flow, power of 2 */
+#define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
+#define DDP_META_RANGES 7 /* placed ranges one AF_XDP frame can describe */
+#define DDP_BUF_GUARD 65536 /* unused tail of the buffer map (verifier bound) */
+#define DDP_CHAIN_MIN 1 /* headers that must follow a resync candidate */
+#define DDP_MAX_STEPS 4096 /* tracker steps per packet */
+#define DDP_NO_TAG 0xffffffff
+
+/* Defaults of what the loader may size before load (see struct ddp_limits) */
+#define DDP_DEF_MAX_FLOWS 64
+#define DDP_DEF_TAGS_PER_FLOW 128
+#define DDP_DEF_BUF_SIZE (64u << 20)
+#define DDP_DEF_IO_THRESHOLD 32768
+
+/* ---- Connections (flows) ------------------------------------------------- */
+
+/* A connection as seen on receive: the remote end is the NVMe/TCP
+ * controller. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
+struct ddp_flow_key {
+	__u8 raddr[16];
+	__u8 laddr[16];
+	__be16 rport;
+	__be16 lport;
+};
+
+enum ddp_sk_flags {
+	DDP_SK_OFFLOAD = 1 << 0, /* track PDUs and place C2HData */
+	DDP_SK_XSK = 1 << 1, /* redirect to the XSK of the RX queue */
+	DDP_SK_RECORDS = 1 << 2, /* write placement records (kernel socket) */
+};
+#define DDP_SK_FLAGS_ALL (DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS)
+
+/* sk_add's configuration: the ICResp parameters and where the stream is. */
+struct ddp_sk_config {
+	__u16 pfv; /* must be 0 (NVMe/TCP 1.0) */
+	__u8 cpda; /* controller PDU data alignment, dwords, 0's based */
+	__u8 dgst; /* enum nvme_tcp_digest */
+	__u32 queue_size; /* I/O queue entries */
+	__u32 queue_id;
+	__u32 io_cpu; /* CPU hint of the queue's I/O thread */
+	__u32 io_threshold; /* smallest tag placed; 0 = the engine default */
+	__u32 start_seq; /* TCP seq of the next byte, a PDU's first byte */
+	__u32 flags; /* enum ddp_sk_flags */
+	__u32 pad;
+};
+
+enum ddp_flow_state {
+	DDP_FLOW_FREE = 0,
+	DDP_FLOW_ALIVE = 1,
+	DDP_FLOW_DEAD = 2, /* deleted, waiting for release after a sync */
+};
+
+enum ddp_sync {
+	DDP_SYNC_OK = 0, /* tracking PDUs and placing */
+	DDP_SYNC_SEARCH = 1, /* scanning for a PDU header */
+	DDP_SYNC_CANDIDATE = 2, /* tracking a candidate, checking the chain */
+	DDP_SYNC_PENDING = 3, /* resync requested, waiting for the host */
+};
+
+/* A byte range the engine saw again (retransmitted or duplicated) after it
+ * may have placed it. */
+struct ddp_rev {
+	__u32 seq;
+	__u32 end;
+};
+
+/*
+ * One connection, indexed by flow id in the mmapable ddp_flows map. Three
+ * owners, never writing each other's fields: the control programs (header),
+ * the engine (tracker), and the host (mailbox, its own cache line).
+ */
+struct ddp_flow {
+	/* control programs */
+	__u32 state; /* enum ddp_flow_state */
+	__u32 flow_id;
+	struct ddp_flow_key key;
+	struct ddp_sk_config cfg;
+	__u64 dead_epoch; /* sync epoch when deleted */
+
+	/* engine: TCP and PDU tracker */
+	__u32 exp_seq; /* next expected TCP sequence number */
+	__u32 sync; /* enum ddp_sync */
+	__u32 pdu_seq; /* seq of the current PDU's first byte */
+	__u32 pdu_off; /* bytes of the current PDU seen */
+	__u32 plen; /* current PDU: valid once pdu_off >= DDP_HDR_NEED */
+	__u32 data_off; /* C2HData: first data byte (pdo), else plen */
+	__u32 data_end; /* C2HData: pdo + datal, else plen */
+	__u32 datao; /* C2HData: offset of its data in the command */
+	__u32 slot; /* tag slot being placed into */
+	__u32 tag_gen; /* that tag's generation when its PDU began */
+	__u32 seg; /* segment cursor: index */
+	__u32 seg_start; /* segment cursor: its first byte in the command */
+	__u16 cid;
+	__u8 type;
+	__u8 place; /* the current PDU's data is being placed */
+	__u8 rec_open; /* the last record may grow */
+	__u8 pad0[3];
+
+	/* engine: resync */
+	__u32 cand_seq; /* candidate header's first byte */
+	__u32 chain; /* headers matched after the candidate */
+	__u32 req_seq; /* pending request: header's first byte */
+	__u32 req_id; /* pending request: id, echoed in the reply */
+	__u64 reply_seen; /* last resync_reply value acted on */
+
+	/* engine: placement records and revocations (DDP_SK_RECORDS) */
+	__u32 rec_head; /* records written */
+	__u32 rev_head; /* revocations written */
+	struct ddp_rev rev[DDP_REV_RING];
+
+	/* engine: per-connection counters */
+	__u64 placed_bytes;
+	__u64 placed_pdus;
+	__u64 resyncs;
+
+	/* engine: gathered header bytes; 64 so that any offset < 24 plus
+	 * any length <= 24 is in bounds for the verifier */
+	__u8 hdr[64];
+
+	/* host mailbox */
+	__u64 resync_reply
+		__attribute__((aligned(64))); /* DDP_RESYNC_REPLY() */
+	__u32 rec_tail; /* records consumed */
+	__u32 pad1;
+};
+
+/* The host's answer to resync request (seq, id): one 8-byte store. */
+#define DDP_RESYNC_REPLY(seq, id, confirm)                             \
+	(((__u64)((((__u32)(id)) << 1) | ((confirm) ? 1 : 0)) << 32) | \
+	 (__u32)(seq))
+
+/*
+ * A run of placed C2HData bytes, [seq, seq + len), all in one PDU
+ * (kernel-socket host). It is revoked if any ddp_rev written since `rev`
+ * overlaps it, or if more than DDP_REV_RING revocations were written since.
+ */
+struct ddp_rec {
+	__u32 seq;
+	__u32 len;
+	__u32 rev; /* flow's rev_head when the record was opened */
+	__u16 cid;
+	__u16 pad;
+};
+
+/* ---- Tags: destination buffers ------------------------------------------- */
+
+enum ddp_tag_state {
+	DDP_TAG_FREE = 0,
+	DDP_TAG_ACTIVE = 1,
+	DDP_TAG_DEAD = 2, /* torn down, waiting for release after a sync */
+};
+
+/* A piece of a destination buffer: offset and length in the buffer region */
+struct ddp_seg {
+	__u32 addr;
+	__u32 len;
+};
+
+/* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map.
+ * The host writes segs[] while the slot is FREE; setup validates them. */
+struct ddp_tag {
+	__u32 state; /* enum ddp_tag_state */
+	__u32 gen; /* bumped at setup and at teardown */
+	__u32 flow_id;
+	__u16 cid;
+	__u16 nsegs;
+	__u32 len; /* total bytes */
+	__u32 pad;
+	__u64 dead_epoch; /* sync epoch when torn down */
+	struct ddp_seg segs[DDP_MAX_SEGS];
+	__u32 end[DDP_MAX_SEGS]; /* end of segs[i] within the command */
+};
+
+/* Key of ddp_cids */
+struct ddp_cid_key {
+	__u32 flow_id;
+	__u16 cid;
+	__u16 pad;
+};
+
+/* ---- What the host receives ---------------------------------------------- */
+
+#define DDP_META_MAGIC 0xdd9a
+
+/* XDP metadata in front of an AF_XDP frame of an offloaded flow: the TCP
+ * payload byte ranges of this frame that were placed. */
+struct ddp_meta {
+	__u16 magic;
+	__u16 nr;
+	struct {
+		__u16 off; /* from the first TCP payload byte */
+		__u16 len;
+	} r[DDP_META_RANGES];
+};
+
+enum ddp_event_type {
+	DDP_EV_RESYNC = 1, /* is there a PDU header at seq? */
+};
+
+/* ddp_events ring buffer record */
+struct ddp_event {
+	__u32 type;
+	__u32 flow_id;
+	__u32 seq; /* TCP seq of the candidate header's FIRST byte */
+	__u32 req_id;
+};
+
+/* ---- Statistics: ddp_stats, one per CPU ----------------------------------- */
+
+/* One list: the struct below and the names the tools print. */
+#define DDP_STATS(X)                                                      \
+	/* the seed's nine and sk_add_fail */                             \
+	X(queue_init) /* sk_add succeeded */                              \
+	X(queue_teardown) /* sk_del */                                    \
+	X(ddp_setup) /* tags registered */                                \
+	X(ddp_setup_fail) /* tag registrations refused */                 \
+	X(ddp_teardown) /* tags torn down */                              \
+	X(drop) /* frames unplaced on an error (passed, never dropped) */ \
+	X(resync) /* resync requests sent */                              \
+	X(offload_packets) /* frames with placed bytes */                 \
+	X(offload_bytes) /* bytes placed */                               \
+	X(sk_add_fail) /* sk_add refused */                               \
+	/* more */                                                        \
+	X(rx_packets) /* frames with payload on offloaded flows */        \
+	X(rx_bytes) /* their TCP payload bytes */                         \
+	X(pdus) /* PDU headers framed */                                  \
+	X(pdu_err) /* malformed PDU headers in sync: sync lost */         \
+	X(no_tag) /* C2HData without a registered tag */                  \
+	X(small_io) /* C2HData of tags under io_threshold */              \
+	X(bad_tag) /* C2HData not inside its tag's buffer */              \
+	X(retrans) /* segments (partly) before the expected seq */        \
+	X(gap_absorbed) /* gaps of data bytes only: no resync needed */   \
+	X(sync_lost) /* gaps or errors that started a header search */    \
+	X(resync_confirm) /* confirmations accepted */                    \
+	X(resync_deny) /* denials accepted */                             \
+	X(resync_stale) /* replies that matched no pending request */     \
+	X(rec_full) /* placements skipped: record ring full */            \
+	X(meta_full) /* placements skipped: frame metadata full */
+
+struct ddp_stats {
+#define DDP_STAT_FIELD(name) __u64 name;
+	DDP_STATS(DDP_STAT_FIELD)
+#undef DDP_STAT_FIELD
+};
+
+/* ---- Control programs (BPF_PROG_TYPE_SYSCALL, run with test_run) --------- */
+
+/* ddp_sk_add: returns 0 and flow_id, or -errno */
+struct ddp_ctl_sk_add {
+	struct ddp_flow_key key;
+	struct ddp_sk_config cfg;
+	__u32 flow_id; /* out */
+};
+
+/* ddp_sk_del: tears down the flow's tags; returns 0 or -errno */
+struct ddp_ctl_sk_del {
+	__u32 flow_id;
+	__u32 torn; /* out: tags torn down with it */
+};
+
+/* ddp_setup: activates tag slot (flow_id, tag) whose segs[] the host wrote */
+struct ddp_ctl_setup {
+	__u32 flow_id;
+	__u32 tag; /* 0 .. tags_per_flow - 1 */
+	__u16 cid;
+	__u16 nsegs;
+	__u32 len; /* out: total bytes */
+};
+
+/* ddp_teardown: (flow_id, cid) stops being placed; returns the tag */
+struct ddp_ctl_teardown {
+	__u32 flow_id;
+	__u16 cid;
+	__u16 pad;
+	__u32 tag; /* out */
+};
+
+/*
+ * Teardown completes in three steps, batched by the library:
+ *   ddp_teardown / ddp_sk_del  marks tags and flows DEAD at the current epoch;
+ *   ddp_sync_begin             starts a new epoch E;
+ *   update of ddp_sync         waits for every running engine program;
+ *   ddp_release(flow, E)       frees what died before E: the engine can no
+ *                              longer write it, teardown_done may be told.
+ */
+struct ddp_ctl_sync_begin {
+	__u64 epoch; /* out */
+};
+
+struct ddp_ctl_release {
+	__u32 flow_id;
+	__u32 freed; /* out: tags freed (the flow itself not counted) */
+	__u64 epoch; /* from ddp_sync_begin, after the wait */
+};
+
+#endif /* DDP_H */

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ddp_ctl.h - the control operations of the seed's tcp_ddp_ops (sk_add,
+ * sk_del, setup, teardown) as BPF_PROG_TYPE_SYSCALL programs, run by the
+ * library through BPF_PROG_TEST_RUN.
+ *
+ * Doing them in BPF keeps every counter in ddp_stats (atomic adds here,
+ * plain per-CPU adds in the engine, which softirq context never splits)
+ * and every check of what the engine will trust in one place. They return
+ * 0 or -errno; outputs go back through the context.
+ */
+#ifndef DDP_CTL_H
+#define DDP_CTL_H
+
+#define ENOENT 2
+#define EBUSY 16
+#define EEXIST 17
+#define EINVAL 22
+#define ENOSPC 28
+
+/* Sync epoch: see the teardown steps in ddp.h */
+__u64 ddp_epoch;
+
+static __always_inline __u64 ddp_epoch_now(void)
+{
+	/* a full barrier: the DEAD marks before it are seen by any sync
+	 * that starts after this read */
+	return __sync_fetch_and_add(&ddp_epoch, 0);
+}
+
+static __always_inline void ddp_count(__u64 *counter)
+{
+	__sync_fetch_and_add(counter, 1);
+}
+
+static __always_inline void ddp_port_add(__be16 port, int delta)
+{
+	__u32 key = bpf_ntohs(port);
+	__u32 *n = bpf_map_lookup_elem(&ddp_ports, &key);
+
+	if (n)
+		__sync_fetch_and_add(n, delta);
+}
+
+static __always_inline int ddp_cfg_check(const struct ddp_sk_config *cfg)
+{
+	if (cfg->pfv != 0 || cfg->cpda > 31 ||
+	    cfg->dgst & ~(NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA) ||
+	    cfg->flags & ~DDP_SK_FLAGS_ALL || !cfg->queue_size)
+		return -EINVAL;
+	return 0;
+}
+
+struct ddp_claim {
+	__u32 id;
+};
+
+static long ddp_claim_cb(__u32 i, void *arg)
+{
+	struct ddp_claim *c = arg;
+	struct ddp_flow *f = ddp_flow_get(i);
+
+	if (!f)
+		return 1;
+	if (__sync_val_compare_and_swap(&f->state, DDP_FLOW_FREE,
+					DDP_FLOW_ALIVE) != DDP_FLOW_FREE)
+		return 0;
+	c->id = i;
+	return 1;
+}
+
+static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 id,
+					  const struct ddp_flow_key *key,
+					  const struct ddp_sk_config *cfg)
+{
+	/* everything but the state the claim set */
+	__builtin_memset((void *)f + offsetof(struct ddp_flow, flow_id), 0,
+			 sizeof(*f) - offsetof(struct ddp_flow, flow_id));
+	f->flow_id = id;
+	f->key = *key;
+	f->cfg = *cfg;
+	f->exp_seq = cfg->start_seq;
+	f->pdu_seq = cfg->start_seq;
+	f->sync = DDP_SYNC_OK;
+}
+
+SEC("syscall")
+int ddp_sk_add(struct ddp_ctl_sk_add *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_claim c = { .id = DDP_NO_TAG };
+	struct ddp_flow_key key;
+	struct ddp_sk_config cfg;
+	struct ddp_flow *f;
+	int err;
+
+	if (!st)
+		return -EINVAL;
+	__builtin_memcpy(&key, &a->key, sizeof(key));
+	__builtin_memcpy(&cfg, &a->cfg, sizeof(cfg));
+	err = ddp_cfg_check(&cfg);
+	if (err)
+		goto fail;
+	if (!cfg.io_threshold)
+		cfg.io_threshold = cfg_io_threshold;
+	bpf_loop(cfg_max_flows, ddp_claim_cb, &c, 0);
+	f = ddp_flow_get(c.id);
+	err = -ENOSPC;
+	if (!f)
+		goto fail;
+	ddp_flow_init(f, c.id, &key, &cfg);
+	err = bpf_map_update_elem(&ddp_socks, &key, &c.id, BPF_NOEXIST);
+	if (err) {
+		f->state = DDP_FLOW_FREE;
+		goto fail;
+	}
+	ddp_port_add(key.rport, 1);
+	ddp_count(&st->queue_init);
+	a->flow_id = c.id;
+	return 0;
+fail:
+	ddp_count(&st->sk_add_fail);
+	return err;
+}
+
+/* Tear one tag down: no new PDU finds it, no running one keeps writing
+ * once a sync has passed. */
+static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st)
+{
+	struct ddp_cid_key key = { .flow_id = t->flow_id, .cid = t->cid };
+
+	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_ACTIVE,
+					DDP_TAG_DEAD) != DDP_TAG_ACTIVE)
+		return 0;
+	bpf_map_delete_elem(&ddp_cids, &key);
+	t->gen++;
+	t->dead_epoch = ddp_epoch_now();
+	ddp_count(&st->ddp_teardown);
+	return 1;
+}
+
+struct ddp_flow_tags {
+	struct ddp_stats *st;
+	__u32 flow_id;
+	__u32 n;
+	__u64 epoch;
+};
+
+static long ddp_kill_cb(__u32 i, void *arg)
+{
+	struct ddp_flow_tags *c = arg;
+	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
+
+	if (!t)
+		return 1;
+	c->n += ddp_tag_kill(t, c->st);
+	return 0;
+}
+
+SEC("syscall")
+int ddp_sk_del(struct ddp_ctl_sk_del *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_flow_tags c = { .st = st, .flow_id = a->flow_id };
+	struct ddp_flow *f = ddp_flow_get(c.flow_id);
+
+	if (!st || !f ||
+	    __sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
+					DDP_FLOW_DEAD) != DDP_FLOW_ALIVE)
+		return -ENOENT;
+	bpf_map_delete_elem(&ddp_socks, &f->key);
+	ddp_port_add(f->key.rport, -1);
+	bpf_loop(cfg_tags_per_flow, ddp_kill_cb, &c, 0);
+	f->dead_epoch = ddp_epoch_now();
+	ddp_count(&st->queue_teardown);
+	a->torn = c.n;
+	return 0;
+}
+
+struct ddp_seg_sum {
+	struct ddp_tag *t;
+	__u64 total;
+	int bad;
+};
+
+static long ddp_seg_cb(__u32 i, void *arg)
+{
+	struct ddp_seg_sum *c = arg;
+	struct ddp_tag *t = c->t;
+	__u32 addr = t->segs[i & DDP_SEG_MASK].addr;
+	__u32 len = t->segs[i & DDP_SEG_MASK].len;
+
+	if (!len || addr >= cfg_buf_size || len > cfg_buf_size - addr) {
+		c->bad = 1;
+		return 1;
+	}
+	c->total += len;
+	if (c->total > 0xffffffffULL) {
+		c->bad = 1;
+		return 1;
+	}
+	t->end[i & DDP_SEG_MASK] = c->total;
+	return 0;
+}
+
+SEC("syscall")
+int ddp_setup(struct ddp_ctl_setup *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	__u32 id = a->flow_id, tag = a->tag, nsegs = a->nsegs;
+	struct ddp_cid_key key = { .flow_id = id, .cid = a->cid };
+	struct ddp_seg_sum sum = {};
+	struct ddp_flow *f;
+	struct ddp_tag *t;
+	__u32 slot;
+	int err;
+
+	if (!st)
+		return -EINVAL;
+	f = ddp_flow_get(id);
+	err = -ENOENT;
+	if (!f || f->state != DDP_FLOW_ALIVE)
+		goto fail;
+	err = -EINVAL;
+	if (tag >= cfg_tags_per_flow || !nsegs || nsegs > DDP_MAX_SEGS)
+		goto fail;
+	slot = id * cfg_tags_per_flow + tag;
+	t = ddp_tag_get(slot);
+	if (!t)
+		goto fail;
+	/* the engine cannot find the slot before its CID is inserted, and
+	 * a stale cursor fails the generation check */
+	err = -EBUSY;
+	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_FREE,
+					DDP_TAG_ACTIVE) != DDP_TAG_FREE)
+		goto fail;
+	sum.t = t;
+	bpf_loop(nsegs, ddp_seg_cb, &sum, 0);
+	err = -EINVAL;
+	if (sum.bad)
+		goto free;
+	t->nsegs = nsegs;
+	t->len = sum.total;
+	t->flow_id = id;
+	t->cid = key.cid;
+	t->gen++;
+	err = bpf_map_update_elem(&ddp_cids, &key, &slot, BPF_NOEXIST);
+	if (err)
+		goto free;
+	ddp_count(&st->ddp_setup);
+	a->len = sum.total;
+	return 0;
+free:
+	t->state = DDP_TAG_FREE;
+fail:
+	ddp_count(&st->ddp_setup_fail);
+	return err;
+}
+
+SEC("syscall")
+int ddp_teardown(struct ddp_ctl_teardown *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
+	struct ddp_tag *t;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&ddp_cids, &key);
+	if (!st || !slot)
+		return -ENOENT;
+	t = ddp_tag_get(*slot);
+	if (!t || t->flow_id != key.flow_id || t->cid != key.cid ||
+	    !ddp_tag_kill(t, st))
+		return -ENOENT;
+	a->tag = *slot - key.flow_id * cfg_tags_per_flow;
+	return 0;
+}
+
+SEC("syscall")
+int ddp_sync_begin(struct ddp_ctl_sync_begin *a)
+{
+	a->epoch = __sync_fetch_and_add(&ddp_epoch, 1) + 1;
+	return 0;
+}
+
+static long ddp_free_cb(__u32 i, void *arg)
+{
+	struct ddp_flow_tags *c = arg;
+	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
+
+	if (!t)
+		return 1;
+	if (t->state == DDP_TAG_DEAD && t->dead_epoch < c->epoch &&
+	    __sync_val_compare_and_swap(&t->state, DDP_TAG_DEAD,
+					DDP_TAG_FREE) == DDP_TAG_DEAD)
+		c->n++;
+	return 0;
+}
+
+SEC("syscall")
+int ddp_release(struct ddp_ctl_release *a)
+{
+	struct ddp_flow_tags c = { .flow_id = a->flow_id, .epoch = a->epoch };
+	struct ddp_flow *f = ddp_flow_get(c.flow_id);
+
+	if (!f || a->epoch > ddp_epoch)
+		return -EINVAL;
+	bpf_loop(cfg_tags_per_flow, ddp_free_cb, &c, 0);
+	if (f->state == DDP_FLOW_DEAD && f->dead_epoch < c.epoch)
+		__sync_val_compare_and_swap(&f->state, DDP_FLOW_DEAD,
+					    DDP_FLOW_FREE);
+	a->freed = c.n;
+	return 0;
+}
+
+#endif /* DDP_CTL_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* ddp_maps.h - the engine's maps and load-time configuration. */
+#ifndef DDP_MAPS_H
+#define DDP_MAPS_H
+
+/* Fields the host writes through mmap are read exactly once. */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+
+/* Set through the skeleton before load; the loader sizes the maps to match. */
+const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
+const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
+const volatile __u32 cfg_buf_size = DDP_DEF_BUF_SIZE;
+const volatile __u32 cfg_io_threshold = DDP_DEF_IO_THRESHOLD;
+
+/* 5-tuple of an offloaded connection -> flow id */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS);
+	__type(key, struct ddp_flow_key);
+	__type(value, __u32);
+} ddp_socks SEC(".maps");
+
+/* flow id -> connection state (the host mmaps it: records, resync replies) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS);
+	__type(key, __u32);
+	__type(value, struct ddp_flow);
+} ddp_flows SEC(".maps");
+
+/* (flow id, CID) -> tag slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS *DDP_DEF_TAGS_PER_FLOW);
+	__type(key, struct ddp_cid_key);
+	__type(value, __u32);
+} ddp_cids SEC(".maps");
+
+/* tag slot (flow id * tags_per_flow + tag) -> destination segments */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS *DDP_DEF_TAGS_PER_FLOW);
+	__type(key, __u32);
+	__type(value, struct ddp_tag);
+} ddp_tags SEC(".maps");
+
+/* flow id * DDP_REC_RING + n % DDP_REC_RING -> placement record n */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS *DDP_REC_RING);
+	__type(key, __u32);
+	__type(value, struct ddp_rec);
+} ddp_recs SEC(".maps");
+
+/* remote TCP port -> offloaded flows using it (a cheap first filter) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} ddp_ports SEC(".maps");
+
+/* 0 -> the buffer region: one value, mmapped by the host, AF_XDP UMEM.
+ * No BTF value type: its size is set at load (cfg_buf_size + guard). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, DDP_DEF_BUF_SIZE + DDP_BUF_GUARD);
+} ddp_bufs SEC(".maps");
+
+/* resync requests to the host (struct ddp_event) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} ddp_events SEC(".maps");
+
+/* 0 -> counters, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ddp_stats);
+} ddp_stats SEC(".maps");
+
+/* RX queue -> AF_XDP socket */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} ddp_xsks SEC(".maps");
+
+/* 0 -> ddp_sync_inner. Updating it from user space returns only after
+ * every engine program that was running has finished (synchronize_rcu):
+ * that is how a teardown knows the engine no longer writes a buffer. */
+struct ddp_sync_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ddp_sync_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ddp_sync_inner);
+} ddp_sync SEC(".maps") = {
+	.values = { [0] = &ddp_sync_inner },
+};
+
+static __always_inline struct ddp_stats *ddp_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ddp_stats, &zero);
+}
+
+static __always_inline __u8 *ddp_buf_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ddp_bufs, &zero);
+}
+
+static __always_inline struct ddp_flow *ddp_flow_get(__u32 id)
+{
+	return bpf_map_lookup_elem(&ddp_flows, &id);
+}
+
+static __always_inline struct ddp_tag *ddp_tag_get(__u32 slot)
+{
+	return bpf_map_lookup_elem(&ddp_tags, &slot);
+}
+
+#endif /* DDP_MAPS_H */

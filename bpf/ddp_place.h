@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ddp_place.h - C2HData placement: the tag of a PDU, its segments, the copy
+ * into the buffer region, and what the host is told about it (per-frame
+ * metadata for AF_XDP, per-PDU records for kernel sockets).
+ *
+ * A byte is written only at its exact place, and only if the host can be
+ * told about it: the record or metadata slot is checked before the copy.
+ */
+#ifndef DDP_PLACE_H
+#define DDP_PLACE_H
+
+#define DDP_SEG_MASK (DDP_MAX_SEGS - 1)
+
+/* Index of the segment holding byte `off` of the command: the first one
+ * whose end is above it (end[] is increasing). A global function: its
+ * branches would multiply the verifier's states at every call site. */
+__attribute__((noinline)) __u32 ddp_seg_find(const struct ddp_tag *t, __u32 off)
+{
+	__u32 lo = 0, hi;
+	int i;
+
+	if (!t)
+		return DDP_MAX_SEGS;
+	hi = t->nsegs;
+
+	for (i = 0; i < 9; i++) { /* log2(DDP_MAX_SEGS) + 1 */
+		__u32 mid = (lo + hi) / 2;
+
+		if (lo >= hi)
+			continue;
+		if (t->end[mid & DDP_SEG_MASK] > off)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static __always_inline void ddp_seg_seek(struct ddp_flow *f,
+					 const struct ddp_tag *t, __u32 off)
+{
+	__u32 seg = ddp_seg_find(t, off);
+
+	f->seg = seg;
+	f->seg_start = seg ? t->end[(seg - 1) & DDP_SEG_MASK] : 0;
+}
+
+/* A C2HData header was framed in sync: find its tag and decide whether its
+ * data is placed. */
+static __always_inline void ddp_tag_begin(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+	struct ddp_cid_key key = { .flow_id = f->flow_id, .cid = f->cid };
+	__u32 datal = f->data_end - f->data_off;
+	struct ddp_tag *t;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&ddp_cids, &key);
+	if (!slot) {
+		rx->st->no_tag++;
+		return;
+	}
+	t = ddp_tag_get(*slot);
+	if (!t || t->state != DDP_TAG_ACTIVE || t->flow_id != f->flow_id ||
+	    t->cid != f->cid) {
+		rx->st->no_tag++;
+		return;
+	}
+	if (t->len < f->cfg.io_threshold) {
+		rx->st->small_io++;
+		return;
+	}
+	if (f->datao > t->len || datal > t->len - f->datao) {
+		rx->st->bad_tag++;
+		return;
+	}
+	f->place = 1;
+	f->slot = *slot;
+	f->tag_gen = t->gen;
+	f->placed_pdus++;
+	ddp_seg_seek(f, t, f->datao);
+}
+
+/* Can the host be told about bytes placed at rx->pos? */
+static __always_inline int ddp_note_room(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+
+	if (f->cfg.flags & DDP_SK_XSK) {
+		__u32 nr = rx->meta.nr;
+		__u32 last = (nr - 1) & 7;
+
+		if (nr >= DDP_META_RANGES &&
+		    rx->meta.r[last].off + rx->meta.r[last].len !=
+			    rx->pos - rx->base) {
+			rx->st->meta_full++;
+			return 0;
+		}
+	}
+	if ((f->cfg.flags & DDP_SK_RECORDS) &&
+	    f->rec_head - READ_ONCE(f->rec_tail) >= DDP_REC_RING) {
+		rx->st->rec_full++;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline struct ddp_rec *ddp_rec_get(struct ddp_flow *f, __u32 n)
+{
+	__u32 key = f->flow_id * DDP_REC_RING + (n & (DDP_REC_RING - 1));
+
+	return bpf_map_lookup_elem(&ddp_recs, &key);
+}
+
+/* Tell the host: n bytes at rx->pos (sequence number seq) were placed. */
+static __always_inline void ddp_note(struct ddp_rx *rx, __u32 seq, __u32 n)
+{
+	struct ddp_flow *f = rx->f;
+
+	if (f->cfg.flags & DDP_SK_XSK) {
+		__u32 off = rx->pos - rx->base;
+		__u32 nr = rx->meta.nr;
+		__u32 last = (nr - 1) & 7;
+
+		if (nr && nr <= DDP_META_RANGES &&
+		    rx->meta.r[last].off + rx->meta.r[last].len == off) {
+			rx->meta.r[last].len += n;
+		} else if (nr < DDP_META_RANGES) {
+			rx->meta.r[nr & 7].off = off;
+			rx->meta.r[nr & 7].len = n;
+			rx->meta.nr = nr + 1;
+		}
+	}
+	if (f->cfg.flags & DDP_SK_RECORDS) {
+		struct ddp_rec *r;
+
+		if (f->rec_open) {
+			r = ddp_rec_get(f, f->rec_head - 1);
+			if (r && r->seq + r->len == seq) {
+				r->len += n;
+				return;
+			}
+		}
+		r = ddp_rec_get(f, f->rec_head);
+		if (!r)
+			return;
+		r->seq = seq;
+		r->len = n;
+		r->rev = f->rev_head;
+		r->cid = f->cid;
+		/* the record is complete before the host can count it */
+		__sync_fetch_and_add(&f->rec_head, 1);
+		f->rec_open = 1;
+	}
+}
+
+/* Place up to n bytes of the current PDU's data found at rx->pos. Returns
+ * the bytes placed; 0 means none, and the caller passes them unplaced. */
+static __always_inline __u32 ddp_place(struct ddp_rx *rx, __u32 n)
+{
+	struct ddp_flow *f = rx->f;
+	__u32 io = f->datao + (f->pdu_off - f->data_off);
+	__u32 seq = ddp_seq_at(rx, rx->pos);
+	__u64 addr, room;
+	struct ddp_tag *t;
+	__u32 seg;
+
+	t = ddp_tag_get(f->slot);
+	/* torn down since the PDU began: stop writing its buffer */
+	if (!t || t->state != DDP_TAG_ACTIVE || t->gen != f->tag_gen) {
+		f->place = 0;
+		return 0;
+	}
+	seg = f->seg;
+	if (seg >= t->nsegs || io < f->seg_start ||
+	    io >= t->end[seg & DDP_SEG_MASK]) {
+		ddp_seg_seek(f, t, io);
+		seg = f->seg;
+		if (seg >= t->nsegs) {
+			f->place = 0;
+			return 0;
+		}
+	}
+	seg &= DDP_SEG_MASK;
+	room = t->end[seg] - io;
+	if (n > room)
+		n = room;
+	addr = (__u64)t->segs[seg].addr + (io - f->seg_start);
+	if (!ddp_note_room(rx))
+		return 0;
+	/* Setup keeps segments inside the region; the checks below are
+	 * for the verifier, which also needs n masked and addr bounded. */
+	n &= 0xffff;
+	if (!n || addr >= cfg_buf_size || n > cfg_buf_size - addr) {
+		f->place = 0;
+		rx->err = 1;
+		return 0;
+	}
+	asm volatile("" : "+r"(addr));
+	if (bpf_xdp_load_bytes(rx->ctx, rx->pos, rx->buf + addr, n)) {
+		f->place = 0;
+		rx->err = 1;
+		return 0;
+	}
+	ddp_note(rx, seq, n);
+	if (io + n == t->end[seg]) {
+		f->seg = seg + 1;
+		f->seg_start = io + n;
+	}
+	rx->placed += n;
+	rx->st->offload_bytes += n;
+	f->placed_bytes += n;
+	return n;
+}
+
+#endif /* DDP_PLACE_H */

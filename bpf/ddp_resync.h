@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ddp_resync.h - losing and regaining sync.
+ *
+ * Out of order data never gets placed. A gap that only skipped bytes after
+ * the current header is absorbed (the header positions stay known).
+ * Otherwise the engine scans for a header that ddp_hdr_check() accepts,
+ * tracks PDUs from it until DDP_CHAIN_MIN more headers matched at the
+ * offsets their plen predicted, then asks the host whether a PDU starts at
+ * that header's FIRST byte (the seed's text names the last byte; the first
+ * is what the host's PDU bookkeeping holds). Placement resumes with the
+ * first header framed after the host confirmed; a denial restarts the scan.
+ */
+#ifndef DDP_RESYNC_H
+#define DDP_RESYNC_H
+
+static __always_inline void ddp_pdu_end(struct ddp_flow *f)
+{
+	f->pdu_seq += f->plen;
+	f->pdu_off = 0;
+	f->place = 0;
+	f->rec_open = 0;
+}
+
+static __always_inline void ddp_lose_sync(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+
+	if (f->sync == DDP_SYNC_OK)
+		rx->st->sync_lost++;
+	f->sync = DDP_SYNC_SEARCH;
+	f->pdu_off = 0;
+	f->place = 0;
+	f->rec_open = 0;
+}
+
+/* Bytes [seq, end) came again: records overlapping them may describe bytes
+ * the transport did not take (it may have dropped the first copy). */
+static __always_inline void ddp_revoke(struct ddp_flow *f, __u32 seq, __u32 end)
+{
+	__u32 i = f->rev_head & (DDP_REV_RING - 1);
+
+	if (!(f->cfg.flags & DDP_SK_RECORDS))
+		return;
+	f->rev[i].seq = seq;
+	f->rev[i].end = end;
+	f->rec_open = 0;
+	/* the entry is complete before the host can count it */
+	__sync_fetch_and_add(&f->rev_head, 1);
+}
+
+/* `gap` bytes before this frame never arrived. Returns 1 if the tracker
+ * still knows where it is. */
+static __always_inline int ddp_absorb(struct ddp_rx *rx, __u32 gap)
+{
+	struct ddp_flow *f = rx->f;
+
+	if (f->sync == DDP_SYNC_SEARCH)
+		return 1;
+	if (f->pdu_off < DDP_HDR_NEED || gap > f->plen - f->pdu_off)
+		return 0;
+	rx->st->gap_absorbed++;
+	f->pdu_off += gap;
+	f->rec_open = 0;
+	if (f->pdu_off == f->plen)
+		ddp_pdu_end(f);
+	return 1;
+}
+
+/* After a bad header, look again from `seq` if it is in this frame. */
+static __always_inline void ddp_rescan_from(struct ddp_rx *rx, __u32 seq)
+{
+	__u32 delta = seq - rx->seq;
+
+	if ((int)delta >= 0 && rx->base + delta < rx->pos)
+		rx->pos = rx->base + delta;
+}
+
+/* The host's answer, if a new one was written. */
+static __always_inline void ddp_resync_reply(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+	__u64 r = READ_ONCE(f->resync_reply);
+
+	if (r == f->reply_seen)
+		return;
+	f->reply_seen = r;
+	if (f->sync != DDP_SYNC_PENDING || (__u32)r != f->req_seq ||
+	    (__u32)(r >> 33) != f->req_id) {
+		rx->st->resync_stale++;
+		return;
+	}
+	if ((r >> 32) & 1) {
+		f->sync = DDP_SYNC_OK;
+		rx->st->resync_confirm++;
+	} else {
+		f->sync = DDP_SYNC_SEARCH;
+		f->pdu_off = 0;
+		rx->st->resync_deny++;
+	}
+}
+
+/* The candidate's chain holds: ask the host. If the ring is full, stay a
+ * candidate and ask again at the next header. */
+static __always_inline void ddp_resync_request(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+	struct ddp_event ev = {
+		.type = DDP_EV_RESYNC,
+		.flow_id = f->flow_id,
+		.seq = f->cand_seq,
+		.req_id = (f->req_id + 1) & 0x7fffffff,
+	};
+
+	if (!ev.req_id)
+		ev.req_id = 1;
+	if (bpf_ringbuf_output(&ddp_events, &ev, sizeof(ev), 0))
+		return;
+	f->req_id = ev.req_id;
+	f->req_seq = f->cand_seq;
+	f->sync = DDP_SYNC_PENDING;
+	f->resyncs++;
+	rx->st->resync++;
+}
+
+/* A header was framed while not in sync. */
+static __always_inline void ddp_resync_header(struct ddp_rx *rx)
+{
+	struct ddp_flow *f = rx->f;
+
+	if (f->sync != DDP_SYNC_CANDIDATE || f->pdu_seq == f->cand_seq)
+		return;
+	if (++f->chain >= DDP_CHAIN_MIN)
+		ddp_resync_request(rx);
+}
+
+/* One scan step: is there a plausible header at rx->pos? Headers that
+ * straddle the frame's end are not considered. */
+static __always_inline int ddp_scan_step(struct ddp_rx *rx)
+{
+	void *data = (void *)(long)rx->ctx->data;
+	void *data_end = (void *)(long)rx->ctx->data_end;
+	struct ddp_flow *f = rx->f;
+	struct nvme_tcp_hdr24 h;
+	struct ddp_pdu_info pi;
+	__u32 pos = rx->pos;
+	__u8 *p;
+
+	if (pos + DDP_HDR_NEED > rx->end) {
+		rx->pos = rx->end;
+		return 1;
+	}
+	p = data + (pos & 0x3fff); /* verifier: < MAX_PACKET_OFF - 24 */
+	if ((void *)(p + DDP_HDR_NEED) > data_end) {
+		rx->pos = rx->end;
+		return 1;
+	}
+	rx->pos = pos + 1;
+	if (!ddp_type_resyncable(p[0]) || p[2] != ddp_type_hlen(p[0]))
+		return 0;
+	__builtin_memcpy(&h, p, sizeof(h));
+	if (ddp_hdr_check(&h, &f->cfg, &pi))
+		return 0;
+	rx->pos = pos;
+	f->sync = DDP_SYNC_CANDIDATE;
+	f->pdu_seq = ddp_seq_at(rx, pos);
+	f->cand_seq = f->pdu_seq;
+	f->chain = 0;
+	f->pdu_off = 0;
+	return 0;
+}
+
+#endif /* DDP_RESYNC_H */

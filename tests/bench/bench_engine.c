@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_engine.c - what the engine costs per frame, measured side by side
+ * in one run with BPF_PROG_TEST_RUN repeat (the kernel's own per-run
+ * average, median of several runs), against an empty XDP program and a
+ * user-space memcpy of the same bytes. Not a test: it prints figures and
+ * ratios; the targets are printed beside them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libddp.h"
+#include "pkt.h"
+#include "pdu.h"
+#include "bench_engine.skel.h"
+
+#define REPEAT 2000000
+#define ROUNDS 7
+#define BIG (1u << 20)
+
+static struct ddp_dev *dev;
+static struct bench_engine_bpf *bench;
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "bench-engine: %s: %s\n", what, why);
+	exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* ns per run of prog on frame, as the kernel times it */
+static double prog_ns(int prog, const __u8 *frame, size_t len)
+{
+	double v[ROUNDS];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = len, .repeat = REPEAT);
+
+		if (bpf_prog_test_run_opts(prog, &o))
+			die("test_run", strerror(errno));
+		if (o.retval != XDP_PASS)
+			die("test_run", "verdict is not XDP_PASS");
+		v[i] = o.duration;
+	}
+	return median(v, ROUNDS);
+}
+
+static void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+
+static double memcpy_ns(__u8 *dst, const __u8 *src, size_t len)
+{
+	double v[ROUNDS];
+	struct timespec a, b;
+	int i, k;
+
+	for (i = 0; i < ROUNDS; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (k = 0; k < REPEAT; k++) {
+			copy(dst, src, len);
+			asm volatile("" ::: "memory");
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		v[i] = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) /
+		       REPEAT;
+	}
+	return median(v, ROUNDS);
+}
+
+/* Run one frame through the engine, for real, once. */
+static void feed(const __u8 *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .repeat = 1);
+
+	if (bpf_prog_test_run_opts(ddp_xdp_prog_fd(dev), &o))
+		die("test_run", strerror(errno));
+}
+
+/* The rewound front will restore the flow's tracker as it is now. */
+static void snapshot(__u32 flow_id)
+{
+	bench->bss->bench_flow = flow_id;
+	memcpy(&bench->bss->bench_state, ddp_flow_mem(dev, flow_id),
+	       sizeof(struct ddp_flow));
+}
+
+static void set_next(int prog_fd)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(bench->maps.bench_next), &zero,
+				&prog_fd, BPF_ANY))
+		die("bench_next", strerror(errno));
+}
+
+static __u32 add_flow(struct pkt_flow *fl, __u16 lport, __u32 isn)
+{
+	struct ddp_sk_config cfg = { .queue_size = 128,
+				     .start_seq = isn,
+				     .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS };
+	struct ddp_flow_key key;
+	__u32 id;
+
+	pkt_flow_init(fl, 0, 4420, lport);
+	fl->tcp_opt_len = 12; /* timestamps, as Linux sends them */
+	pkt_flow_key(fl, &key);
+	if (ddp_sk_add(dev, &key, &cfg, &id))
+		die("sk_add", ddp_errmsg(dev));
+	return id;
+}
+
+static void setup(void)
+{
+	struct ddp_limits lim = { .max_flows = 4, .tags_per_flow = 4 };
+	int err;
+
+	if (ddp_dev_load(&lim, &dev))
+		die("engine load", ddp_errmsg(NULL));
+	bench = bench_engine_bpf__open();
+	if (!bench)
+		die("open of the bench object", strerror(errno));
+	err = bpf_map__reuse_fd(bench->maps.ddp_flows,
+				ddp_map_fd(dev, "ddp_flows"));
+	if (!err)
+		err = bench_engine_bpf__load(bench);
+	if (err)
+		die("load of the bench object", strerror(-err));
+}
+
+int main(void)
+{
+	static __u8 frame[PKT_MAX], frame64[PKT_MAX], rsp[PKT_MAX],
+		other[PKT_MAX], udp[PKT_MAX];
+	struct pdu_opts o = { 0 };
+	struct stream big = { 0 }, small = { 0 };
+	struct pkt_flow fl, fl2, fl3;
+	struct ddp_seg seg = { 0, BIG };
+	size_t n, n64, nrsp, nother, nudp;
+	double empty, over, pass, pass_udp, hdr, place, place64, mc, mc64;
+	__u32 id, id2, isn = 1000;
+	__u8 *data = malloc(BIG);
+	double per_place, per_copy;
+
+	setup();
+	memset(data, 0x3c, BIG);
+	id = add_flow(&fl, 40000, isn);
+	if (ddp_setup(dev, id, 0, 1, &seg, 1))
+		die("setup", ddp_errmsg(dev));
+	/* one 1 MiB C2HData: its header and first bytes go through for
+	 * real, the rest of the PDU is what the frames measured carry */
+	pdu_c2h_data(&big, &o, 1, 0, data, BIG, NVME_TCP_F_DATA_LAST);
+	n = pkt_build(&fl, isn, big.buf, 1448, frame);
+	feed(frame, n);
+	n = pkt_build(&fl, isn + 1448, big.buf + 1448, 1448, frame);
+	n64 = pkt_build(&fl, isn + 1448, big.buf + 1448, 64, frame64);
+
+	fl3 = fl;
+	fl3.rport = 80;
+	nother = pkt_build(&fl3, 1, big.buf + 1448, 1448, other);
+	nudp = pkt_build_udp(&fl3, big.buf + 1448, 1448, udp);
+
+	id2 = add_flow(&fl2, 40001, isn);
+	pdu_rsp(&small, &o, 1);
+	nrsp = pkt_build(&fl2, isn, small.buf, small.len, rsp);
+
+	empty = prog_ns(bpf_program__fd(bench->progs.bench_empty), other,
+			nother);
+	pass = prog_ns(ddp_xdp_prog_fd(dev), other, nother);
+	pass_udp = prog_ns(ddp_xdp_prog_fd(dev), udp, nudp);
+
+	set_next(bpf_program__fd(bench->progs.bench_empty));
+	snapshot(id);
+	over = prog_ns(bpf_program__fd(bench->progs.bench_rewound), frame, n);
+
+	set_next(ddp_xdp_prog_fd(dev));
+	snapshot(id2);
+	hdr = prog_ns(bpf_program__fd(bench->progs.bench_rewound), rsp, nrsp);
+	snapshot(id);
+	place = prog_ns(bpf_program__fd(bench->progs.bench_rewound), frame, n);
+	place64 = prog_ns(bpf_program__fd(bench->progs.bench_rewound), frame64,
+			  n64);
+	if (ddp_buf_mem(dev)[1448] != 0x3c)
+		die("placement", "the measured frames placed nothing");
+
+	mc = memcpy_ns(ddp_buf_mem(dev) + 4096, big.buf + 1448, 1448);
+	mc64 = memcpy_ns(ddp_buf_mem(dev) + 4096, big.buf + 1448, 64);
+
+	per_place = (place - place64) / (1448 - 64);
+	per_copy = (mc - mc64) / (1448 - 64);
+	printf("DDP engine, BPF_PROG_TEST_RUN repeat %d, median of %d runs\n\n",
+	       REPEAT, ROUNDS);
+	printf("%-44s %9s %9s\n", "per frame", "ns", "x empty");
+	printf("%-44s %9.1f %9.2f\n", "empty XDP program", empty, 1.0);
+	printf("%-44s %9.1f %9.2f   target <= 1.50\n",
+	       "non-NVMe TCP frame (another port)", pass, pass / empty);
+	printf("%-44s %9.1f %9.2f\n", "non-TCP frame (UDP)", pass_udp,
+	       pass_udp / empty);
+	printf("%-44s %9.1f %9.2f\n", "rewind + tail call (measuring front)",
+	       over, over / empty);
+	printf("%-44s %9.1f %9.2f   incl. front\n",
+	       "in-sync non-data PDU (CapsuleResp)", hdr, hdr / empty);
+	printf("%-44s %9.1f %9.2f   incl. front\n",
+	       "1448-byte C2HData placement", place, place / empty);
+	printf("%-44s %9.1f %9.2f   incl. front\n", "64-byte C2HData placement",
+	       place64, place64 / empty);
+	printf("%-44s %9.1f %9.2f\n", "user-space memcpy, 1448 bytes", mc,
+	       mc / empty);
+	printf("%-44s %9.1f %9.2f\n", "user-space memcpy, 64 bytes", mc64,
+	       mc64 / empty);
+	printf("\nplacement: %.1f GiB/s per frame (1448 B in %.1f ns); memcpy %.1f GiB/s\n",
+	       1448 / (place - over) / 1.073741824, place - over,
+	       1448 / mc / 1.073741824);
+	printf("per byte (1448-byte minus 64-byte cost, / 1384 bytes):\n");
+	printf("  placement %.4f ns/B, memcpy %.4f ns/B, ratio %.2f   target <= 1.50\n",
+	       per_place, per_copy, per_place / per_copy);
+	printf("fixed cost of a placed frame beyond its bytes: %.1f ns\n",
+	       place64 - over - 64 * per_place);
+	bench_engine_bpf__destroy(bench);
+	ddp_dev_close(dev);
+	stream_free(&big);
+	stream_free(&small);
+	free(data);
+	return 0;
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* fixture_run.c - what every fixture checks, and shared stream helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "fixtures.h"
+
+void gen_data(__u8 *buf, size_t n, __u32 seed)
+{
+	__u32 x = seed * 2654435761u + 1;
+	size_t i;
+
+	/* never ENG_FILL, so an untouched byte never looks placed */
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = x % ENG_FILL;
+	}
+}
+
+void add_read(struct eng *e, __u16 cid, __u32 len, __u32 pdu)
+{
+	__u8 *data = malloc(len);
+	__u32 off;
+
+	gen_data(data, len, cid * 7919u + e->s.len);
+	for (off = 0; off < len; off += pdu) {
+		__u32 n = len - off < pdu ? len - off : pdu;
+
+		pdu_c2h_data(&e->s, &e->o, cid, off, data + off, n,
+			     off + n == len ? NVME_TCP_F_DATA_LAST : 0);
+	}
+	pdu_rsp(&e->s, &e->o, cid);
+	free(data);
+}
+
+size_t P(const struct eng *e, size_t i)
+{
+	return e->s.pdus[i].off;
+}
+
+size_t D(const struct eng *e, size_t i)
+{
+	return e->s.pdus[i].off + e->s.pdus[i].data_off;
+}
+
+size_t E(const struct eng *e, size_t i)
+{
+	return e->s.pdus[i].off + e->s.pdus[i].plen;
+}
+
+size_t C(const struct eng *e, int i)
+{
+	return eng_pdu(e, NVME_TCP_C2H_DATA, i);
+}
+
+static __u64 stat_get(const struct ddp_stats *st, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; ddp_stat_name(i); i++)
+		if (!strcmp(ddp_stat_name(i), name))
+			return ((const __u64 *)st)[i];
+	cr_assert_fail("no counter named %s", name);
+	return 0;
+}
+
+/* The buffer bytes of PDU i's data are all still ENG_FILL. */
+static int untouched(struct eng *e, size_t i)
+{
+	const struct pdu_pos *p = &e->s.pdus[i];
+	const __u8 *buf = ddp_buf_mem(e->d);
+	int t = e->pdu_tag && i < e->pdu_tag_n ? e->pdu_tag[i] : -1;
+	__u32 k, left, io;
+
+	if (t < 0)
+		return 1;
+	io = p->datao;
+	left = p->datal;
+	for (k = 0; k < e->tags[t].nsegs && left; k++) {
+		const struct ddp_seg *s = &e->tags[t].segs[k];
+		__u32 a;
+
+		if (io >= s->len) {
+			io -= s->len;
+			continue;
+		}
+		for (a = s->addr + io; a < s->addr + s->len && left;
+		     a++, left--)
+			if (buf[a] != ENG_FILL)
+				return 0;
+		io = 0;
+	}
+	return 1;
+}
+
+static void check_placed(struct eng *e, const struct fixture *fx,
+			 const char *mode)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->s.npdus; i++) {
+		const struct pdu_pos *p = &e->s.pdus[i];
+		char want;
+		__u32 rep;
+
+		if (p->type != NVME_TCP_C2H_DATA)
+			continue;
+		want = fx->placed ? fx->placed[n] : 'P';
+		cr_assert(want, "%s: more C2HData PDUs than placed[] says",
+			  fx->name);
+		rep = eng_reported(e, i);
+		if (want == 'P') {
+			cr_assert_eq(
+				rep, p->datal,
+				"%s (%s): C2HData #%zu: %u of %u bytes reported placed",
+				fx->name, mode, n, rep, p->datal);
+			cr_assert_eq(eng_in_buffer(e, i), p->datal,
+				     "%s (%s): C2HData #%zu not in its buffer",
+				     fx->name, mode, n);
+		} else if (want == '-') {
+			cr_assert_eq(
+				rep, 0,
+				"%s (%s): C2HData #%zu: %u bytes reported placed, none expected",
+				fx->name, mode, n, rep);
+			cr_assert(
+				untouched(e, i),
+				"%s (%s): C2HData #%zu: its buffer was written",
+				fx->name, mode, n);
+		}
+		n++;
+	}
+	cr_assert(!fx->placed || !fx->placed[n],
+		  "%s: placed[] names %zu PDUs, the stream has %zu", fx->name,
+		  strlen(fx->placed), n);
+}
+
+/* Send everything in 1448-byte frames, answering resync requests
+ * truthfully after each frame, as a host would. */
+void run_answering(struct eng *e)
+{
+	size_t off = 0;
+
+	while (off < e->s.len) {
+		size_t n = e->s.len - off < 1448 ? e->s.len - off : 1448;
+		int first = e->nev, i;
+
+		eng_send(e, off, n);
+		eng_events(e);
+		for (i = first; i < e->nev; i++)
+			eng_answer(e, i);
+		off += n;
+	}
+}
+
+static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
+{
+	struct ddp_stats st;
+	struct eng e;
+	int i;
+
+	snprintf(eng_where, sizeof(eng_where), "%s, %s", fx->name, mode);
+	eng_open(&e, 1 << 20);
+	pkt_flow_init(&e.fl, fx->v6, 4420, 40000);
+	e.fl.vlan = fx->vlan;
+	e.fl.tcp_opt_len = fx->tcp_opt_len;
+	e.o = fx->o;
+	e.threshold = fx->io_threshold;
+	eng_flow(&e, flags);
+	fx->build(&e);
+	(fx->run ? fx->run : run_answering)(&e);
+	eng_events(&e);
+
+	check_placed(&e, fx, mode);
+	st = eng_stats(&e);
+	for (i = 0; i < 8 && fx->stats[i].name; i++)
+		cr_assert_eq(stat_get(&st, fx->stats[i].name), fx->stats[i].val,
+			     "%s (%s): %s is %llu, expected %llu", fx->name,
+			     mode, fx->stats[i].name,
+			     (unsigned long long)stat_get(&st,
+							  fx->stats[i].name),
+			     (unsigned long long)fx->stats[i].val);
+	if (fx->events >= 0)
+		cr_assert_eq(e.nev, fx->events,
+			     "%s (%s): %d resync requests, expected %d",
+			     fx->name, mode, e.nev, fx->events);
+	for (i = 0; i < e.nev; i++) {
+		size_t off = eng_off(&e, e.ev[i].seq);
+		long p = stream_pdu_at(&e.s, off);
+
+		/* these streams hold nothing that looks like a header but
+		 * headers: every request names a PDU's first byte */
+		cr_assert(
+			p >= 0 && e.s.pdus[p].off == off,
+			"%s (%s): request %d names stream offset %zu, not a PDU start",
+			fx->name, mode, i, off);
+	}
+	eng_close(&e);
+}
+
+void run_fixture_modes(const struct fixture *fx)
+{
+	if (fx->flags) {
+		run_fixture(fx, fx->flags, "as declared");
+		return;
+	}
+	run_fixture(fx, DDP_SK_OFFLOAD | DDP_SK_RECORDS, "kernel socket");
+	run_fixture(fx, DDP_SK_OFFLOAD | DDP_SK_XSK, "AF_XDP");
+}

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* harness.c - drives the engine with BPF_PROG_TEST_RUN. */
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+char eng_where[200];
+
+void eng_open_lim(struct eng *e, const struct ddp_limits *lim)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->lim = *lim;
+	err = ddp_dev_load(&e->lim, &e->d);
+	eng_assert(err == 0, "engine load: %d", err);
+	ddp_dev_limits(e->d, &e->lim);
+	e->prog = ddp_xdp_prog_fd(e->d);
+	memset(ddp_buf_mem(e->d), ENG_FILL, e->lim.buf_size);
+	pkt_flow_init(&e->fl, 0, 4420, 40000);
+	e->isn = 0xfffff000; /* wraps within the first stream */
+}
+
+void eng_open(struct eng *e, __u32 buf_size)
+{
+	struct ddp_limits lim = { .max_flows = 8,
+				  .tags_per_flow = 64,
+				  .buf_size = buf_size,
+				  .io_threshold = 1024 };
+
+	eng_open_lim(e, &lim);
+}
+
+/* Free flows deleted earlier, once the engine can no longer use them. */
+static void eng_release_dead(struct eng *e)
+{
+	__u32 i;
+
+	if (!e->ndead)
+		return;
+	eng_assert(ddp_sync(e->d, &e->epoch) == 0, "sync: %s",
+		   ddp_errmsg(e->d));
+	for (i = 0; i < e->ndead; i++)
+		eng_assert(ddp_release(e->d, e->dead[i], e->epoch, NULL) == 0,
+			   "release: %s", ddp_errmsg(e->d));
+	e->ndead = 0;
+}
+
+void eng_next_flow(struct eng *e, __u32 sk_flags)
+{
+	eng_assert(eng_stray_bytes(e) == 0,
+		   "bytes written outside every tag's buffer");
+	eng_assert(ddp_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
+		   ddp_errmsg(e->d));
+	e->dead[e->ndead++] = e->flow_id;
+	if (e->ndead + 1 >= e->lim.max_flows)
+		eng_release_dead(e);
+	stream_free(&e->s);
+	free(e->reported);
+	free(e->pdu_tag);
+	e->reported = NULL;
+	e->pdu_tag = NULL;
+	e->pdu_tag_n = 0;
+	e->ntags = e->nev = e->frames = 0;
+	memset(ddp_buf_mem(e->d), ENG_FILL, e->lim.buf_size);
+	e->fl.lport++;
+	eng_flow(e, sk_flags);
+}
+
+void eng_flow(struct eng *e, __u32 sk_flags)
+{
+	struct ddp_flow_key key;
+	struct ddp_sk_config cfg = {
+		.cpda = e->o.cpda,
+		.dgst = (e->o.hdgst ? NVME_TCP_DGST_HDR : 0) |
+			(e->o.ddgst ? NVME_TCP_DGST_DATA : 0),
+		.queue_size = 128,
+		.io_threshold = e->threshold,
+		.start_seq = e->isn,
+		.flags = sk_flags,
+	};
+	int err;
+
+	e->sk_flags = sk_flags;
+	pkt_flow_key(&e->fl, &key);
+	err = ddp_sk_add(e->d, &key, &cfg, &e->flow_id);
+	eng_assert((err) == (0), "sk_add: %s", ddp_errmsg(e->d));
+}
+
+static struct eng_tag *eng_tag_new(struct eng *e, __u32 tag, __u16 cid)
+{
+	struct eng_tag *t;
+
+	eng_assert((e->ntags) < (ENG_MAX_TAGS), "(e->ntags) < (ENG_MAX_TAGS)");
+	t = &e->tags[e->ntags++];
+	memset(t, 0, sizeof(*t));
+	t->cid = cid;
+	t->tag = tag;
+	return t;
+}
+
+static void eng_tag_register(struct eng *e, struct eng_tag *t)
+{
+	int err =
+		ddp_setup(e->d, e->flow_id, t->tag, t->cid, t->segs, t->nsegs);
+
+	eng_assert((err) == (0), "setup cid %u: %s", t->cid, ddp_errmsg(e->d));
+	t->live = true;
+}
+
+void eng_tag_sg(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len,
+		__u32 nsegs, __u32 gap)
+{
+	struct eng_tag *t = eng_tag_new(e, tag, cid);
+	__u32 i, left = len;
+
+	for (i = 0; i < nsegs; i++) {
+		__u32 n = i + 1 == nsegs ? left : len / nsegs;
+
+		t->segs[i].addr = addr;
+		t->segs[i].len = n;
+		addr += n + gap;
+		left -= n;
+	}
+	t->nsegs = nsegs;
+	t->len = len;
+	eng_tag_register(e, t);
+}
+
+void eng_tag(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len)
+{
+	eng_tag_sg(e, tag, cid, addr, len, 1, 0);
+}
+
+static struct eng_tag *eng_live_tag(struct eng *e, __u16 cid)
+{
+	int i;
+
+	for (i = e->ntags - 1; i >= 0; i--)
+		if (e->tags[i].live && e->tags[i].cid == cid)
+			return &e->tags[i];
+	return NULL;
+}
+
+void eng_untag(struct eng *e, __u16 cid)
+{
+	struct eng_tag *t = eng_live_tag(e, cid);
+	__u32 freed = 0;
+	int err;
+
+	eng_assert(t, "no live tag for cid %u", cid);
+	err = ddp_teardown(e->d, e->flow_id, cid, NULL);
+	eng_assert((err) == (0), "teardown: %s", ddp_errmsg(e->d));
+	eng_assert((ddp_sync(e->d, &e->epoch)) == (0),
+		   "(ddp_sync(e->d, &e->epoch)) == (0)");
+	eng_assert((ddp_release(e->d, e->flow_id, e->epoch, &freed)) == (0),
+		   "(ddp_release(e->d, e->flow_id, e->epoch, &freed)) == (0)");
+	eng_assert((freed) == (1), "(freed) == (1)");
+	t->live = false;
+}
+
+/* Note, for each PDU whose header completes in [off, off + len), the
+ * registration its CID has now: the one the engine would look up. */
+static void eng_note_headers(struct eng *e, size_t off, size_t len)
+{
+	size_t i;
+
+	if (e->pdu_tag_n < e->s.npdus) {
+		e->pdu_tag = realloc(e->pdu_tag, e->s.npdus * sizeof(int));
+		for (i = e->pdu_tag_n; i < e->s.npdus; i++)
+			e->pdu_tag[i] = -2;
+		e->pdu_tag_n = e->s.npdus;
+	}
+	for (i = 0; i < e->s.npdus; i++) {
+		const struct pdu_pos *p = &e->s.pdus[i];
+		size_t h = p->off + DDP_HDR_NEED - 1;
+		struct eng_tag *t;
+
+		if (e->pdu_tag[i] != -2 || h < off || h >= off + len ||
+		    p->type != NVME_TCP_C2H_DATA)
+			continue;
+		t = eng_live_tag(e, p->cid);
+		e->pdu_tag[i] = t ? (int)(t - e->tags) : -1;
+	}
+}
+
+static void eng_note_meta(struct eng *e, size_t off, const __u8 *out,
+			  __u32 metalen)
+{
+	const struct ddp_meta *m = (const void *)out;
+	__u32 i;
+
+	eng_assert(metalen == 0 || metalen == sizeof(*m),
+		   "metadata of %u bytes", metalen);
+	eng_assert(metalen == 0 || (e->sk_flags & DDP_SK_XSK),
+		   "metadata on a kernel-socket flow");
+	if (!metalen)
+		return;
+	eng_assert((m->magic) == (DDP_META_MAGIC),
+		   "(m->magic) == (DDP_META_MAGIC)");
+	eng_assert(m->nr >= 1 && m->nr <= DDP_META_RANGES,
+		   "m->nr >= 1 && m->nr <= DDP_META_RANGES");
+	for (i = 0; i < m->nr; i++)
+		memset(e->reported + off + m->r[i].off, 1, m->r[i].len);
+}
+
+/* Run one frame; checks the verdict and that it came out unchanged.
+ * Returns the metadata length; the output (metadata first) is in out. */
+static __u32 eng_run(struct eng *e, const __u8 *frame, size_t len, __u8 *out,
+		     size_t out_cap)
+{
+	struct xdp_md ctx_in = { .data_end = len }, ctx_out = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = len, .data_out = out,
+		    .data_size_out = out_cap, .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out));
+	int err = bpf_prog_test_run_opts(e->prog, &opts);
+
+	eng_assert((err) == (0), "test_run: %d", err);
+	e->frames++;
+	e->verdict = opts.retval;
+	/* Never dropped; redirected only to a bound AF_XDP socket */
+	eng_assert((opts.retval) == (XDP_PASS), "frame %d: verdict %u",
+		   e->frames, opts.retval);
+	eng_assert((opts.data_size_out) == (ctx_out.data + len),
+		   "(opts.data_size_out) == (ctx_out.data + len)");
+	eng_assert(!memcmp(out + ctx_out.data, frame, len),
+		   "frame %d came out changed", e->frames);
+	return ctx_out.data;
+}
+
+int eng_send_frame(struct eng *e, const __u8 *frame, size_t len)
+{
+	static __u8 out[PKT_MAX + 256];
+	__u32 metalen = eng_run(e, frame, len, out, sizeof(out));
+
+	eng_assert((metalen) == (0), "metadata on a frame of another flow");
+	return e->verdict;
+}
+
+static int eng_send_payload(struct eng *e, size_t off, size_t len,
+			    const __u8 *payload, bool tell)
+{
+	static __u8 frame[PKT_MAX], out[PKT_MAX + 256];
+	size_t flen;
+	__u32 metalen;
+
+	eng_assert(off + len <= e->s.len, "frame past the stream's end");
+	if (!e->reported)
+		e->reported = calloc(1, e->s.len + 1);
+	eng_note_headers(e, off, len);
+	flen = pkt_build(&e->fl, e->isn + off, payload, len, frame);
+	metalen = eng_run(e, frame, flen, out, sizeof(out));
+	if (tell)
+		eng_note_meta(e, off, out, metalen);
+	return e->verdict;
+}
+
+int eng_send(struct eng *e, size_t off, size_t len)
+{
+	return eng_send_payload(e, off, len, e->s.buf + off, true);
+}
+
+int eng_send_corrupt(struct eng *e, size_t off, size_t len)
+{
+	__u8 *junk = malloc(len);
+	size_t i;
+	int v;
+
+	for (i = 0; i < len; i++)
+		junk[i] = e->s.buf[off + i] ^ (__u8)(0x5a + i);
+	/* the transport drops it (bad checksum), metadata and all */
+	v = eng_send_payload(e, off, len, junk, false);
+	free(junk);
+	return v;
+}
+
+void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss)
+{
+	while (from < to) {
+		size_t n = to - from < mss ? to - from : mss;
+
+		eng_send(e, from, n);
+		from += n;
+	}
+}
+
+static void eng_event_cb(void *arg, const struct ddp_event *ev)
+{
+	struct eng *e = arg;
+
+	eng_assert((e->nev) < (ENG_MAX_EVENTS), "(e->nev) < (ENG_MAX_EVENTS)");
+	eng_assert((ev->type) == (DDP_EV_RESYNC),
+		   "(ev->type) == (DDP_EV_RESYNC)");
+	eng_assert((ev->flow_id) == (e->flow_id),
+		   "(ev->flow_id) == (e->flow_id)");
+	e->ev[e->nev++] = *ev;
+}
+
+int eng_events(struct eng *e)
+{
+	int before = e->nev;
+
+	eng_assert((ddp_events_drain(e->d, eng_event_cb, e)) >= (0),
+		   "(ddp_events_drain(e->d, eng_event_cb, e)) >= (0)");
+	return e->nev - before;
+}
+
+size_t eng_off(const struct eng *e, __u32 seq)
+{
+	return (__u32)(seq - e->isn);
+}
+
+void eng_reply(struct eng *e, __u32 seq, __u32 req_id, int confirm)
+{
+	ddp_resync_reply(e->d, e->flow_id, seq, req_id, confirm);
+}
+
+void eng_answer(struct eng *e, int i)
+{
+	size_t off = eng_off(e, e->ev[i].seq);
+	long p = stream_pdu_at(&e->s, off);
+	int is_hdr = p >= 0 && e->s.pdus[p].off == off;
+
+	eng_reply(e, e->ev[i].seq, e->ev[i].req_id, is_hdr);
+}
+
+struct ddp_stats eng_stats(struct eng *e)
+{
+	struct ddp_stats st;
+
+	eng_assert((ddp_stats_read(e->d, &st)) == (0),
+		   "(ddp_stats_read(e->d, &st)) == (0)");
+	return st;
+}
+
+size_t eng_pdu(const struct eng *e, __u8 type, int n)
+{
+	size_t i;
+
+	for (i = 0; i < e->s.npdus; i++)
+		if (e->s.pdus[i].type == type && n-- == 0)
+			return i;
+	eng_assert(0, "no PDU of type %u number %d", type, n);
+	return 0;
+}
+
+/* Buffer address of byte io of a registration, or -1. */
+static long eng_tag_addr(const struct eng_tag *t, __u32 io)
+{
+	__u32 i;
+
+	for (i = 0; i < t->nsegs; i++) {
+		if (io < t->segs[i].len)
+			return t->segs[i].addr + io;
+		io -= t->segs[i].len;
+	}
+	return -1;
+}
+
+/* Mark the bytes of valid records (kernel-socket host view). */
+static void eng_note_records(struct eng *e)
+{
+	struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
+	__u32 n;
+
+	if (!(e->sk_flags & DDP_SK_RECORDS))
+		return;
+	for (n = f->rec_tail; n != f->rec_head; n++) {
+		struct ddp_rec *r = ddp_rec_mem(e->d, e->flow_id, n);
+		size_t off = eng_off(e, r->seq);
+		long p = stream_pdu_at(&e->s, off);
+
+		eng_assert(p >= 0 && e->s.pdus[p].type == NVME_TCP_C2H_DATA,
+			   "record at stream offset %zu is not in a C2HData",
+			   off);
+		eng_assert((r->cid) == (e->s.pdus[p].cid),
+			   "(r->cid) == (e->s.pdus[p].cid)");
+		eng_assert((off + r->len) <=
+				   (e->s.pdus[p].off + e->s.pdus[p].data_off +
+				    e->s.pdus[p].datal),
+			   "record runs past its PDU's data");
+		if (ddp_rec_valid(e->d, e->flow_id, r))
+			memset(e->reported + off, 1, r->len);
+	}
+}
+
+__u32 eng_in_buffer(struct eng *e, size_t pdu)
+{
+	const struct pdu_pos *p = &e->s.pdus[pdu];
+	const __u8 *buf = ddp_buf_mem(e->d);
+	const struct eng_tag *t;
+	__u32 i, n = 0;
+
+	if (!e->pdu_tag || pdu >= e->pdu_tag_n || e->pdu_tag[pdu] < 0)
+		return 0;
+	t = &e->tags[e->pdu_tag[pdu]];
+	for (i = 0; i < p->datal; i++) {
+		long a = eng_tag_addr(t, p->datao + i);
+
+		if (a >= 0 && buf[a] == e->s.buf[p->off + p->data_off + i])
+			n++;
+	}
+	return n;
+}
+
+__u32 eng_reported(struct eng *e, size_t pdu)
+{
+	const struct pdu_pos *p = &e->s.pdus[pdu];
+	const __u8 *buf = ddp_buf_mem(e->d);
+	const struct eng_tag *t = NULL;
+	__u32 i, n = 0;
+
+	eng_assert((p->type) == (NVME_TCP_C2H_DATA),
+		   "(p->type) == (NVME_TCP_C2H_DATA)");
+	if (!e->reported)
+		return 0;
+	eng_note_records(e);
+	if (e->pdu_tag && pdu < e->pdu_tag_n && e->pdu_tag[pdu] >= 0)
+		t = &e->tags[e->pdu_tag[pdu]];
+	for (i = 0; i < p->datal; i++) {
+		size_t x = p->off + p->data_off + i;
+		long a;
+
+		if (!e->reported[x])
+			continue;
+		eng_assert(t, "PDU %zu reported placed without a tag", pdu);
+		a = eng_tag_addr(t, p->datao + i);
+		eng_assert(a >= 0, "PDU %zu byte %u outside its tag", pdu, i);
+		eng_assert((buf[a]) == (e->s.buf[x]),
+			   "PDU %zu byte %u reported placed but differs", pdu,
+			   i);
+		n++;
+	}
+	/* no byte outside C2HData data is ever reported */
+	return n;
+}
+
+size_t eng_stray_bytes(struct eng *e)
+{
+	const __u8 *buf = ddp_buf_mem(e->d);
+	__u8 *mine = calloc(1, e->lim.buf_size);
+	size_t n = 0, a;
+	int i;
+	__u32 s, k;
+
+	for (i = 0; i < e->ntags; i++)
+		for (s = 0; s < e->tags[i].nsegs; s++)
+			for (k = 0; k < e->tags[i].segs[s].len; k++)
+				mine[e->tags[i].segs[s].addr + k] = 1;
+	for (a = 0; a < e->lim.buf_size; a++)
+		if (!mine[a] && buf[a] != ENG_FILL)
+			n++;
+	free(mine);
+	return n;
+}
+
+void eng_close(struct eng *e)
+{
+	struct ddp_stats st;
+	int i;
+
+	eng_assert((eng_stray_bytes(e)) == (0),
+		   "bytes written outside every tag's buffer");
+	for (i = 0; i < e->ntags; i++)
+		if (e->tags[i].live)
+			eng_assert(ddp_teardown(e->d, e->flow_id,
+						e->tags[i].cid, NULL) == 0,
+				   "teardown: %s", ddp_errmsg(e->d));
+	eng_assert(ddp_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
+		   ddp_errmsg(e->d));
+	e->dead[e->ndead++] = e->flow_id;
+	eng_release_dead(e);
+	st = eng_stats(e);
+	eng_assert((st.ddp_setup) == (st.ddp_teardown),
+		   "tags leaked: %llu set up, %llu torn down",
+		   (unsigned long long)st.ddp_setup,
+		   (unsigned long long)st.ddp_teardown);
+	eng_assert((st.queue_init) == (st.queue_teardown), "flows leaked");
+	eng_assert(
+		(ddp_flow_mem(e->d, e->flow_id)->state) == (DDP_FLOW_FREE),
+		"(ddp_flow_mem(e->d, e->flow_id)->state) == (DDP_FLOW_FREE)");
+	ddp_dev_close(e->d);
+	stream_free(&e->s);
+	free(e->reported);
+	free(e->pdu_tag);
+}

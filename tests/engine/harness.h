@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * harness.h - drives the engine with BPF_PROG_TEST_RUN: one controller
+ * byte stream, cut into frames, sent in any order; what the host is told
+ * (records, frame metadata, resync requests) is collected for checking.
+ */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <criterion/criterion.h>
+#include "libddp.h"
+#include "pkt.h"
+#include "pdu.h"
+
+/* What the test is doing, printed with every failed check: the fixture
+ * and mode, or the random seed and stream. */
+extern char eng_where[200];
+#define eng_assert(cond, fmt, ...) \
+	cr_assert((cond), "[%s] " fmt, eng_where, ##__VA_ARGS__)
+
+#define ENG_FILL 0xee /* untouched buffer bytes */
+#define ENG_MAX_EVENTS 256
+
+#define ENG_MAX_TAGS 64
+
+/* A tag registration as the host made it. */
+struct eng_tag {
+	__u16 cid;
+	__u32 tag;
+	bool live;
+	__u32 nsegs, len;
+	struct ddp_seg segs[DDP_MAX_SEGS];
+};
+
+struct eng {
+	struct ddp_dev *d;
+	struct ddp_limits lim;
+	int prog;
+	struct pkt_flow fl;
+	struct pdu_opts o;
+	__u32 sk_flags;
+	__u32 threshold; /* sk_add's io_threshold, 0: the engine's */
+	__u32 flow_id;
+	__u32 isn; /* TCP seq of stream byte 0 */
+	struct stream s; /* what the controller sends */
+	__u8 *reported; /* per stream byte: reported placed (metadata) */
+	struct eng_tag tags[ENG_MAX_TAGS];
+	int ntags;
+	int *pdu_tag; /* per PDU: the registration live at its header */
+	size_t pdu_tag_n;
+	struct ddp_event ev[ENG_MAX_EVENTS];
+	int nev;
+	__u64 epoch;
+	int frames;
+	__u32 dead[64]; /* flows deleted, not yet released */
+	__u32 ndead;
+	int verdict; /* of the last frame */
+};
+
+/* A fresh engine (small limits) with the region filled with ENG_FILL. */
+void eng_open(struct eng *e, __u32 buf_size);
+void eng_open_lim(struct eng *e, const struct ddp_limits *lim);
+/* Delete the flow (its tags with it), start the next one: a new stream,
+ * a new local port, the region refilled. */
+void eng_next_flow(struct eng *e, __u32 sk_flags);
+/* Tears everything down and checks that nothing leaked. */
+void eng_close(struct eng *e);
+
+/* Offload the flow e->fl with e->o and flags; the stream starts at isn. */
+void eng_flow(struct eng *e, __u32 sk_flags);
+/* Tag `tag` for cid: one segment at addr, or nsegs equal ones spread
+ * `gap` bytes apart. */
+void eng_tag(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len);
+void eng_tag_sg(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len,
+		__u32 nsegs, __u32 gap);
+/* Teardown, sync and release: the tag's buffer is the host's again. */
+void eng_untag(struct eng *e, __u16 cid);
+
+/* Send stream bytes [off, off + len) as one frame; checks the verdict
+ * and that the frame came out unchanged. Returns the verdict. */
+int eng_send(struct eng *e, size_t off, size_t len);
+/* The same frame with its payload garbled, as a frame with a bad TCP
+ * checksum the transport will drop: its metadata is not believed. */
+int eng_send_corrupt(struct eng *e, size_t off, size_t len);
+/* Send [from, to) in frames of at most mss bytes. */
+void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss);
+/* Send an arbitrary frame (other flows); returns the verdict. */
+int eng_send_frame(struct eng *e, const __u8 *frame, size_t len);
+
+/* Drain resync requests into e->ev; returns how many came. */
+int eng_events(struct eng *e);
+/* Answer request i truthfully (confirm iff a PDU starts there). */
+void eng_answer(struct eng *e, int i);
+void eng_reply(struct eng *e, __u32 seq, __u32 req_id, int confirm);
+
+struct ddp_stats eng_stats(struct eng *e);
+/* Stream offset of TCP sequence number seq. */
+size_t eng_off(const struct eng *e, __u32 seq);
+
+/* Bytes of C2HData PDU i (its index among all PDUs of the stream) that
+ * the host was told are placed, by records or frame metadata, checking
+ * each one against the stream and the buffer. */
+__u32 eng_reported(struct eng *e, size_t pdu);
+/* Bytes of the region outside every tag ever registered that differ
+ * from ENG_FILL: must stay 0. */
+size_t eng_stray_bytes(struct eng *e);
+/* Bytes of PDU i's data that sit at their place in its tag's buffer. */
+__u32 eng_in_buffer(struct eng *e, size_t pdu);
+/* The stream index of the n-th PDU of a type. */
+size_t eng_pdu(const struct eng *e, __u8 type, int n);
+
+#endif /* TESTS_HARNESS_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * pkt.h - a typed packet builder for tests: Ethernet (optionally VLAN),
+ * IPv4 or IPv6, TCP with options of any length, and a payload.
+ */
+#ifndef TESTS_PKT_H
+#define TESTS_PKT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "ddp.h"
+
+/* One direction of a connection: the controller (remote) sending to the
+ * host (local). */
+struct pkt_flow {
+	int v6;
+	__u16 vlan; /* 0: untagged */
+	__u8 raddr[16]; /* IPv4 in the last 4 bytes */
+	__u8 laddr[16];
+	__u16 rport, lport;
+	__u8 tcp_opt_len; /* 0..40, a multiple of 4: NOPs and a timestamp */
+};
+
+#define PKT_MAX 9216
+
+/* A flow with documentation addresses; v6 selects the family. */
+void pkt_flow_init(struct pkt_flow *fl, int v6, __u16 rport, __u16 lport);
+/* The engine's key for it. */
+void pkt_flow_key(const struct pkt_flow *fl, struct ddp_flow_key *key);
+/* Writes the frame into out (PKT_MAX bytes); returns its length. */
+size_t pkt_build(const struct pkt_flow *fl, __u32 seq, const void *payload,
+		 size_t len, __u8 *out);
+/* A frame that is not TCP (UDP to the same host). */
+size_t pkt_build_udp(const struct pkt_flow *fl, const void *payload, size_t len,
+		     __u8 *out);
+
+#endif /* TESTS_PKT_H */

@@ -8,29 +8,16 @@
 set -euo pipefail
 
 obj=${1:-build/ddp.bpf.o}
-id=ddpv$$
-a=${id}a
-b=${id}b
-
-cleanup() {
-	ip netns del "$a" 2>/dev/null || true
-	ip netns del "$b" 2>/dev/null || true
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/netns.sh"
+a=ddpv$$a
+b=ddpv$$b
 
 fail() {
 	echo "FAIL: veth_attach: $*" >&2
 	exit 1
 }
 
-ip netns add "$a"
-ip netns add "$b"
-ip -n "$a" link add "$a" type veth peer name "$b" netns "$b"
-ip -n "$a" addr add 10.250.0.1/30 dev "$a"
-ip -n "$b" addr add 10.250.0.2/30 dev "$b"
-ip -n "$a" link set "$a" up
-ip -n "$b" link set "$b" up
-
+netns_pair "$a" "$b" 10.250.0.1/30 10.250.0.2/30
 ip -n "$a" link set dev "$a" xdp obj "$obj" sec xdp ||
 	fail "ip link set dev $a xdp obj $obj sec xdp refused the engine"
 show=$(ip -n "$a" -d link show dev "$a")

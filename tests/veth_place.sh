@@ -7,21 +7,9 @@
 set -euo pipefail
 
 bin=${1:-build/veth_place}
-id=ddpp$$
-h=${id}h
-p=${id}p
+. "$(dirname "$0")/lib/netns.sh"
+h=ddpp$$h
+p=ddpp$$p
 
-cleanup() {
-	ip netns del "$h" 2>/dev/null || true
-	ip netns del "$p" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-ip netns add "$h"
-ip netns add "$p"
-ip -n "$h" link add "$h" type veth peer name "$p" netns "$p"
-ip -n "$h" addr add 10.251.0.1/24 dev "$h"
-ip -n "$p" addr add 10.251.0.2/24 dev "$p"
-ip -n "$h" link set "$h" up
-ip -n "$p" link set "$p" up
+netns_pair "$h" "$p" 10.251.0.1/24 10.251.0.2/24
 "$bin" "$h" "$h" "$p" "$p"

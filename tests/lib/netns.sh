@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Network namespaces for tests and demos, sourced by their scripts:
+# everything made here is removed by netns_cleanup, which netns_pair sets
+# as the EXIT trap, so a failing script leaves nothing behind.
+
+NETNS_MADE=()
+
+netns_cleanup() {
+	local ns
+	for ns in "${NETNS_MADE[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# netns_pair A B ADDR_A ADDR_B: namespaces A and B joined by a veth pair
+# whose ends are named A and B, addressed ADDR_A and ADDR_B (with prefix),
+# up.
+netns_pair() {
+	local a=$1 b=$2
+	trap netns_cleanup EXIT
+	trap "exit 1" INT TERM
+	ip netns add "$a"
+	NETNS_MADE+=("$a")
+	ip netns add "$b"
+	NETNS_MADE+=("$b")
+	ip -n "$a" link add "$a" type veth peer name "$b" netns "$b"
+	ip -n "$a" addr add "$3" dev "$a"
+	ip -n "$b" addr add "$4" dev "$b"
+	ip -n "$a" link set "$a" up
+	ip -n "$b" link set "$b" up
+}

@@ -23,20 +23,22 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 	-D__TARGET_ARCH_$(ARCH) -I. -Ibpf
 CFLAGS := -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-Ibpf -Iloader -I$(OUT)
-LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lpthread
 
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h
-LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_SRCS := $(filter-out loader/ddpctl.c,$(wildcard loader/*.c))
 LOADER_OBJS := $(LOADER_SRCS:loader/%.c=$(OUT)/loader/%.o)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 ENGINE_TEST_SRCS := $(wildcard tests/engine/*.c)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps demo test test-engine test-veth bench-engine vmlinux
+.PHONY: all clean deps demo test test-engine test-veth test-ddpctl bench-engine \
+	vmlinux
 
-all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/test_engine \
-	$(OUT)/bench_engine $(OUT)/veth_place
+all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/test_engine \
+	$(OUT)/bench_engine $(OUT)/veth_place $(OUT)/xdp_pass.bpf.o \
+	$(OUT)/ddp_hold
 
 $(OUT) $(OUT)/loader $(OUT)/tests:
 	$(Q)mkdir -p $@
@@ -47,6 +49,10 @@ $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.tmp.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.tmp.bpf.o: tests/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -66,17 +72,27 @@ $(OUT)/loader/%.o: loader/%.c $(OUT)/ddp.skel.h $(wildcard loader/*.h) \
 
 $(OUT)/libddp.a: $(LOADER_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/ddpctl: loader/ddpctl.c $(OUT)/libddp.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(OUT)/libddp.a $(LIBBPF_LIBS) -lpthread
 
 # Tests and benchmarks
 $(OUT)/test_engine: $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) $(wildcard tests/*/*.h) \
-		$(OUT)/libddp.a
+		$(OUT)/libddp.a $(OUT)/xdp_pass.bpf.o
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) \
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+		$(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) \
 		-o $@ $(OUT)/libddp.a -lcriterion $(LIBBPF_LIBS)
 
 $(OUT)/bench_engine: tests/bench/bench_engine.c $(TESTLIB_SRCS) \
 		$(OUT)/bench_engine.skel.h $(OUT)/libddp.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
+		$(OUT)/libddp.a $(LIBBPF_LIBS)
+
+$(OUT)/ddp_hold: tests/ddp_hold.c $(TESTLIB_SRCS) $(OUT)/libddp.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
 		$(OUT)/libddp.a $(LIBBPF_LIBS)
@@ -92,7 +108,7 @@ deps:
 # The README's test command: installs, builds, runs every suite.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-engine test-veth
+	$(Q)$(MAKE) --no-print-directory test-engine test-veth test-ddpctl
 
 test-engine: $(OUT)/test_engine
 	$(Q)$(OUT)/test_engine --jobs 2
@@ -101,6 +117,9 @@ test-veth: $(OUT)/ddp.bpf.o $(OUT)/veth_place
 	$(Q)tests/veth_attach.sh $(OUT)/ddp.bpf.o
 	$(Q)tests/veth_place.sh $(OUT)/veth_place >/dev/null
 	@echo "veth_place: native XDP placement on veth verified: ok"
+
+test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
+	$(Q)tests/ddpctl.sh $(OUT)
 
 # The main job: the engine on a veth pair, a stream through it, verified.
 demo: deps

@@ -229,8 +229,8 @@ struct ddp_seg {
 	__u32 len;
 };
 
-/* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map.
- * The host writes segs[] while the slot is FREE; setup validates them. */
+/* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map,
+ * written by the control programs only. */
 struct ddp_tag {
 	__u32 state; /* enum ddp_tag_state */
 	__u32 gen; /* bumped at setup and at teardown */
@@ -316,6 +316,27 @@ struct ddp_stats {
 #undef DDP_STAT_FIELD
 };
 
+/* ---- The instance: ddp_info, pinned with the engine ----------------------- */
+
+#define DDP_CHUNK_SIZE (1u << 20) /* unit of the region shared out */
+#define DDP_CHUNKS_MAX 512 /* a region of at most 512 MiB */
+
+/* Written once by whoever attached the engine; read by those who join.
+ * chunk_owner[] is the only part written later: processes claim pieces of
+ * the buffer region with a compare-and-swap through mmap. */
+struct ddp_info {
+	__u32 abi_version; /* DDP_ABI_VERSION of the build that attached */
+	__u32 max_flows;
+	__u32 tags_per_flow;
+	__u32 buf_size;
+	__u32 io_threshold;
+	__u32 ifindex;
+	__u64 netns_ino; /* network namespace of ifindex */
+	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	__u32 pad;
+	__u32 chunk_owner[DDP_CHUNKS_MAX]; /* pid, 0: free */
+};
+
 /* ---- Control programs (BPF_PROG_TYPE_SYSCALL, run with test_run) --------- */
 
 /* ddp_sk_add: returns 0 and flow_id, or -errno */
@@ -331,13 +352,15 @@ struct ddp_ctl_sk_del {
 	__u32 torn; /* out: tags torn down with it */
 };
 
-/* ddp_setup: activates tag slot (flow_id, tag) whose segs[] the host wrote */
+/* ddp_setup: registers the buffer of command cid in a free tag of the
+ * flow. The whole struct is passed whatever nsegs is. */
 struct ddp_ctl_setup {
 	__u32 flow_id;
-	__u32 tag; /* 0 .. tags_per_flow - 1 */
 	__u16 cid;
 	__u16 nsegs;
+	__u32 tag; /* out: 0 .. tags_per_flow - 1 */
 	__u32 len; /* out: total bytes */
+	struct ddp_seg segs[DDP_MAX_SEGS];
 };
 
 /* ddp_teardown: (flow_id, cid) stops being placed; returns the tag */

@@ -203,37 +203,66 @@ static long ddp_seg_cb(__u32 i, void *arg)
 	return 0;
 }
 
+struct ddp_tag_claim {
+	__u32 base; /* the flow's first slot */
+	__u32 tag;
+};
+
+/* The engine cannot find a slot before its CID is inserted, and a stale
+ * cursor into it fails the generation check: ACTIVE can come first. */
+static long ddp_claim_tag_cb(__u32 i, void *arg)
+{
+	struct ddp_tag_claim *c = arg;
+	struct ddp_tag *t = ddp_tag_get(c->base + i);
+
+	if (!t)
+		return 1;
+	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_FREE,
+					DDP_TAG_ACTIVE) != DDP_TAG_FREE)
+		return 0;
+	c->tag = i;
+	return 1;
+}
+
 SEC("syscall")
 int ddp_setup(struct ddp_ctl_setup *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
-	__u32 id = a->flow_id, tag = a->tag, nsegs = a->nsegs;
-	struct ddp_cid_key key = { .flow_id = id, .cid = a->cid };
+	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
+	struct ddp_tag_claim c = { .tag = DDP_NO_TAG };
+	__u32 nsegs = a->nsegs, slot;
 	struct ddp_seg_sum sum = {};
+	int i;
 	struct ddp_flow *f;
 	struct ddp_tag *t;
-	__u32 slot;
 	int err;
 
 	if (!st)
 		return -EINVAL;
-	f = ddp_flow_get(id);
+	f = ddp_flow_get(key.flow_id);
 	err = -ENOENT;
 	if (!f || f->state != DDP_FLOW_ALIVE)
 		goto fail;
 	err = -EINVAL;
-	if (tag >= cfg_tags_per_flow || !nsegs || nsegs > DDP_MAX_SEGS)
+	if (!nsegs || nsegs > DDP_MAX_SEGS)
 		goto fail;
-	slot = id * cfg_tags_per_flow + tag;
+	/* a CID registered twice would leave the first tag unreachable */
+	err = -EEXIST;
+	if (bpf_map_lookup_elem(&ddp_cids, &key))
+		goto fail;
+	c.base = key.flow_id * cfg_tags_per_flow;
+	bpf_loop(cfg_tags_per_flow, ddp_claim_tag_cb, &c, 0);
+	err = -ENOSPC;
+	if (c.tag == DDP_NO_TAG)
+		goto fail;
+	slot = c.base + c.tag;
 	t = ddp_tag_get(slot);
 	if (!t)
 		goto fail;
-	/* the engine cannot find the slot before its CID is inserted, and
-	 * a stale cursor fails the generation check */
-	err = -EBUSY;
-	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_FREE,
-					DDP_TAG_ACTIVE) != DDP_TAG_FREE)
-		goto fail;
+		/* unrolled: the context cannot be read at a variable offset */
+#pragma unroll
+	for (i = 0; i < DDP_MAX_SEGS; i++)
+		*(__u64 *)&t->segs[i] = *(__u64 *)&a->segs[i];
 	sum.t = t;
 	bpf_loop(nsegs, ddp_seg_cb, &sum, 0);
 	err = -EINVAL;
@@ -241,13 +270,14 @@ int ddp_setup(struct ddp_ctl_setup *a)
 		goto free;
 	t->nsegs = nsegs;
 	t->len = sum.total;
-	t->flow_id = id;
+	t->flow_id = key.flow_id;
 	t->cid = key.cid;
 	t->gen++;
 	err = bpf_map_update_elem(&ddp_cids, &key, &slot, BPF_NOEXIST);
 	if (err)
 		goto free;
 	ddp_count(&st->ddp_setup);
+	a->tag = c.tag;
 	a->len = sum.total;
 	return 0;
 free:

@@ -3,8 +3,10 @@
 #ifndef DDP_MAPS_H
 #define DDP_MAPS_H
 
-/* Fields the host writes through mmap are read exactly once. */
+/* Fields shared with the host through mmap: each access exactly once, in
+ * program order. */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 /* Set through the skeleton before load; the loader sizes the maps to match. */
 const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
@@ -113,6 +115,16 @@ struct {
 } ddp_sync SEC(".maps") = {
 	.values = { [0] = &ddp_sync_inner },
 };
+
+/* 0 -> what the instance was loaded with; who owns which region chunk.
+ * Only user space uses it: pinned with the engine, read by who joins. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ddp_info);
+} ddp_info SEC(".maps");
 
 static __always_inline struct ddp_stats *ddp_stats_get(void)
 {

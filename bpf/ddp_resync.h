@@ -116,9 +116,10 @@ static __always_inline void ddp_resync_request(struct ddp_rx *rx)
 		ev.req_id = 1;
 	if (bpf_ringbuf_output(&ddp_events, &ev, sizeof(ev), 0))
 		return;
-	f->req_id = ev.req_id;
-	f->req_seq = f->cand_seq;
-	f->sync = DDP_SYNC_PENDING;
+	/* seq before id: a host reading id, seq, id sees a matching pair */
+	WRITE_ONCE(f->req_seq, f->cand_seq);
+	WRITE_ONCE(f->req_id, ev.req_id);
+	WRITE_ONCE(f->sync, DDP_SYNC_PENDING);
 	f->resyncs++;
 	rx->st->resync++;
 }

@@ -2,17 +2,28 @@
 /*
  * libddp.h - the control library of the DDP engine: what an L5P links.
  *
- * The seed's tcp_ddp_ops for user space: sk_add, sk_del, setup, teardown,
- * resync, limits and statistics, over one engine instance (struct ddp_dev).
- * Functions return 0 or a negative errno and, on failure, leave a message
- * naming the step, the object and the reason in ddp_errmsg(dev).
+ * The seed's tcp_ddp_ops for user space: sk_add, sk_del, setup, teardown
+ * (asynchronous, with teardown_done), resync, limits and statistics, over
+ * one engine instance (struct ddp_dev) attached to an interface, or joined
+ * there through the maps pinned under /sys/fs/bpf/ddp/<ifname>/.
+ *
+ * Functions return 0 (or a count) or a negative errno and, on failure,
+ * leave a message naming the step, the object, the reason and the fix in
+ * ddp_errmsg(dev). A ddp_dev may be used from several threads.
  */
 #ifndef LIBDDP_H
 #define LIBDDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "ddp.h"
+
+#define DDP_PIN_ROOT "/sys/fs/bpf/ddp"
+
+struct ddp_dev;
+
+/* ---- Instances ------------------------------------------------------------ */
 
 /* Sizes fixed when the engine is loaded; 0 means the default. */
 struct ddp_limits {
@@ -22,65 +33,123 @@ struct ddp_limits {
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
 };
 
-struct ddp_dev;
+enum ddp_mode {
+	DDP_MODE_AUTO = 0, /* native, else generic with a notice */
+	DDP_MODE_NATIVE,
+	DDP_MODE_SKB,
+};
 
-/* Load an engine instance without attaching it (tests, benchmarks). On
- * failure ddp_errmsg(NULL) says why. */
+struct ddp_attach_opts {
+	enum ddp_mode mode;
+	struct ddp_limits lim;
+};
+
+/* Load the engine, attach it to ifname and pin it for others to join.
+ * Refuses an interface with any other XDP program. */
+int ddp_dev_attach(const char *ifname, const struct ddp_attach_opts *opts,
+		   struct ddp_dev **out);
+/* Use the engine someone attached to ifname. */
+int ddp_dev_join(const char *ifname, struct ddp_dev **out);
+/* Take the engine off ifname and remove its pins; those who joined keep
+ * working on what they hold until they close. */
+int ddp_dev_detach(const char *ifname);
+/* Load an engine without attaching or pinning it (tests, benchmarks). */
 int ddp_dev_load(const struct ddp_limits *lim, struct ddp_dev **out);
+/* Release this process's handle: pending teardowns are completed first.
+ * An attached engine stays attached. */
 void ddp_dev_close(struct ddp_dev *d);
-const char *ddp_errmsg(const struct ddp_dev *d);
 
-/* What this instance was loaded with. */
-void ddp_dev_limits(const struct ddp_dev *d, struct ddp_limits *lim);
-int ddp_xdp_prog_fd(const struct ddp_dev *d);
-/* fd of one of the engine's maps, by name (ddp_flows, ddp_stats...) */
-int ddp_map_fd(const struct ddp_dev *d, const char *name);
+/* Why the last call failed; ddp_errmsg(NULL): why the last attach, join,
+ * detach or load of this thread failed. */
+const char *ddp_errmsg(const struct ddp_dev *d);
+/* Something worth telling about a successful attach (a mode fallback),
+ * or NULL. */
+const char *ddp_dev_notice(const struct ddp_dev *d);
+
+/* What the engine can do, as the seed's driver reports its limits. */
+struct ddp_caps {
+	__u32 max_segs; /* buffer segments per tag */
+	__u32 io_threshold; /* sk_add's default: smaller tags not placed */
+	__u32 max_flows;
+	__u32 max_tags; /* in all */
+	__u32 tags_per_flow; /* registered at once per connection */
+	__u32 buf_size; /* buffer region bytes */
+	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
+	bool crc_offload; /* false: the host checks data digests */
+	bool full_cid_range; /* true: any 16-bit CID */
+	__u32 ifindex; /* 0: not attached */
+	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+};
+void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *caps);
+
+/* ---- The buffer region ------------------------------------------------------
+ * Shared by all who use the instance: placement writes into it, and it is
+ * registrable as AF_XDP UMEM. Offsets, not pointers, name buffers. */
+
+__u8 *ddp_buf_mem(const struct ddp_dev *d);
+__u32 ddp_buf_size(const struct ddp_dev *d);
+/* size bytes aligned to align (a power of two, 0: 64); *off names them. */
+int ddp_buf_alloc(struct ddp_dev *d, __u32 size, __u32 align, __u32 *off);
+void ddp_buf_free(struct ddp_dev *d, __u32 off);
+
+/* ---- Connections and tags ------------------------------------------------ */
 
 /* Offload a connection; on failure the L5P goes on in software. */
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id);
-/* Stop offloading it; its tags are torn down with it. The flow id is free
- * again once a ddp_sync() and ddp_release() have passed. */
+/* Stop offloading it; its tags go with it (without teardown_done). */
 int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
 
-/* Register the buffer of command `cid` as tag `tag` of the flow. */
-int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u32 tag, __u16 cid,
-	      const struct ddp_seg *segs, __u32 nsegs);
-/* Stop placing into it. The engine may still be writing it until a
- * ddp_sync() has returned; *tag (optional) names the tag slot used. */
-int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag);
+/* Register the buffer of command cid; *tag (optional) says which tag. */
+int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
+	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
+/* Stop placing for cid. The engine may still write its buffer until
+ * teardown_done(ctx) is delivered by ddp_dev_process(). */
+int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx);
 
-/* Wait until no engine program that saw anything torn down before this
- * call still runs; *epoch is what ddp_release() then frees up to. */
-int ddp_sync(struct ddp_dev *d, __u64 *epoch);
-/* Free the flow's tags (and the flow, if deleted) that died before epoch. */
-int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed);
+/* ---- What the engine asks and tells ---------------------------------------- */
 
-/* The host's answer to resync request (seq, req_id) of a flow. */
-void ddp_resync_reply(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
-		      int confirm);
+struct ddp_ulp_ops {
+	/* is there a PDU header whose first byte is TCP sequence seq?
+	 * Answer with ddp_resync() once the stream got there. */
+	void (*resync_request)(void *arg, __u32 flow_id, __u32 seq,
+			       __u32 req_id);
+	/* the engine will never again write the buffer torn down with ctx */
+	void (*teardown_done)(void *arg, void *ctx);
+	void *arg;
+};
 
-/* Counters summed over CPUs. */
+/* Readable (epoll, poll) when ddp_dev_process() has something to deliver.
+ * Resync requests of this process's flows are also found without it:
+ * call ddp_dev_process() whenever convenient. */
+int ddp_dev_fd(const struct ddp_dev *d);
+/* Deliver what is pending; returns how many callbacks ran. */
+int ddp_dev_process(struct ddp_dev *d, const struct ddp_ulp_ops *ops);
+/* The host's answer to request (seq, req_id) of a flow. */
+void ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
+		bool confirm);
+
+/* ---- Statistics ------------------------------------------------------------ */
+
+/* Counters summed over CPUs, named as the engine names them. */
 int ddp_stats_read(struct ddp_dev *d, struct ddp_stats *sum);
+#define DDP_STATS_NR (sizeof(struct ddp_stats) / sizeof(__u64))
 /* Name of counter i of struct ddp_stats (NULL past the last one). */
 const char *ddp_stat_name(unsigned int i);
-#define DDP_STATS_NR (sizeof(struct ddp_stats) / sizeof(__u64))
 
-/* Shared memory, read by the host, written as the ABI says. */
-__u8 *ddp_buf_mem(const struct ddp_dev *d);
+/* ---- Shared memory, read as the ABI says ------------------------------------ */
+
 struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id);
 struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id, __u32 tag);
 struct ddp_rec *ddp_rec_mem(const struct ddp_dev *d, __u32 flow_id, __u32 n);
+/* Whether record r may still be skipped: no revocation written since it
+ * was opened overlaps it. Ask only for bytes the transport has already
+ * taken in order. */
+bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
+		   const struct ddp_rec *r);
 
-/* Whether record r of the flow may still be skipped: no revocation
- * written since it was opened overlaps it. Call it only for bytes the
- * transport has already taken in order. */
-int ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
-		  const struct ddp_rec *r);
-
-/* Resync requests: fd to poll, and a drain calling cb for each event. */
-typedef void (*ddp_event_cb)(void *arg, const struct ddp_event *ev);
-int ddp_events_fd(const struct ddp_dev *d);
-int ddp_events_drain(struct ddp_dev *d, ddp_event_cb cb, void *arg);
+int ddp_xdp_prog_fd(const struct ddp_dev *d);
+/* fd of one of the engine's maps, by name (ddp_xsks, ddp_stats...) */
+int ddp_map_fd(const struct ddp_dev *d, const char *name);
 
 #endif /* LIBDDP_H */

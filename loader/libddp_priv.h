@@ -1,30 +1,90 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* libddp_priv.h - the library's own view of an engine instance. */
+/*
+ * libddp_priv.h - the library's own view of an instance, and the
+ * low-level control calls its tests and tools also use.
+ */
 #ifndef LIBDDP_PRIV_H
 #define LIBDDP_PRIV_H
 
+#include <pthread.h>
 #include "libddp.h"
 
-struct ddp_bpf;
+/* The engine's maps and programs, by the names they are pinned under. */
+#define DDP_MAPS(X)                                                            \
+	X(ddp_socks)                                                           \
+	X(ddp_flows) X(ddp_cids) X(ddp_tags) X(ddp_recs) X(ddp_ports)          \
+		X(ddp_bufs) X(ddp_events) X(ddp_stats) X(ddp_xsks) X(ddp_sync) \
+			X(ddp_sync_inner) X(ddp_info)
+#define DDP_PROGS(X)                                             \
+	X(ddp_rx)                                                \
+	X(ddp_sk_add) X(ddp_sk_del) X(ddp_setup) X(ddp_teardown) \
+		X(ddp_sync_begin) X(ddp_release)
+
+#define DDP_ENUM(name) M_##name,
+enum ddp_map_idx { DDP_MAPS(DDP_ENUM) DDP_MAP_NR };
+#undef DDP_ENUM
+#define DDP_ENUM(name) P_##name,
+enum ddp_prog_idx { DDP_PROGS(DDP_ENUM) DDP_PROG_NR };
+#undef DDP_ENUM
+
+extern const char *const ddp_map_names[DDP_MAP_NR];
+extern const char *const ddp_prog_names[DDP_PROG_NR];
+
 struct ring_buffer;
+struct ddp_done;
 
 struct ddp_dev {
-	struct ddp_bpf *skel;
+	int map_fd[DDP_MAP_NR];
+	int prog_fd[DDP_PROG_NR];
 	struct ddp_limits lim;
-	struct ring_buffer *ring;
-	ddp_event_cb ev_cb;
-	void *ev_arg;
+	char ifname[16];
+	__u32 ifindex, xdp_flags;
 	/* the mmapped maps */
+	struct ddp_info *info;
 	__u8 *bufs;
 	struct ddp_flow *flows;
 	struct ddp_tag *tags;
 	struct ddp_rec *recs;
-	size_t bufs_len, flows_len, tags_len, recs_len;
+	/* events: the ring (wake-ups), an eventfd (teardowns done), one
+	 * epoll set holding both */
+	struct ring_buffer *ring;
+	int efd, epfd;
+	/* flows this process added: resync requests already delivered */
+	bool *mine;
+	__u32 *req_seen;
+	/* asynchronous teardown: a thread syncs and releases batches */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool thread_on, stopping;
+	struct ddp_done *pending, *done;
+	/* the buffer region allocator */
+	struct ddp_alloc *alloc;
+	char notice[160];
 	char err[256];
 };
 
 /* Record a message for ddp_errmsg() and return -|err|. */
 int ddp_err(struct ddp_dev *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for calls without an instance (attach, join, detach, load) */
+int ddp_err0(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Map the mmapable maps, open the ring and the event fds (dev.c). */
+int ddp_dev_setup_common(struct ddp_dev *d);
+
+/* Control programs, one call each (ctl.c): no queueing, no thread */
+int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id);
+int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag);
+/* Start an epoch and wait for every running engine program. */
+int ddp_sync(struct ddp_dev *d, __u64 *epoch);
+/* Free the flow's tags (and the flow, if deleted) dead before epoch. */
+int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed);
+void ddp_teardown_stop(struct ddp_dev *d);
+
+/* The region allocator (bufs.c) */
+int ddp_alloc_init(struct ddp_dev *d);
+void ddp_alloc_fini(struct ddp_dev *d);
 
 #endif /* LIBDDP_PRIV_H */

@@ -8,7 +8,7 @@ packages=(
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
 	libxdp-dev
 	# tests
-	libcriterion-dev iproute2 iputils-ping
+	libcriterion-dev iproute2 iputils-ping util-linux
 )
 
 missing=()

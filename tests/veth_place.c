@@ -57,15 +57,17 @@ static void enter_ns(const char *name)
 	close(fd);
 }
 
-static void answer_requests(void *arg, const struct ddp_event *ev)
+/* As a host: is there a PDU header starting at seq? */
+static void answer_request(void *arg, __u32 flow, __u32 seq, __u32 req_id)
 {
-	size_t off = ev->seq - ISN;
+	size_t off = seq - ISN;
 	long p = stream_pdu_at(&st, off);
-	int is_header = p >= 0 && st.pdus[p].off == off;
 
 	(void)arg;
-	ddp_resync_reply(dev, flow_id, ev->seq, ev->req_id, is_header);
+	ddp_resync(dev, flow, seq, req_id, p >= 0 && st.pdus[p].off == off);
 }
+
+static const struct ddp_ulp_ops host_ops = { .resync_request = answer_request };
 
 /* Send stream bytes [off, off + len) from the peer and wait until the
  * engine has seen them, answering its resync requests as they come. */
@@ -81,7 +83,8 @@ static void send_frame(int sock, const struct sockaddr_ll *to,
 
 	ddp_stats_read(dev, &s0);
 	frames++;
-	if (sendto(sock, frame, n, 0, (const void *)to, sizeof(*to)) != (ssize_t)n)
+	if (sendto(sock, frame, n, 0, (const void *)to, sizeof(*to)) !=
+	    (ssize_t)n)
 		die("sendto", strerror(errno));
 	for (i = 0; i < 2000; i++) {
 		ddp_stats_read(dev, &s1);
@@ -91,7 +94,7 @@ static void send_frame(int sock, const struct sockaddr_ll *to,
 	}
 	if (i == 2000)
 		die("frame", "the engine did not see it within a second");
-	ddp_events_drain(dev, answer_requests, NULL);
+	ddp_dev_process(dev, &host_ops);
 }
 
 static void build(struct ddp_seg *bufs)
@@ -113,7 +116,8 @@ static void build(struct ddp_seg *bufs)
 						     NVME_TCP_F_DATA_LAST :
 						     0);
 			pdu_rsp(&st, &o, r);
-			bufs[r] = (struct ddp_seg){ r * READ_LEN * 2, READ_LEN };
+			bufs[r] =
+				(struct ddp_seg){ r * READ_LEN * 2, READ_LEN };
 		}
 }
 
@@ -140,7 +144,8 @@ static int verify(const struct ddp_seg *bufs, __u64 *placed)
 		}
 		pp = &st.pdus[p];
 		for (i = 0; i < rec->len; i++) {
-			size_t io = pp->datao + (off + i - pp->off - pp->data_off);
+			size_t io =
+				pp->datao + (off + i - pp->off - pp->data_off);
 
 			if (buf[bufs[pp->cid].addr + io] != st.buf[off + i])
 				bad++;
@@ -157,11 +162,13 @@ static int verify(const struct ddp_seg *bufs, __u64 *placed)
 
 int main(int argc, char **argv)
 {
-	struct ddp_limits lim = { .max_flows = 4, .tags_per_flow = READS,
+	struct ddp_limits lim = { .max_flows = 4,
+				  .tags_per_flow = READS,
 				  .buf_size = 4 * READ_LEN * READS };
 	struct ddp_sk_config cfg = { .dgst = NVME_TCP_DGST_HDR |
 					     NVME_TCP_DGST_DATA,
-				     .queue_size = 32, .start_seq = ISN,
+				     .queue_size = 32,
+				     .start_seq = ISN,
 				     .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS };
 	struct ddp_seg bufs[READS];
 	struct sockaddr_ll to = { .sll_family = AF_PACKET };
@@ -197,7 +204,7 @@ int main(int argc, char **argv)
 		die("sk_add", ddp_errmsg(dev));
 	build(bufs);
 	for (r = 0; r < READS; r++)
-		if (ddp_setup(dev, flow_id, r, r, &bufs[r], 1))
+		if (ddp_setup(dev, flow_id, r, &bufs[r], 1, NULL))
 			die("setup", ddp_errmsg(dev));
 
 	enter_ns(argv[3]);

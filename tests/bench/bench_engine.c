@@ -161,7 +161,7 @@ int main(void)
 	setup();
 	memset(data, 0x3c, BIG);
 	id = add_flow(&fl, 40000, isn);
-	if (ddp_setup(dev, id, 0, 1, &seg, 1))
+	if (ddp_setup(dev, id, 1, &seg, 1, NULL))
 		die("setup", ddp_errmsg(dev));
 	/* one 1 MiB C2HData: its header and first bytes go through for
 	 * real, the rest of the PDU is what the frames measured carry */

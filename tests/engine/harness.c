@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
 #include "harness.h"
+#include "libddp_priv.h"
 
 char eng_where[200];
 
@@ -16,7 +17,7 @@ void eng_open_lim(struct eng *e, const struct ddp_limits *lim)
 	e->lim = *lim;
 	err = ddp_dev_load(&e->lim, &e->d);
 	eng_assert(err == 0, "engine load: %d", err);
-	ddp_dev_limits(e->d, &e->lim);
+	e->lim = e->d->lim;
 	e->prog = ddp_xdp_prog_fd(e->d);
 	memset(ddp_buf_mem(e->d), ENG_FILL, e->lim.buf_size);
 	pkt_flow_init(&e->fl, 0, 4420, 40000);
@@ -52,7 +53,7 @@ void eng_next_flow(struct eng *e, __u32 sk_flags)
 {
 	eng_assert(eng_stray_bytes(e) == 0,
 		   "bytes written outside every tag's buffer");
-	eng_assert(ddp_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
+	eng_assert(ddp_ctl_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
 		   ddp_errmsg(e->d));
 	e->dead[e->ndead++] = e->flow_id;
 	if (e->ndead + 1 >= e->lim.max_flows)
@@ -89,31 +90,30 @@ void eng_flow(struct eng *e, __u32 sk_flags)
 	eng_assert((err) == (0), "sk_add: %s", ddp_errmsg(e->d));
 }
 
-static struct eng_tag *eng_tag_new(struct eng *e, __u32 tag, __u16 cid)
+static struct eng_tag *eng_tag_new(struct eng *e, __u16 cid)
 {
 	struct eng_tag *t;
 
-	eng_assert((e->ntags) < (ENG_MAX_TAGS), "(e->ntags) < (ENG_MAX_TAGS)");
+	eng_assert(e->ntags < ENG_MAX_TAGS, "too many tags");
 	t = &e->tags[e->ntags++];
 	memset(t, 0, sizeof(*t));
 	t->cid = cid;
-	t->tag = tag;
 	return t;
 }
 
 static void eng_tag_register(struct eng *e, struct eng_tag *t)
 {
 	int err =
-		ddp_setup(e->d, e->flow_id, t->tag, t->cid, t->segs, t->nsegs);
+		ddp_setup(e->d, e->flow_id, t->cid, t->segs, t->nsegs, &t->tag);
 
-	eng_assert((err) == (0), "setup cid %u: %s", t->cid, ddp_errmsg(e->d));
+	eng_assert(err == 0, "setup cid %u: %s", t->cid, ddp_errmsg(e->d));
 	t->live = true;
 }
 
-void eng_tag_sg(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len,
-		__u32 nsegs, __u32 gap)
+void eng_tag_sg(struct eng *e, __u16 cid, __u32 addr, __u32 len, __u32 nsegs,
+		__u32 gap)
 {
-	struct eng_tag *t = eng_tag_new(e, tag, cid);
+	struct eng_tag *t = eng_tag_new(e, cid);
 	__u32 i, left = len;
 
 	for (i = 0; i < nsegs; i++) {
@@ -129,9 +129,9 @@ void eng_tag_sg(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len,
 	eng_tag_register(e, t);
 }
 
-void eng_tag(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len)
+void eng_tag(struct eng *e, __u16 cid, __u32 addr, __u32 len)
 {
-	eng_tag_sg(e, tag, cid, addr, len, 1, 0);
+	eng_tag_sg(e, cid, addr, len, 1, 0);
 }
 
 static struct eng_tag *eng_live_tag(struct eng *e, __u16 cid)
@@ -151,7 +151,7 @@ void eng_untag(struct eng *e, __u16 cid)
 	int err;
 
 	eng_assert(t, "no live tag for cid %u", cid);
-	err = ddp_teardown(e->d, e->flow_id, cid, NULL);
+	err = ddp_ctl_teardown(e->d, e->flow_id, cid, NULL);
 	eng_assert((err) == (0), "teardown: %s", ddp_errmsg(e->d));
 	eng_assert((ddp_sync(e->d, &e->epoch)) == (0),
 		   "(ddp_sync(e->d, &e->epoch)) == (0)");
@@ -288,24 +288,24 @@ void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss)
 	}
 }
 
-static void eng_event_cb(void *arg, const struct ddp_event *ev)
+static void eng_request(void *arg, __u32 flow_id, __u32 seq, __u32 req_id)
 {
 	struct eng *e = arg;
 
-	eng_assert((e->nev) < (ENG_MAX_EVENTS), "(e->nev) < (ENG_MAX_EVENTS)");
-	eng_assert((ev->type) == (DDP_EV_RESYNC),
-		   "(ev->type) == (DDP_EV_RESYNC)");
-	eng_assert((ev->flow_id) == (e->flow_id),
-		   "(ev->flow_id) == (e->flow_id)");
-	e->ev[e->nev++] = *ev;
+	eng_assert(e->nev < ENG_MAX_EVENTS, "too many resync requests");
+	eng_assert(flow_id == e->flow_id, "request for flow %u", flow_id);
+	e->ev[e->nev++] = (struct ddp_event){ .type = DDP_EV_RESYNC,
+					      .flow_id = flow_id,
+					      .seq = seq,
+					      .req_id = req_id };
 }
 
 int eng_events(struct eng *e)
 {
+	struct ddp_ulp_ops ops = { .resync_request = eng_request, .arg = e };
 	int before = e->nev;
 
-	eng_assert((ddp_events_drain(e->d, eng_event_cb, e)) >= (0),
-		   "(ddp_events_drain(e->d, eng_event_cb, e)) >= (0)");
+	eng_assert(ddp_dev_process(e->d, &ops) >= 0, "%s", ddp_errmsg(e->d));
 	return e->nev - before;
 }
 
@@ -316,7 +316,7 @@ size_t eng_off(const struct eng *e, __u32 seq)
 
 void eng_reply(struct eng *e, __u32 seq, __u32 req_id, int confirm)
 {
-	ddp_resync_reply(e->d, e->flow_id, seq, req_id, confirm);
+	ddp_resync(e->d, e->flow_id, seq, req_id, confirm);
 }
 
 void eng_answer(struct eng *e, int i)
@@ -467,10 +467,10 @@ void eng_close(struct eng *e)
 		   "bytes written outside every tag's buffer");
 	for (i = 0; i < e->ntags; i++)
 		if (e->tags[i].live)
-			eng_assert(ddp_teardown(e->d, e->flow_id,
-						e->tags[i].cid, NULL) == 0,
+			eng_assert(ddp_ctl_teardown(e->d, e->flow_id,
+						    e->tags[i].cid, NULL) == 0,
 				   "teardown: %s", ddp_errmsg(e->d));
-	eng_assert(ddp_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
+	eng_assert(ddp_ctl_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
 		   ddp_errmsg(e->d));
 	e->dead[e->ndead++] = e->flow_id;
 	eng_release_dead(e);

@@ -71,9 +71,9 @@ void eng_close(struct eng *e);
 void eng_flow(struct eng *e, __u32 sk_flags);
 /* Tag `tag` for cid: one segment at addr, or nsegs equal ones spread
  * `gap` bytes apart. */
-void eng_tag(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len);
-void eng_tag_sg(struct eng *e, __u32 tag, __u16 cid, __u32 addr, __u32 len,
-		__u32 nsegs, __u32 gap);
+void eng_tag(struct eng *e, __u16 cid, __u32 addr, __u32 len);
+void eng_tag_sg(struct eng *e, __u16 cid, __u32 addr, __u32 len, __u32 nsegs,
+		__u32 gap);
 /* Teardown, sync and release: the tag's buffer is the host's again. */
 void eng_untag(struct eng *e, __u16 cid);
 

@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * test_ctl.c - the engine's control programs: what sk_add, sk_del, setup,
- * teardown and release accept, refuse and count, and the teardown epochs.
+ * test_ctl.c - the control library and the engine's control programs:
+ * what sk_add, sk_del, setup, teardown and release accept, refuse and
+ * count, teardown epochs, asynchronous teardown_done, the region allocator.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include "harness.h"
+#include "libddp_priv.h"
 
 static struct ddp_dev *d;
 static struct ddp_flow_key key;
 static struct ddp_sk_config cfg;
 static struct ddp_limits lim = { .max_flows = 4,
 				 .tags_per_flow = 8,
-				 .buf_size = 1 << 20 };
+				 .buf_size = 8 << 20 };
 
 static void ctl_init(void)
 {
 	struct pkt_flow fl;
 
-	cr_assert_eq(ddp_dev_load(&lim, &d), 0);
+	cr_assert_eq(ddp_dev_load(&lim, &d), 0, "%s", ddp_errmsg(NULL));
 	pkt_flow_init(&fl, 0, 4420, 40000);
 	pkt_flow_key(&fl, &key);
 	cfg = (struct ddp_sk_config){ .queue_size = 32,
@@ -50,6 +54,16 @@ static __u32 add_flow(__u16 lport)
 	k.lport = htons(lport);
 	cr_assert_eq(ddp_sk_add(d, &k, &cfg, &id), 0, "%s", ddp_errmsg(d));
 	return id;
+}
+
+/* Wait (at most 2 s) for the library's teardown thread to free a flow. */
+static void wait_flow_free(__u32 id)
+{
+	int i;
+
+	for (i = 0; i < 200 && ddp_flow_mem(d, id)->state != DDP_FLOW_FREE; i++)
+		poll(NULL, 0, 10);
+	cr_assert_eq(ddp_flow_mem(d, id)->state, DDP_FLOW_FREE);
 }
 
 TestSuite(ctl, .init = ctl_init, .fini = ctl_fini);
@@ -102,113 +116,184 @@ Test(ctl, sk_add_runs_out_of_flows)
 		  ddp_errmsg(d));
 }
 
-Test(ctl, flow_is_reused_only_after_sync_and_release)
+Test(ctl, flow_is_reused_once_its_deletion_completed)
 {
-	__u32 id = add_flow(40000), id2, freed;
-	__u64 epoch;
+	__u32 id = add_flow(40000), id2;
 	int i;
 
 	for (i = 1; i < 4; i++)
 		add_flow(40000 + i);
 	cr_assert_eq(ddp_sk_del(d, id), 0);
 	cr_assert_eq(ddp_sk_del(d, id), -ENOENT);
-	cr_assert_eq(ddp_flow_mem(d, id)->state, DDP_FLOW_DEAD);
+	cr_assert_str_eq(ddp_errmsg(d), "sk_del: flow 0 is not offloaded");
+	wait_flow_free(id);
 	key.lport = htons(50000);
-	/* still dead: not reusable */
-	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id2), -ENOSPC);
-	cr_assert_eq(ddp_sync(d, &epoch), 0);
-	cr_assert_eq(ddp_release(d, id, epoch, &freed), 0);
-	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id2), 0);
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id2), 0, "%s", ddp_errmsg(d));
 	cr_assert_eq(id2, id);
 	cr_assert_eq(stats().queue_teardown, 1);
 }
 
 Test(ctl, setup_checks_segments_and_counts_failures)
 {
-	__u32 id = add_flow(40000);
+	__u32 id = add_flow(40000), tag, i;
 	struct ddp_seg ok = { 4096, 8192 };
-	struct ddp_seg outside = { (1 << 20) - 100, 200 };
-	struct ddp_seg past = { 1 << 20, 1 };
+	struct ddp_seg outside = { (8 << 20) - 100, 200 };
+	struct ddp_seg past = { 8 << 20, 1 };
 	struct ddp_seg empty = { 0, 0 };
 	struct ddp_seg many[DDP_MAX_SEGS + 1];
-	unsigned int i;
 
 	for (i = 0; i <= DDP_MAX_SEGS; i++)
 		many[i] = (struct ddp_seg){ i * 16, 16 };
-	cr_assert_eq(ddp_setup(d, id, 0, 1, &outside, 1), -EINVAL);
-	cr_assert(strstr(ddp_errmsg(d),
-			 "outside the 1048576-byte buffer region"),
-		  "%s", ddp_errmsg(d));
-	cr_assert_eq(ddp_setup(d, id, 0, 1, &past, 1), -EINVAL);
-	cr_assert_eq(ddp_setup(d, id, 0, 1, &empty, 1), -EINVAL);
-	cr_assert_eq(ddp_setup(d, id, 0, 1, many, DDP_MAX_SEGS + 1), -EINVAL);
-	cr_assert(strstr(ddp_errmsg(d), "1 to 256 segments"), "%s",
-		  ddp_errmsg(d));
-	cr_assert_eq(ddp_setup(d, id, 8, 1, &ok, 1), -EINVAL);
-	cr_assert_eq(ddp_setup(d, id + 1, 0, 1, &ok, 1), -ENOENT);
-	cr_assert_eq(stats().ddp_setup_fail, 6);
+	cr_assert_eq(ddp_setup(d, id, 1, &outside, 1, NULL), -EINVAL);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"setup cid 1: a segment is empty or outside the 8388608-byte buffer region");
+	cr_assert_eq(ddp_setup(d, id, 1, &past, 1, NULL), -EINVAL);
+	cr_assert_eq(ddp_setup(d, id, 1, &empty, 1, NULL), -EINVAL);
+	cr_assert_eq(ddp_setup(d, id, 1, many, DDP_MAX_SEGS + 1, NULL),
+		     -EINVAL);
+	cr_assert_str_eq(ddp_errmsg(d),
+			 "setup cid 1: 257 segments; 1 to 256 allowed");
+	cr_assert_eq(ddp_setup(d, id + 1, 1, &ok, 1, NULL), -ENOENT);
+	cr_assert_eq(stats().ddp_setup_fail, 5);
 	cr_assert_eq(stats().ddp_setup, 0);
 
-	cr_assert_eq(ddp_setup(d, id, 0, 1, many, DDP_MAX_SEGS), 0, "%s",
+	cr_assert_eq(ddp_setup(d, id, 1, many, DDP_MAX_SEGS, &tag), 0, "%s",
 		     ddp_errmsg(d));
-	cr_assert_eq(ddp_tag_mem(d, id, 0)->len, DDP_MAX_SEGS * 16);
-	cr_assert_eq(ddp_tag_mem(d, id, 0)->end[DDP_MAX_SEGS - 1],
+	cr_assert_eq(ddp_tag_mem(d, id, tag)->len, DDP_MAX_SEGS * 16);
+	cr_assert_eq(ddp_tag_mem(d, id, tag)->end[DDP_MAX_SEGS - 1],
 		     DDP_MAX_SEGS * 16);
-	/* the same CID twice, a tag in use */
-	cr_assert_eq(ddp_setup(d, id, 1, 1, &ok, 1), -EEXIST);
-	cr_assert_eq(ddp_setup(d, id, 0, 2, &ok, 1), -EBUSY);
-	cr_assert(strstr(ddp_errmsg(d), "in use"), "%s", ddp_errmsg(d));
-	/* the busy tag's segments were not overwritten */
-	cr_assert_eq(ddp_tag_mem(d, id, 0)->segs[0].addr, 0);
-	cr_assert_eq(stats().ddp_setup_fail, 8);
-	cr_assert_eq(stats().ddp_setup, 1);
+	cr_assert_eq(ddp_setup(d, id, 1, &ok, 1, NULL), -EEXIST);
+	cr_assert_str_eq(ddp_errmsg(d),
+			 "setup: cid 1 already registered in flow 0");
+	/* the whole 16-bit CID range, until the table is full */
+	for (i = 0; i < 7; i++)
+		cr_assert_eq(ddp_setup(d, id, 0xffff - i, &ok, 1, NULL), 0);
+	cr_assert_eq(ddp_setup(d, id, 9, &ok, 1, NULL), -ENOSPC);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"setup cid 9: tag table of flow 0 full (8 tags registered or being torn down)");
+	cr_assert_eq(stats().ddp_setup_fail, 7);
+	cr_assert_eq(stats().ddp_setup, 8);
 }
 
-Test(ctl, teardown_is_released_only_by_a_later_sync)
+Test(ctl, tag_freed_only_by_a_sync_begun_after_its_teardown)
 {
-	__u32 id = add_flow(40000), tag, freed;
+	__u32 id = add_flow(40000), t1, t2, freed, i;
 	struct ddp_seg seg = { 0, 4096 };
 	__u64 e1, e2;
 
-	cr_assert_eq(ddp_setup(d, id, 3, 0xffff, &seg, 1), 0);
-	cr_assert_eq(ddp_setup(d, id, 4, 7, &seg, 1), 0);
-	cr_assert_eq(ddp_teardown(d, id, 0xffff, &tag), 0);
-	cr_assert_eq(tag, 3);
-	cr_assert_eq(ddp_teardown(d, id, 0xffff, &tag), -ENOENT);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(ddp_setup(d, id, 100 + i, &seg, 1,
+				       i == 3 ? &t1 :
+				       i == 4 ? &t2 :
+						NULL),
+			     0);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), 0);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), -ENOENT);
 	cr_assert_eq(ddp_sync(d, &e1), 0);
-	cr_assert_eq(ddp_teardown(d, id, 7, NULL), 0);
-	/* tag 4 died after e1 began: a release up to e1 keeps it */
+	cr_assert_eq(ddp_ctl_teardown(d, id, 104, NULL), 0);
+	/* dead tags are not reused: the table stays full */
+	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), -ENOSPC);
 	cr_assert_eq(ddp_release(d, id, e1, &freed), 0);
 	cr_assert_eq(freed, 1);
-	cr_assert_eq(ddp_tag_mem(d, id, 3)->state, DDP_TAG_FREE);
-	cr_assert_eq(ddp_tag_mem(d, id, 4)->state, DDP_TAG_DEAD);
-	cr_assert_eq(ddp_setup(d, id, 4, 8, &seg, 1), -EBUSY);
+	cr_assert_eq(ddp_tag_mem(d, id, t1)->state, DDP_TAG_FREE);
+	cr_assert_eq(ddp_tag_mem(d, id, t2)->state, DDP_TAG_DEAD,
+		     "torn down after e1 began, freed by e1");
 	cr_assert_eq(ddp_sync(d, &e2), 0);
 	cr_assert_eq(ddp_release(d, id, e2, &freed), 0);
 	cr_assert_eq(freed, 1);
-	cr_assert_eq(ddp_setup(d, id, 4, 8, &seg, 1), 0);
+	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), 0);
+	cr_assert_eq(ddp_setup(d, id, 201, &seg, 1, NULL), 0);
 	/* a release cannot name an epoch that has not begun */
 	cr_assert_eq(ddp_release(d, id, e2 + 5, &freed), -EINVAL);
 	cr_assert_eq(stats().ddp_teardown, 2);
 }
 
+struct dones {
+	void *ctx[16];
+	int n;
+};
+
+static void on_done(void *arg, void *ctx)
+{
+	struct dones *x = arg;
+
+	x->ctx[x->n++] = ctx;
+}
+
+Test(ctl, teardown_done_comes_through_the_fd_after_the_tags_are_free)
+{
+	__u32 id = add_flow(40000), tags[3], i;
+	struct ddp_seg seg = { 0, 4096 };
+	struct dones got = { 0 };
+	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
+	struct pollfd p = { .fd = ddp_dev_fd(d), .events = POLLIN };
+	int waited;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(ddp_setup(d, id, i, &seg, 1, &tags[i]), 0);
+	cr_assert_eq(ddp_dev_process(d, &ops), 0, "nothing is pending yet");
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(ddp_teardown(d, id, i, &tags[i]), 0);
+	cr_assert_eq(ddp_teardown(d, id, 1, NULL), -ENOENT);
+	for (waited = 0; got.n < 3 && waited < 200; waited++) {
+		cr_assert_geq(poll(&p, 1, 1000), 0);
+		ddp_dev_process(d, &ops);
+	}
+	cr_assert_eq(got.n, 3, "%d of 3 teardowns done", got.n);
+	for (i = 0; i < 3; i++) {
+		/* in order, and the engine can no longer reach the buffer */
+		cr_assert_eq(got.ctx[i], &tags[i]);
+		cr_assert_eq(ddp_tag_mem(d, id, tags[i])->state, DDP_TAG_FREE);
+	}
+	cr_assert_eq(stats().ddp_teardown, 3);
+}
+
 Test(ctl, sk_del_tears_down_its_tags)
 {
-	__u32 id = add_flow(40000), other = add_flow(40001);
+	__u32 id = add_flow(40000), other = add_flow(40001), tag;
 	struct ddp_seg seg = { 0, 4096 };
 	struct ddp_stats st;
 
-	cr_assert_eq(ddp_setup(d, id, 0, 1, &seg, 1), 0);
-	cr_assert_eq(ddp_setup(d, id, 7, 2, &seg, 1), 0);
-	cr_assert_eq(ddp_setup(d, other, 0, 1, &seg, 1), 0);
+	cr_assert_eq(ddp_setup(d, id, 1, &seg, 1, NULL), 0);
+	cr_assert_eq(ddp_setup(d, id, 2, &seg, 1, NULL), 0);
+	cr_assert_eq(ddp_setup(d, other, 1, &seg, 1, &tag), 0);
 	cr_assert_eq(ddp_sk_del(d, id), 0);
 	st = stats();
 	cr_assert_eq(st.ddp_teardown, 2);
 	cr_assert_eq(st.ddp_setup - st.ddp_teardown, 1);
-	cr_assert_eq(ddp_tag_mem(d, other, 0)->state, DDP_TAG_ACTIVE);
-	/* its CIDs are gone: a teardown finds nothing */
-	cr_assert_eq(ddp_teardown(d, id, 1, NULL), -ENOENT);
-	cr_assert_eq(ddp_setup(d, id, 1, 3, &seg, 1), -ENOENT);
+	cr_assert_eq(ddp_tag_mem(d, other, tag)->state, DDP_TAG_ACTIVE);
+	/* its CIDs are gone */
+	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), -ENOENT);
+	cr_assert_eq(ddp_setup(d, id, 3, &seg, 1, NULL), -ENOENT);
+	wait_flow_free(id);
+}
+
+Test(ctl, region_allocator_aligns_and_shares_out_chunks)
+{
+	__u32 a, b, big, i, owned = 0;
+
+	cr_assert_eq(ddp_buf_alloc(d, 100, 0, &a), 0);
+	cr_assert_eq(ddp_buf_alloc(d, 5000, 4096, &b), 0);
+	cr_assert_eq(b % 4096, 0);
+	cr_assert(b >= a + 100 || b + 5000 <= a, "overlap");
+	cr_assert_eq(ddp_buf_alloc(d, 3 << 20, 0, &big), 0);
+	cr_assert_eq(big % DDP_CHUNK_SIZE, 0);
+	cr_assert(big >= b + 5000 || big + (3 << 20) <= a, "overlap");
+	for (i = 0; i < 8; i++)
+		owned += d->info->chunk_owner[i] == (__u32)getpid();
+	cr_assert_eq(owned, 4, "one chunk split, three whole");
+	cr_assert_eq(ddp_buf_alloc(d, 5 << 20, 0, &i), -ENOSPC);
+	cr_assert(strstr(ddp_errmsg(d), "no room for 5242880 bytes"), "%s",
+		  ddp_errmsg(d));
+	cr_assert_eq(ddp_buf_alloc(d, 64, 3, &i), -EINVAL);
+	ddp_buf_free(d, big);
+	ddp_buf_free(d, a);
+	ddp_buf_free(d, b);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(d->info->chunk_owner[i], 0, "chunk %u kept", i);
+	cr_assert_eq(ddp_buf_alloc(d, 7 << 20, 0, &big), 0);
 }
 
 Test(ctl, limits_are_checked_before_load)
@@ -218,6 +303,25 @@ Test(ctl, limits_are_checked_before_load)
 
 	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
 	cr_assert_null(x);
+	cr_assert_str_eq(
+		ddp_errmsg(NULL),
+		"buffer region of 1000 bytes: a multiple of 4096, at most 512 MiB");
 	bad = (struct ddp_limits){ .max_flows = 5000 };
 	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
+}
+
+Test(ctl, caps_report_the_limits)
+{
+	struct ddp_caps c;
+
+	ddp_dev_caps(d, &c);
+	cr_assert_eq(c.max_segs, DDP_MAX_SEGS);
+	cr_assert_eq(c.max_flows, 4);
+	cr_assert_eq(c.tags_per_flow, 8);
+	cr_assert_eq(c.max_tags, 32);
+	cr_assert_eq(c.buf_size, 8 << 20);
+	cr_assert_eq(c.io_threshold, DDP_DEF_IO_THRESHOLD);
+	cr_assert(c.full_cid_range);
+	cr_assert_eq(c.digests, NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA);
+	cr_assert_eq(c.ifindex, 0, "loaded, not attached");
 }

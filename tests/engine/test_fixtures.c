@@ -11,7 +11,7 @@
 
 static void one_read(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 8192);
+	eng_tag(e, 1, 0, 8192);
 	add_read(e, 1, 8192, 4096);
 }
 
@@ -20,7 +20,7 @@ static void six_reads(struct eng *e)
 	int i;
 
 	for (i = 1; i <= 6; i++) {
-		eng_tag(e, i, i, i * 4096, 2000);
+		eng_tag(e, i, i * 4096, 2000);
 		add_read(e, i, 2000, 2000);
 	}
 }
@@ -30,7 +30,7 @@ static void eight_reads(struct eng *e)
 	int i;
 
 	for (i = 1; i <= 8; i++) {
-		eng_tag(e, i, i, i * 4096, 2000);
+		eng_tag(e, i, i * 4096, 2000);
 		add_read(e, i, 2000, 2000);
 	}
 }
@@ -39,7 +39,7 @@ static void every_type(struct eng *e)
 {
 	struct stream *s = &e->s;
 
-	eng_tag(e, 0, 1, 100, 3000);
+	eng_tag(e, 1, 100, 3000);
 	pdu_cmd(s, &e->o, 7, 0);
 	pdu_cmd(s, &e->o, 8, 100);
 	pdu_h2c_data(s, &e->o, 8, 0, 200);
@@ -59,7 +59,7 @@ static void split_headers(struct eng *e)
 	int k;
 
 	for (k = 1; k <= 31; k++) {
-		eng_tag(e, k, k, k * 2048, 1100);
+		eng_tag(e, k, k * 2048, 1100);
 		add_read(e, k, 1100, 1100);
 	}
 }
@@ -96,7 +96,7 @@ static void many_pdus(struct eng *e)
 	for (i = 0; i < 60; i++)
 		pdu_rsp(&e->s, &e->o, 100 + i);
 	for (i = 1; i <= 10; i++) {
-		eng_tag(e, i, i, i * 2048, 1100);
+		eng_tag(e, i, i * 2048, 1100);
 		add_read(e, i, 1100, 1100);
 	}
 }
@@ -108,7 +108,7 @@ static void run_big_frames(struct eng *e)
 
 static void long_pdu(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 30000);
+	eng_tag(e, 1, 0, 30000);
 	add_read(e, 1, 30000, 30000);
 }
 
@@ -129,34 +129,34 @@ static void run_odd_frames(struct eng *e)
 
 static void sg_128(struct eng *e)
 {
-	eng_tag_sg(e, 0, 1, 1, 25600, 128, 3);
+	eng_tag_sg(e, 1, 1, 25600, 128, 3);
 	add_read(e, 1, 25600, 8000);
 }
 
 static void sg_256(struct eng *e)
 {
-	eng_tag_sg(e, 0, 1, 3, 25600, 256, 1);
+	eng_tag_sg(e, 1, 3, 25600, 256, 1);
 	add_read(e, 1, 25600, 7777);
 }
 
 static void unknown_cid(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 2000);
+	eng_tag(e, 1, 0, 2000);
 	add_read(e, 9, 2000, 2000);
 	add_read(e, 1, 2000, 2000);
 }
 
 static void cid_range(struct eng *e)
 {
-	eng_tag(e, 0, 0, 0, 2000);
-	eng_tag(e, 1, 0xffff, 4096, 2000);
+	eng_tag(e, 0, 0, 2000);
+	eng_tag(e, 0xffff, 4096, 2000);
 	add_read(e, 0, 2000, 2000);
 	add_read(e, 0xffff, 2000, 2000);
 }
 
 static void cid_reuse(struct eng *e)
 {
-	eng_tag(e, 0, 5, 0, 4000);
+	eng_tag(e, 5, 0, 4000);
 	add_read(e, 5, 4000, 4000);
 	add_read(e, 5, 4000, 4000);
 }
@@ -167,13 +167,13 @@ static void run_cid_reuse(struct eng *e)
 
 	eng_send_all(e, 0, E(e, rsp), 1448);
 	eng_untag(e, 5);
-	eng_tag(e, 1, 5, 8192, 4000);
+	eng_tag(e, 5, 8192, 4000);
 	eng_send_all(e, E(e, rsp), e->s.len, 1448);
 }
 
 static void long_pdu_8000(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 8000);
+	eng_tag(e, 1, 0, 8000);
 	add_read(e, 1, 8000, 8000);
 }
 
@@ -194,8 +194,8 @@ static void run_teardown_mid_pdu(struct eng *e)
 
 static void short_buffer(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 2000);
-	eng_tag(e, 1, 2, 4096, 2000);
+	eng_tag(e, 1, 0, 2000);
+	eng_tag(e, 2, 4096, 2000);
 	add_read(e, 1, 3000, 3000);
 	add_read(e, 2, 2000, 2000);
 }
@@ -204,7 +204,7 @@ static void datao_beyond(struct eng *e)
 {
 	__u8 data[1000];
 
-	eng_tag(e, 0, 1, 0, 4096);
+	eng_tag(e, 1, 0, 4096);
 	gen_data(data, sizeof(data), 1);
 	pdu_c2h_data(&e->s, &e->o, 1, 4000, data, sizeof(data),
 		     NVME_TCP_F_DATA_LAST);
@@ -213,8 +213,8 @@ static void datao_beyond(struct eng *e)
 
 static void below_threshold(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 1000);
-	eng_tag(e, 1, 2, 4096, 2000);
+	eng_tag(e, 1, 0, 1000);
+	eng_tag(e, 2, 4096, 2000);
 	add_read(e, 1, 1000, 1000);
 	add_read(e, 2, 2000, 2000);
 }
@@ -224,11 +224,11 @@ static void bad_header(struct eng *e, const struct nvme_tcp_hdr24 *bad)
 {
 	int i;
 
-	eng_tag(e, 0, 1, 0, 2000);
+	eng_tag(e, 1, 0, 2000);
 	add_read(e, 1, 2000, 2000);
 	stream_raw(&e->s, bad, sizeof(*bad));
 	for (i = 2; i <= 6; i++) {
-		eng_tag(e, i, i, i * 4096, 2000);
+		eng_tag(e, i, i * 4096, 2000);
 		add_read(e, i, 2000, 2000);
 	}
 }
@@ -289,10 +289,10 @@ static void success_flags(struct eng *e)
 	__u8 data[2000];
 
 	gen_data(data, sizeof(data), 3);
-	eng_tag(e, 0, 1, 0, 2000);
+	eng_tag(e, 1, 0, 2000);
 	pdu_c2h_data(&e->s, &e->o, 1, 0, data, 2000,
 		     NVME_TCP_F_DATA_LAST | NVME_TCP_F_DATA_SUCCESS);
-	eng_tag(e, 1, 2, 4096, 2000);
+	eng_tag(e, 2, 4096, 2000);
 	add_read(e, 2, 2000, 2000);
 }
 
@@ -302,10 +302,10 @@ static void success_without_last(struct eng *e)
 	int i;
 
 	gen_data(data, sizeof(data), 4);
-	eng_tag(e, 0, 1, 0, 2000);
+	eng_tag(e, 1, 0, 2000);
 	pdu_c2h_data(&e->s, &e->o, 1, 0, data, 2000, NVME_TCP_F_DATA_SUCCESS);
 	for (i = 2; i <= 6; i++) {
-		eng_tag(e, i, i, i * 4096, 2000);
+		eng_tag(e, i, i * 4096, 2000);
 		add_read(e, i, 2000, 2000);
 	}
 }
@@ -315,7 +315,7 @@ static void tiny_pdus(struct eng *e)
 	int i;
 
 	for (i = 1; i <= 10; i++) {
-		eng_tag(e, i, i, i * 256, 100);
+		eng_tag(e, i, i * 256, 100);
 		add_read(e, i, 100, 100);
 	}
 }
@@ -340,9 +340,9 @@ static void run_tiny_pdus(struct eng *e)
 
 static void long_read_then_one(struct eng *e)
 {
-	eng_tag(e, 0, 1, 0, 6000);
+	eng_tag(e, 1, 0, 6000);
 	add_read(e, 1, 6000, 6000);
-	eng_tag(e, 1, 2, 8192, 2000);
+	eng_tag(e, 2, 8192, 2000);
 	add_read(e, 2, 2000, 2000);
 }
 

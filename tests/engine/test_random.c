@@ -107,7 +107,7 @@ static void push_frame(struct run *u, size_t off, size_t len, int disturbed)
 
 /* Register cmd's buffer as 1..n segments at random places and alignment;
  * sometimes shorter than the command. */
-static void register_cmd(struct run *u, struct cmd *c, __u32 tag, __u32 *cursor)
+static void register_cmd(struct run *u, struct cmd *c, __u32 *cursor)
 {
 	struct eng_tag *t = &u->e->tags[u->e->ntags++];
 	__u32 len = c->len, nsegs, i, left;
@@ -118,7 +118,6 @@ static void register_cmd(struct run *u, struct cmd *c, __u32 tag, __u32 *cursor)
 				    1 + below(&u->r, len < 8 ? len : 8);
 	memset(t, 0, sizeof(*t));
 	t->cid = c->cid;
-	t->tag = tag;
 	t->nsegs = nsegs;
 	t->len = len;
 	left = len;
@@ -133,8 +132,8 @@ static void register_cmd(struct run *u, struct cmd *c, __u32 tag, __u32 *cursor)
 		left -= n;
 	}
 	eng_assert(*cursor < REGION, "region too small for the stream");
-	eng_assert(ddp_setup(u->e->d, u->e->flow_id, tag, c->cid, t->segs,
-			     nsegs) == 0,
+	eng_assert(ddp_setup(u->e->d, u->e->flow_id, c->cid, t->segs, nsegs,
+			     &t->tag) == 0,
 		   "setup: %s", ddp_errmsg(u->e->d));
 	t->live = true;
 	c->reg = t - u->e->tags;
@@ -156,7 +155,7 @@ static void build_cmds(struct run *u)
 		c->reg = -1;
 		c->next = 0;
 		if (chance(&u->r, 85))
-			register_cmd(u, c, i, &cursor);
+			register_cmd(u, c, &cursor);
 	}
 }
 

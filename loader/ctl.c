@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ctl.c - connections, tags, asynchronous teardown, resync and the events
+ * an L5P processes. Control operations run the engine's
+ * BPF_PROG_TYPE_SYSCALL programs (bpf/ddp_ctl.h) with BPF_PROG_TEST_RUN.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libddp_priv.h"
+
+/* A teardown waiting for its sync, then for delivery. */
+struct ddp_done {
+	struct ddp_done *next;
+	__u32 flow_id;
+	void *ctx;
+	bool notify; /* deliver teardown_done(ctx) */
+};
+
+static void ddp_free_list(struct ddp_done *t)
+{
+	struct ddp_done *next;
+
+	for (; t; t = next) {
+		next = t->next;
+		free(t);
+	}
+}
+
+static int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx,
+		       size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = len);
+
+	if (bpf_prog_test_run_opts(d->prog_fd[p], &opts))
+		return ddp_err(d, -errno, "run of %s: %s", ddp_prog_names[p],
+			       strerror(errno));
+	return (int)opts.retval;
+}
+
+int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
+	       const struct ddp_sk_config *cfg, __u32 *flow_id)
+{
+	struct ddp_ctl_sk_add a = { .key = *key, .cfg = *cfg };
+	int err = ddp_ctl_run(d, P_ddp_sk_add, &a, sizeof(a));
+
+	if (err == -EEXIST)
+		return ddp_err(d, err, "sk_add: connection already offloaded");
+	if (err == -ENOSPC || err == -E2BIG)
+		return ddp_err(
+			d, err,
+			"sk_add: all %u flows in use (or waiting for their teardown to end)",
+			d->lim.max_flows);
+	if (err == -EINVAL)
+		return ddp_err(
+			d, err,
+			"sk_add: bad config (pfv %u, cpda %u, dgst %u, queue_size %u, flags %#x)",
+			cfg->pfv, cfg->cpda, cfg->dgst, cfg->queue_size,
+			cfg->flags);
+	if (err)
+		return ddp_err(d, err, "sk_add: %s", strerror(-err));
+	pthread_mutex_lock(&d->lock);
+	d->mine[a.flow_id] = true;
+	d->req_seen[a.flow_id] = 0;
+	pthread_mutex_unlock(&d->lock);
+	*flow_id = a.flow_id;
+	return 0;
+}
+
+static void *ddp_teardown_thread(void *arg);
+
+/* Queue a completion for the teardown thread. */
+static int ddp_queue(struct ddp_dev *d, __u32 flow_id, void *ctx, bool notify)
+{
+	struct ddp_done *t = calloc(1, sizeof(*t)), **p;
+	int err = 0;
+
+	if (!t)
+		return ddp_err(d, -ENOMEM, "out of memory");
+	t->flow_id = flow_id;
+	t->ctx = ctx;
+	t->notify = notify;
+	pthread_mutex_lock(&d->lock);
+	if (!d->thread_on) {
+		err = -pthread_create(&d->thread, NULL, ddp_teardown_thread, d);
+		d->thread_on = !err;
+	}
+	if (!err) {
+		for (p = &d->pending; *p; p = &(*p)->next)
+			;
+		*p = t;
+		pthread_cond_signal(&d->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		free(t);
+		return ddp_err(d, err, "teardown thread: %s", strerror(-err));
+	}
+	return 0;
+}
+
+int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id)
+{
+	struct ddp_ctl_sk_del a = { .flow_id = flow_id };
+	int err = ddp_ctl_run(d, P_ddp_sk_del, &a, sizeof(a));
+
+	if (err == -ENOENT)
+		return ddp_err(d, err, "sk_del: flow %u is not offloaded",
+			       flow_id);
+	return err;
+}
+
+int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
+{
+	int err = ddp_ctl_sk_del(d, flow_id);
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&d->lock);
+	if (flow_id < d->lim.max_flows)
+		d->mine[flow_id] = false;
+	pthread_mutex_unlock(&d->lock);
+	/* the flow id is free again once a sync has passed */
+	return ddp_queue(d, flow_id, NULL, false);
+}
+
+int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
+	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+{
+	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid };
+	int err;
+
+	if (nsegs == 0 || nsegs > DDP_MAX_SEGS) {
+		/* refused by the program too, which counts it */
+		a.nsegs = 0;
+		ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
+		return ddp_err(d, -EINVAL,
+			       "setup cid %u: %u segments; 1 to %u allowed",
+			       cid, nsegs, DDP_MAX_SEGS);
+	}
+	a.nsegs = nsegs;
+	memcpy(a.segs, segs, nsegs * sizeof(*segs));
+	err = ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
+	if (err == -EEXIST)
+		return ddp_err(d, err,
+			       "setup: cid %u already registered in flow %u",
+			       cid, flow_id);
+	if (err == -EINVAL)
+		return ddp_err(
+			d, err,
+			"setup cid %u: a segment is empty or outside the %u-byte buffer region",
+			cid, d->lim.buf_size);
+	if (err == -ENOENT)
+		return ddp_err(d, err, "setup cid %u: flow %u is not offloaded",
+			       cid, flow_id);
+	if (err == -ENOSPC)
+		return ddp_err(
+			d, err,
+			"setup cid %u: tag table of flow %u full (%u tags registered or being torn down)",
+			cid, flow_id, d->lim.tags_per_flow);
+	if (err)
+		return ddp_err(d, err, "setup cid %u: %s", cid, strerror(-err));
+	if (tag)
+		*tag = a.tag;
+	return 0;
+}
+
+int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
+{
+	struct ddp_ctl_teardown a = { .flow_id = flow_id, .cid = cid };
+	int err = ddp_ctl_run(d, P_ddp_teardown, &a, sizeof(a));
+
+	if (err == -ENOENT)
+		return ddp_err(d, err,
+			       "teardown: cid %u is not registered in flow %u",
+			       cid, flow_id);
+	if (!err && tag)
+		*tag = a.tag;
+	return err;
+}
+
+int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
+{
+	int err = ddp_ctl_teardown(d, flow_id, cid, NULL);
+
+	return err ? err : ddp_queue(d, flow_id, ctx, true);
+}
+
+int ddp_sync(struct ddp_dev *d, __u64 *epoch)
+{
+	struct ddp_ctl_sync_begin a = { 0 };
+	int inner = d->map_fd[M_ddp_sync_inner];
+	__u32 zero = 0;
+	int err;
+
+	err = ddp_ctl_run(d, P_ddp_sync_begin, &a, sizeof(a));
+	if (err)
+		return err;
+	/* returns after synchronize_rcu(): every engine run that could have
+	 * seen a tag alive has finished */
+	if (bpf_map_update_elem(d->map_fd[M_ddp_sync], &zero, &inner, BPF_ANY))
+		return ddp_err(d, -errno, "sync through ddp_sync: %s",
+			       strerror(errno));
+	*epoch = a.epoch;
+	return 0;
+}
+
+int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed)
+{
+	struct ddp_ctl_release a = { .flow_id = flow_id, .epoch = epoch };
+	int err = ddp_ctl_run(d, P_ddp_release, &a, sizeof(a));
+
+	if (err)
+		return ddp_err(d, err, "release of flow %u: %s", flow_id,
+			       strerror(-err));
+	if (freed)
+		*freed = a.freed;
+	return 0;
+}
+
+/* Everything queued while a sync runs forms the next batch: one sync
+ * (a few milliseconds) serves all of them. */
+static void *ddp_teardown_thread(void *arg)
+{
+	struct ddp_dev *d = arg;
+	__u64 one = 1;
+
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		struct ddp_done *batch, *t, *u, **tail;
+		__u64 epoch;
+		int tries;
+
+		while (!d->pending && !d->stopping)
+			pthread_cond_wait(&d->wake, &d->lock);
+		if (!d->pending)
+			break;
+		batch = d->pending;
+		d->pending = NULL;
+		pthread_mutex_unlock(&d->lock);
+
+		/* never report done without a sync: on a lasting failure the
+		 * batch is dropped, its teardown_done never comes */
+		for (tries = 0; ddp_sync(d, &epoch) && tries < 100; tries++)
+			usleep(1000);
+		if (tries == 100) {
+			ddp_free_list(batch);
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
+		for (t = batch; t; t = t->next) {
+			for (u = batch; u != t && u->flow_id != t->flow_id;
+			     u = u->next)
+				;
+			if (u == t) /* once per flow */
+				ddp_release(d, t->flow_id, epoch, NULL);
+		}
+
+		pthread_mutex_lock(&d->lock);
+		for (tail = &d->done; *tail; tail = &(*tail)->next)
+			;
+		for (t = batch; t; t = u) {
+			u = t->next;
+			t->next = NULL;
+			if (t->notify) {
+				*tail = t;
+				tail = &t->next;
+			} else {
+				free(t);
+			}
+		}
+		/* fails only if the count would overflow: still readable */
+		(void)!write(d->efd, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+void ddp_teardown_stop(struct ddp_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	if (d->thread_on)
+		pthread_join(d->thread, NULL);
+	d->thread_on = false;
+	ddp_free_list(d->done);
+	d->done = NULL;
+}
+
+int ddp_dev_fd(const struct ddp_dev *d)
+{
+	return d->epfd;
+}
+
+/* A consistent (seq, id) of a pending request: the engine writes seq,
+ * then id; reading id, seq, id again sees them match. */
+static bool ddp_pending_request(const struct ddp_flow *f, __u32 *seq, __u32 *id)
+{
+	__u32 a, b;
+
+	if (__atomic_load_n(&f->sync, __ATOMIC_ACQUIRE) != DDP_SYNC_PENDING)
+		return false;
+	a = __atomic_load_n(&f->req_id, __ATOMIC_ACQUIRE);
+	*seq = __atomic_load_n(&f->req_seq, __ATOMIC_ACQUIRE);
+	b = __atomic_load_n(&f->req_id, __ATOMIC_ACQUIRE);
+	*id = a;
+	return a == b;
+}
+
+int ddp_dev_process(struct ddp_dev *d, const struct ddp_ulp_ops *ops)
+{
+	struct ddp_done *list, *t;
+	__u64 cnt;
+	__u32 i, seq, id;
+	int n = 0;
+
+	(void)!read(d->efd, &cnt, sizeof(cnt)); /* EAGAIN: nothing counted */
+	ring_buffer__consume(d->ring);
+	pthread_mutex_lock(&d->lock);
+	list = d->done;
+	d->done = NULL;
+	pthread_mutex_unlock(&d->lock);
+	while ((t = list)) {
+		list = t->next;
+		if (ops && ops->teardown_done)
+			ops->teardown_done(ops->arg, t->ctx);
+		free(t);
+		n++;
+	}
+	for (i = 0; i < d->lim.max_flows; i++) {
+		if (!d->mine[i] ||
+		    !ddp_pending_request(&d->flows[i], &seq, &id) ||
+		    id == d->req_seen[i])
+			continue;
+		d->req_seen[i] = id;
+		if (ops && ops->resync_request)
+			ops->resync_request(ops->arg, i, seq, id);
+		n++;
+	}
+	return n;
+}
+
+void ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
+		bool confirm)
+{
+	struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+
+	if (f)
+		__atomic_store_n(&f->resync_reply,
+				 DDP_RESYNC_REPLY(seq, req_id, confirm),
+				 __ATOMIC_RELEASE);
+}
+
+__u8 *ddp_buf_mem(const struct ddp_dev *d)
+{
+	return d->bufs;
+}
+
+__u32 ddp_buf_size(const struct ddp_dev *d)
+{
+	return d->lim.buf_size;
+}
+
+struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id)
+{
+	return flow_id < d->lim.max_flows ? &d->flows[flow_id] : NULL;
+}
+
+struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id, __u32 tag)
+{
+	if (flow_id >= d->lim.max_flows || tag >= d->lim.tags_per_flow)
+		return NULL;
+	return &d->tags[flow_id * d->lim.tags_per_flow + tag];
+}
+
+struct ddp_rec *ddp_rec_mem(const struct ddp_dev *d, __u32 flow_id, __u32 n)
+{
+	if (flow_id >= d->lim.max_flows)
+		return NULL;
+	return &d->recs[flow_id * DDP_REC_RING + (n & (DDP_REC_RING - 1))];
+}
+
+/* [a, a + alen) and [b, b + blen) intersect, in sequence space */
+static bool seq_overlap(__u32 a, __u32 alen, __u32 b, __u32 blen)
+{
+	return (__u32)(a - b) < blen || (__u32)(b - a) < alen;
+}
+
+bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
+		   const struct ddp_rec *r)
+{
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	__u32 head, i;
+
+	if (!f)
+		return false;
+	head = __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE);
+	if (head - r->rev > DDP_REV_RING)
+		return false;
+	for (i = r->rev; i != head; i++) {
+		const struct ddp_rev *v = &f->rev[i & (DDP_REV_RING - 1)];
+
+		if (seq_overlap(r->seq, r->len, v->seq, v->end - v->seq))
+			return false;
+	}
+	/* entries read above were not overwritten meanwhile */
+	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - r->rev <=
+	       DDP_REV_RING;
+}

@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ddpctl - attach, watch and detach the DDP engine.
+ *
+ * Exit codes: 0 success, 1 the operation failed, 2 the command line is
+ * wrong. Errors go to stderr as "ddpctl: <what>: <why>; <fix>".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libddp_priv.h"
+
+#define EXIT_USAGE 2
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct cmd *cur;
+static volatile sig_atomic_t stop;
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ddpctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: ddpctl %s %s\n", cur->name, cur->args);
+	return EXIT_USAGE;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "ddpctl: %s\n", msg);
+	return EXIT_FAILURE;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* 64M, 1G, 4096, 8K: binary units */
+static int parse_size(const char *s, __u32 *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+
+	if (end == s)
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end == 'i' && end[-1] != *s)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (v << shift) >> shift != v || (v << shift) > 0xffffffffULL)
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static void size_str(char *buf, size_t len, __u64 v)
+{
+	if (v && !(v % (1 << 30)))
+		snprintf(buf, len, "%llu GiB", (unsigned long long)(v >> 30));
+	else if (v && !(v % (1 << 20)))
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
+	else if (v && !(v % (1 << 10)))
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+}
+
+static const char *mode_str(__u32 xdp_flags)
+{
+	return xdp_flags & XDP_FLAGS_DRV_MODE ? "native" :
+	       xdp_flags & XDP_FLAGS_SKB_MODE ? "skb" :
+						"-";
+}
+
+/* Options every command takes: --help, --json; the rest per command. */
+static int parse_opts(int argc, char **argv, const struct option *more,
+		      const char *shortopts, int (*opt)(int c, const char *arg),
+		      bool *json)
+{
+	struct option all[16] = { { "help", no_argument, NULL, 'h' },
+				  { "json", no_argument, NULL, 'j' } };
+	char so[32];
+	int n = 2, c;
+
+	for (; more && more->name; more++)
+		all[n++] = *more;
+	snprintf(so, sizeof(so), "hj%s", shortopts);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, so, all, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: ddpctl %s %s\n\n%s\n", cur->name,
+			       cur->args, cur->help);
+			exit(0);
+		}
+		if (c == 'j' && json) {
+			*json = true;
+			continue;
+		}
+		if (c == '?' || c == ':' || c == 'j' || !opt)
+			return usage_error("bad option '%s'", argv[optind - 1]);
+		if (opt(c, optarg)) {
+			struct option *o = all;
+
+			while (o->name && o->val != c)
+				o++;
+			return usage_error("bad value '%s' for --%s",
+					   optarg ? optarg : "", o->name);
+		}
+	}
+	return 0;
+}
+
+static int join(const char *dev, struct ddp_dev **d)
+{
+	if (ddp_dev_join(dev, d))
+		return fail(ddp_errmsg(NULL));
+	return 0;
+}
+
+static void addr_str(char *buf, size_t len, const __u8 *a, __be16 port)
+{
+	static const __u8 v4[12] = { [10] = 0xff, [11] = 0xff };
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!memcmp(a, v4, 12)) {
+		inet_ntop(AF_INET, a + 12, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(port));
+	} else {
+		inet_ntop(AF_INET6, a, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(port));
+	}
+}
+
+/* ---- attach, detach ------------------------------------------------------ */
+
+static struct ddp_attach_opts attach_opts;
+
+static int attach_opt(int c, const char *arg)
+{
+	switch (c) {
+	case 'm':
+		if (!strcmp(arg, "native"))
+			attach_opts.mode = DDP_MODE_NATIVE;
+		else if (!strcmp(arg, "skb"))
+			attach_opts.mode = DDP_MODE_SKB;
+		else if (!strcmp(arg, "auto"))
+			attach_opts.mode = DDP_MODE_AUTO;
+		else
+			return -1;
+		return 0;
+	case 'b':
+		return parse_size(arg, &attach_opts.lim.buf_size);
+	case 't':
+		return parse_size(arg, &attach_opts.lim.io_threshold);
+	case 'f':
+		return parse_size(arg, &attach_opts.lim.max_flows);
+	case 'T':
+		return parse_size(arg, &attach_opts.lim.tags_per_flow);
+	}
+	return -1;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "buffers", required_argument, NULL, 'b' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "tags", required_argument, NULL, 'T' },
+		{ 0 }
+	};
+	struct ddp_dev *d;
+	struct ddp_caps c;
+	char sz[32];
+	int err;
+
+	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:", attach_opt, NULL);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("attach takes one device");
+	err = ddp_dev_attach(argv[optind], &attach_opts, &d);
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr,
+			"ddpctl: couldn't attach to '%s': native XDP unsupported; try --mode skb\n",
+			argv[optind]);
+		return EXIT_FAILURE;
+	}
+	if (err)
+		return fail(ddp_errmsg(NULL));
+	if (ddp_dev_notice(d))
+		fprintf(stderr, "ddpctl: %s\n", ddp_dev_notice(d));
+	ddp_dev_caps(d, &c);
+	size_str(sz, sizeof(sz), c.buf_size);
+	printf("attached to %s in %s mode: %u flows, %u tags per flow, %s buffer region, io_threshold %u\n",
+	       argv[optind], mode_str(c.xdp_flags), c.max_flows,
+	       c.tags_per_flow, sz, c.io_threshold);
+	ddp_dev_close(d);
+	return 0;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	int err = parse_opts(argc, argv, NULL, "", NULL, NULL);
+
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("detach takes one device");
+	if (ddp_dev_detach(argv[optind]))
+		return fail(ddp_errmsg(NULL));
+	printf("detached from %s\n", argv[optind]);
+	return 0;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static void count_live(struct ddp_dev *d, __u32 *flows, __u32 *tags)
+{
+	struct ddp_caps c;
+	__u32 i;
+
+	ddp_dev_caps(d, &c);
+	*flows = *tags = 0;
+	for (i = 0; i < c.max_flows; i++)
+		*flows += ddp_flow_mem(d, i)->state == DDP_FLOW_ALIVE;
+	for (i = 0; i < c.max_tags; i++)
+		*tags +=
+			ddp_tag_mem(d, i / c.tags_per_flow, i % c.tags_per_flow)
+				->state == DDP_TAG_ACTIVE;
+}
+
+static int status_one(const char *dev, bool json, bool first)
+{
+	struct bpf_prog_info pi = { 0 };
+	__u32 plen = sizeof(pi), flows, tags;
+	char sz[32], fl[32], tg[32];
+	struct ddp_dev *d;
+	struct ddp_caps c;
+
+	if (join(dev, &d))
+		return EXIT_FAILURE;
+	ddp_dev_caps(d, &c);
+	if (bpf_obj_get_info_by_fd(ddp_xdp_prog_fd(d), &pi, &plen))
+		pi.id = 0;
+	count_live(d, &flows, &tags);
+	size_str(sz, sizeof(sz), c.buf_size);
+	snprintf(fl, sizeof(fl), "%u/%u", flows, c.max_flows);
+	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
+	if (json)
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u}",
+		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
+		       flows, c.max_flows, tags, c.max_tags, c.buf_size,
+		       c.io_threshold);
+	else
+		printf("%-15s %-7s %-6u %-9s %-13s %-9s %u\n", dev,
+		       mode_str(c.xdp_flags), pi.id, fl, tg, sz,
+		       c.io_threshold);
+	ddp_dev_close(d);
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	bool json = false, first = true;
+	struct dirent *e;
+	int err, rc = 0;
+	DIR *dir;
+
+	err = parse_opts(argc, argv, NULL, "", NULL, &json);
+	if (err)
+		return err;
+	if (argc - optind > 1)
+		return usage_error("status takes at most one device");
+	if (optind < argc) {
+		/* one device: its error alone, no empty table */
+		struct ddp_dev *d;
+
+		if (join(argv[optind], &d))
+			return EXIT_FAILURE;
+		ddp_dev_close(d);
+	}
+	if (json)
+		printf("[");
+	else
+		printf("%-15s %-7s %-6s %-9s %-13s %-9s %s\n", "DEV", "MODE",
+		       "PROG", "FLOWS", "TAGS", "REGION", "THRESHOLD");
+	if (optind < argc) {
+		rc = status_one(argv[optind], json, true);
+	} else if ((dir = opendir(DDP_PIN_ROOT))) {
+		while ((e = readdir(dir))) {
+			if (e->d_name[0] == '.')
+				continue;
+			rc |= status_one(e->d_name, json, first);
+			first = false;
+		}
+		closedir(dir);
+	}
+	if (json)
+		printf("]\n");
+	return rc;
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+static double watch_secs;
+
+static int stats_opt(int c, const char *arg)
+{
+	char *end;
+
+	if (c != 'w')
+		return -1;
+	watch_secs = arg ? strtod(arg, &end) : 1.0;
+	return (arg && *end) || watch_secs <= 0 ? -1 : 0;
+}
+
+static void stats_print(const struct ddp_stats *s, const struct ddp_stats *prev,
+			double secs, bool json)
+{
+	unsigned int i;
+
+	if (json)
+		printf("{");
+	else if (prev)
+		printf("%-16s %20s %14s\n", "COUNTER", "VALUE", "PER SECOND");
+	for (i = 0; i < DDP_STATS_NR; i++) {
+		__u64 v = ((const __u64 *)s)[i];
+
+		if (json)
+			printf("%s\"%s\":%llu", i ? "," : "", ddp_stat_name(i),
+			       (unsigned long long)v);
+		else if (prev)
+			printf("%-16s %20llu %14.0f\n", ddp_stat_name(i),
+			       (unsigned long long)v,
+			       (v - ((const __u64 *)prev)[i]) / secs);
+		else
+			printf("%-16s %llu\n", ddp_stat_name(i),
+			       (unsigned long long)v);
+	}
+	if (json)
+		printf("}\n");
+	fflush(stdout);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "watch", optional_argument, NULL, 'w' }, { 0 }
+	};
+	struct ddp_stats s, prev;
+	bool json = false;
+	struct ddp_dev *d;
+	int err;
+
+	watch_secs = 0;
+	err = parse_opts(argc, argv, opts, "w::", stats_opt, &json);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("stats takes one device");
+	if (join(argv[optind], &d))
+		return EXIT_FAILURE;
+	if (ddp_stats_read(d, &s)) {
+		err = fail(ddp_errmsg(d));
+		goto out;
+	}
+	stats_print(&s, NULL, 0, json);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (watch_secs > 0 && !stop) {
+		struct timespec ts = {
+			(time_t)watch_secs,
+			(long)((watch_secs - (time_t)watch_secs) * 1e9)
+		};
+
+		prev = s;
+		nanosleep(&ts, NULL);
+		if (stop || ddp_stats_read(d, &s))
+			break;
+		if (!json && isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		else if (!json)
+			printf("\n");
+		stats_print(&s, &prev, watch_secs, json);
+	}
+out:
+	ddp_dev_close(d);
+	return err;
+}
+
+/* ---- flows, tags --------------------------------------------------------- */
+
+static const char *sync_str(__u32 s)
+{
+	static const char *const n[] = { "ok", "search", "candidate",
+					 "pending" };
+
+	return s < 4 ? n[s] : "?";
+}
+
+static const char *path_str(__u32 flags)
+{
+	if (!(flags & DDP_SK_OFFLOAD))
+		return "steer";
+	return flags & DDP_SK_XSK     ? "xsk" :
+	       flags & DDP_SK_RECORDS ? "kernel" :
+					"place";
+}
+
+static __u32 flow_tags(struct ddp_dev *d, __u32 id)
+{
+	struct ddp_caps c;
+	__u32 t, n = 0;
+
+	ddp_dev_caps(d, &c);
+	for (t = 0; t < c.tags_per_flow; t++)
+		n += ddp_tag_mem(d, id, t)->state == DDP_TAG_ACTIVE;
+	return n;
+}
+
+static int cmd_flows(int argc, char **argv)
+{
+	bool json = false, first = true;
+	struct ddp_dev *d;
+	struct ddp_caps c;
+	int err;
+	__u32 i;
+
+	err = parse_opts(argc, argv, NULL, "", NULL, &json);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("flows takes one device");
+	if (join(argv[optind], &d))
+		return EXIT_FAILURE;
+	ddp_dev_caps(d, &c);
+	if (json)
+		printf("[");
+	else
+		printf("%-4s %-26s %-26s %-6s %-9s %-10s %-5s %-12s %s\n", "ID",
+		       "REMOTE", "LOCAL", "PATH", "SYNC", "EXP_SEQ", "TAGS",
+		       "PLACED", "RESYNCS");
+	for (i = 0; i < c.max_flows; i++) {
+		const struct ddp_flow *f = ddp_flow_mem(d, i);
+		char r[64], l[64];
+
+		if (f->state != DDP_FLOW_ALIVE)
+			continue;
+		addr_str(r, sizeof(r), f->key.raddr, f->key.rport);
+		addr_str(l, sizeof(l), f->key.laddr, f->key.lport);
+		if (json)
+			printf("%s{\"id\":%u,\"remote\":\"%s\",\"local\":\"%s\",\"path\":\"%s\",\"sync\":\"%s\",\"exp_seq\":%u,\"tags\":%u,\"placed_bytes\":%llu,\"resyncs\":%llu}",
+			       first ? "" : ",", i, r, l,
+			       path_str(f->cfg.flags), sync_str(f->sync),
+			       f->exp_seq, flow_tags(d, i),
+			       (unsigned long long)f->placed_bytes,
+			       (unsigned long long)f->resyncs);
+		else
+			printf("%-4u %-26s %-26s %-6s %-9s %-10u %-5u %-12llu %llu\n",
+			       i, r, l, path_str(f->cfg.flags),
+			       sync_str(f->sync), f->exp_seq, flow_tags(d, i),
+			       (unsigned long long)f->placed_bytes,
+			       (unsigned long long)f->resyncs);
+		first = false;
+	}
+	if (json)
+		printf("]\n");
+	ddp_dev_close(d);
+	return 0;
+}
+
+static int cmd_tags(int argc, char **argv)
+{
+	static const char *const st[] = { "free", "active", "dead" };
+	bool json = false, first = true;
+	struct ddp_dev *d;
+	struct ddp_caps c;
+	__u32 i, t;
+	int err;
+
+	err = parse_opts(argc, argv, NULL, "", NULL, &json);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("tags takes one device");
+	if (join(argv[optind], &d))
+		return EXIT_FAILURE;
+	ddp_dev_caps(d, &c);
+	if (json)
+		printf("[");
+	else
+		printf("%-5s %-5s %-6s %-7s %-11s %-5s %s\n", "FLOW", "TAG",
+		       "CID", "STATE", "LEN", "SEGS", "GEN");
+	for (i = 0; i < c.max_flows; i++)
+		for (t = 0; t < c.tags_per_flow; t++) {
+			const struct ddp_tag *g = ddp_tag_mem(d, i, t);
+
+			if (g->state == DDP_TAG_FREE || g->state > 2)
+				continue;
+			if (json)
+				printf("%s{\"flow\":%u,\"tag\":%u,\"cid\":%u,\"state\":\"%s\",\"len\":%u,\"segs\":%u,\"gen\":%u}",
+				       first ? "" : ",", i, t, g->cid,
+				       st[g->state], g->len, g->nsegs, g->gen);
+			else
+				printf("%-5u %-5u %-6u %-7s %-11u %-5u %u\n", i,
+				       t, g->cid, st[g->state], g->len,
+				       g->nsegs, g->gen);
+			first = false;
+		}
+	if (json)
+		printf("]\n");
+	ddp_dev_close(d);
+	return 0;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static long ev_count;
+static double ev_timeout;
+
+static int events_opt(int c, const char *arg)
+{
+	char *end;
+
+	if (c == 'c') {
+		ev_count = strtol(arg, &end, 10);
+		return *end || ev_count <= 0 ? -1 : 0;
+	}
+	if (c == 't') {
+		ev_timeout = strtod(arg, &end);
+		return *end || ev_timeout <= 0 ? -1 : 0;
+	}
+	return -1;
+}
+
+/* What a flow looked like at the last look. */
+struct seen {
+	__u32 state, sync, req_id;
+};
+
+/* Watches the flows (reading, never consuming what the engine tells the
+ * hosts): one line per change seen. */
+static int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	struct timespec t0, now, tick = { 0, 10 * 1000 * 1000 };
+	struct ddp_dev *d;
+	struct ddp_caps c;
+	struct seen *was;
+	long n = 0;
+	__u32 i;
+	int err;
+
+	ev_count = 0;
+	ev_timeout = 0;
+	err = parse_opts(argc, argv, opts, "c:t:", events_opt, NULL);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("events takes one device");
+	if (join(argv[optind], &d))
+		return EXIT_FAILURE;
+	ddp_dev_caps(d, &c);
+	was = calloc(c.max_flows, sizeof(*was));
+	for (i = 0; i < c.max_flows; i++) {
+		const struct ddp_flow *f = ddp_flow_mem(d, i);
+
+		was[i] = (struct seen){ f->state, f->sync, f->req_id };
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!stop && (!ev_count || n < ev_count)) {
+		for (i = 0; i < c.max_flows && (!ev_count || n < ev_count);
+		     i++) {
+			const struct ddp_flow *f = ddp_flow_mem(d, i);
+			struct seen now_ = { __atomic_load_n(&f->state,
+							     __ATOMIC_ACQUIRE),
+					     f->sync, f->req_id };
+			char r[64], l[64], what[96] = "";
+
+			if (!memcmp(&now_, &was[i], sizeof(now_)))
+				continue;
+			addr_str(r, sizeof(r), f->key.raddr, f->key.rport);
+			addr_str(l, sizeof(l), f->key.laddr, f->key.lport);
+			if (now_.state != was[i].state)
+				snprintf(what, sizeof(what), "%s",
+					 now_.state == DDP_FLOW_ALIVE ?
+						 "added" :
+					 now_.state == DDP_FLOW_DEAD ?
+						 "removed" :
+						 "freed");
+			else if (now_.req_id != was[i].req_id)
+				snprintf(what, sizeof(what),
+					 "resync request seq %u (id %u)",
+					 f->req_seq, now_.req_id);
+			else if (now_.sync == DDP_SYNC_OK)
+				snprintf(what, sizeof(what), "in sync");
+			else if (was[i].sync == DDP_SYNC_OK)
+				snprintf(what, sizeof(what), "sync lost");
+			was[i] = now_;
+			if (!what[0])
+				continue;
+			printf("flow %u %s > %s: %s\n", i, r, l, what);
+			n++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ev_timeout > 0 &&
+		    (now.tv_sec - t0.tv_sec) +
+				    (now.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    ev_timeout)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	free(was);
+	ddp_dev_close(d);
+	return 0;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "attach", cmd_attach,
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]",
+	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
+	  "/DEV.\n"
+	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
+	  "               the default)\n"
+	  "  --buffers    buffer region size, e.g. 64M (default 64M, at most 512M)\n"
+	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
+	  "  --flows      connections offloaded at once (default 64)\n"
+	  "  --tags       tags registered at once per connection (default 128)\n"
+	  "Refuses a device that has another XDP program." },
+	{ "detach", cmd_detach, "DEV",
+	  "Take the engine off DEV and remove its pins. Processes that joined it\n"
+	  "keep what they hold until they exit." },
+	{ "status", cmd_status, "[DEV] [--json]",
+	  "The engines attached (or the one on DEV): mode, program id, flows and\n"
+	  "tags in use, buffer region, io_threshold." },
+	{ "stats", cmd_stats, "DEV [--json] [--watch[=SECONDS]]",
+	  "The engine's counters summed over CPUs. --watch prints them again every\n"
+	  "SECONDS (default 1) with the rate of each, until interrupted." },
+	{ "flows", cmd_flows, "DEV [--json]",
+	  "The offloaded connections: addresses, receive path (kernel socket,\n"
+	  "xsk, steer), sync state, expected sequence number, tags, bytes placed,\n"
+	  "resyncs." },
+	{ "tags", cmd_tags, "DEV [--json]",
+	  "The registered tags: flow, CID, state (active, or dead while its\n"
+	  "teardown completes), length, segments, generation." },
+	{ "events", cmd_events, "DEV [--count N] [--timeout SECONDS]",
+	  "Follow the flows: added, removed, sync lost, resync requested, back in\n"
+	  "sync. Reads only: the hosts still get every request. Stops after N\n"
+	  "events, SECONDS, or when interrupted." },
+	{ "help", cmd_help, "[COMMAND]",
+	  "Say how to use ddpctl or a command." },
+	{ 0 }
+};
+
+static const struct cmd *find(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void overview(FILE *out)
+{
+	const struct cmd *c;
+
+	fprintf(out,
+		"usage: ddpctl [-v] COMMAND [ARGS]   (ddpctl help COMMAND)\n\n"
+		"The DDP engine's control tool. Commands:\n");
+	for (c = cmds; c->name; c++)
+		fprintf(out, "  %-7s %s\n", c->name, c->args);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		overview(stdout);
+		return 0;
+	}
+	c = find(argv[1]);
+	if (!c)
+		return usage_error("no command '%s'", argv[1]);
+	printf("usage: ddpctl %s %s\n\n%s\n", c->name, c->args, c->help);
+	return 0;
+}
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	/* libbpf's own messages only with -v, as xdp-tools do */
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+		argc--;
+		argv++;
+	} else {
+		libbpf_set_print(quiet_libbpf);
+	}
+
+	if (argc < 2) {
+		overview(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		overview(stdout);
+		return 0;
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "ddpctl: no command '%s'; try 'ddpctl help'\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	cur = c;
+	if (c->run != cmd_help && geteuid()) {
+		/* before anything else, as xdp-tools do */
+		if (!(argc > 2 &&
+		      (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))))
+			return fail(
+				"must be run as root (BPF and XDP need CAP_BPF, CAP_NET_ADMIN)");
+	}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ddp_hold.c - for the ddpctl tests: joins the engine on DEV, offloads one
+ * connection (192.0.2.1:4420 > 192.0.2.2:40000, kernel-socket path) with
+ * two tags, says "ready", and undoes it all when stdin closes.
+ */
+#include <stdio.h>
+#include <unistd.h>
+#include "libddp.h"
+#include "pkt.h"
+
+int main(int argc, char **argv)
+{
+	struct ddp_sk_config cfg = { .queue_size = 32,
+				     .start_seq = 1000,
+				     .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS };
+	struct ddp_seg segs[2] = { { 0, 65536 }, { 131072, 4096 } };
+	struct ddp_flow_key key;
+	struct pkt_flow fl;
+	struct ddp_dev *d;
+	__u32 id;
+	char c;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: ddp_hold DEV\n");
+		return 2;
+	}
+	if (ddp_dev_join(argv[1], &d)) {
+		fprintf(stderr, "ddp_hold: %s\n", ddp_errmsg(NULL));
+		return 1;
+	}
+	pkt_flow_init(&fl, 0, 4420, 40000);
+	pkt_flow_key(&fl, &key);
+	if (ddp_sk_add(d, &key, &cfg, &id) ||
+	    ddp_setup(d, id, 7, &segs[0], 1, NULL) ||
+	    ddp_setup(d, id, 0xfffe, segs, 2, NULL)) {
+		fprintf(stderr, "ddp_hold: %s\n", ddp_errmsg(d));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(STDIN_FILENO, &c, 1) > 0)
+		;
+	ddp_sk_del(d, id);
+	ddp_dev_close(d);
+	return 0;
+}

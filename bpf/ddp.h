@@ -106,7 +106,8 @@ enum ddp_sk_flags {
 /* sk_add's configuration: the ICResp parameters and where the stream is. */
 struct ddp_sk_config {
 	__u16 pfv; /* must be 0 (NVMe/TCP 1.0) */
-	__u8 cpda; /* controller PDU data alignment, dwords, 0's based */
+	__u8 cpda; /* C2HData alignment, dwords, 0's based: the HPDA the
+		    * host sent in ICReq (the seed calls it cpda) */
 	__u8 dgst; /* enum nvme_tcp_digest */
 	__u32 queue_size; /* I/O queue entries */
 	__u32 queue_id;
@@ -121,6 +122,7 @@ enum ddp_flow_state {
 	DDP_FLOW_FREE = 0,
 	DDP_FLOW_ALIVE = 1,
 	DDP_FLOW_DEAD = 2, /* deleted, waiting for release after a sync */
+	DDP_FLOW_DYING = 3, /* being deleted */
 };
 
 enum ddp_sync {
@@ -160,7 +162,7 @@ struct ddp_flow {
 	__u32 data_end; /* C2HData: pdo + datal, else plen */
 	__u32 datao; /* C2HData: offset of its data in the command */
 	__u32 slot; /* tag slot being placed into */
-	__u32 tag_gen; /* that tag's generation when its PDU began */
+	__u32 tag_gen; /* that tag's stamp when its PDU began */
 	__u32 seg; /* segment cursor: index */
 	__u32 seg_start; /* segment cursor: its first byte in the command */
 	__u16 cid;
@@ -217,11 +219,21 @@ struct ddp_rec {
 
 /* ---- Tags: destination buffers ------------------------------------------- */
 
+/*
+ * A tag's state and generation share one word (stamp), so that one load
+ * sees both: the generation changes at every setup and every teardown,
+ * and a placement continues only while the stamp is the one its PDU
+ * began with.
+ */
 enum ddp_tag_state {
 	DDP_TAG_FREE = 0,
 	DDP_TAG_ACTIVE = 1,
 	DDP_TAG_DEAD = 2, /* torn down, waiting for release after a sync */
+	DDP_TAG_BUSY = 3, /* being set up or torn down */
 };
+#define DDP_TAG_STATE(stamp) ((stamp)&3)
+#define DDP_TAG_GEN(stamp) ((stamp) >> 2)
+#define DDP_TAG_STAMP(gen, state) (((gen) << 2) | (state))
 
 /* A piece of a destination buffer: offset and length in the buffer region */
 struct ddp_seg {
@@ -232,8 +244,7 @@ struct ddp_seg {
 /* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map,
  * written by the control programs only. */
 struct ddp_tag {
-	__u32 state; /* enum ddp_tag_state */
-	__u32 gen; /* bumped at setup and at teardown */
+	__u32 stamp; /* DDP_TAG_STAMP(generation, enum ddp_tag_state) */
 	__u32 flow_id;
 	__u16 cid;
 	__u16 nsegs;
@@ -308,7 +319,8 @@ struct ddp_event {
 	X(resync_deny) /* denials accepted */                             \
 	X(resync_stale) /* replies that matched no pending request */     \
 	X(rec_full) /* placements skipped: record ring full */            \
-	X(meta_full) /* placements skipped: frame metadata full */
+	X(meta_full) /* placements skipped: frame metadata full */        \
+	X(csum_bad) /* header frames with a bad TCP checksum: ignored */
 
 struct ddp_stats {
 #define DDP_STAT_FIELD(name) __u64 name;
@@ -333,7 +345,7 @@ struct ddp_info {
 	__u32 ifindex;
 	__u64 netns_ino; /* network namespace of ifindex */
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
-	__u32 pad;
+	__u32 trust_csum; /* TCP checksums not checked */
 	__u32 chunk_owner[DDP_CHUNKS_MAX]; /* pid, 0: free */
 };
 

@@ -124,18 +124,23 @@ fail:
 }
 
 /* Tear one tag down: no new PDU finds it, no running one keeps writing
- * once a sync has passed. */
-static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st)
+ * (its stamp changed), and the release that frees it needs a sync begun
+ * after its dead_epoch was written: BUSY until then. */
+static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st,
+					bool count)
 {
 	struct ddp_cid_key key = { .flow_id = t->flow_id, .cid = t->cid };
+	__u32 s = READ_ONCE(t->stamp), gen = DDP_TAG_GEN(s) + 1;
 
-	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_ACTIVE,
-					DDP_TAG_DEAD) != DDP_TAG_ACTIVE)
+	if (DDP_TAG_STATE(s) != DDP_TAG_ACTIVE ||
+	    __sync_val_compare_and_swap(&t->stamp, s,
+					DDP_TAG_STAMP(gen, DDP_TAG_BUSY)) != s)
 		return 0;
 	bpf_map_delete_elem(&ddp_cids, &key);
-	t->gen++;
 	t->dead_epoch = ddp_epoch_now();
-	ddp_count(&st->ddp_teardown);
+	__sync_lock_test_and_set(&t->stamp, DDP_TAG_STAMP(gen, DDP_TAG_DEAD));
+	if (count)
+		ddp_count(&st->ddp_teardown);
 	return 1;
 }
 
@@ -153,7 +158,7 @@ static long ddp_kill_cb(__u32 i, void *arg)
 
 	if (!t)
 		return 1;
-	c->n += ddp_tag_kill(t, c->st);
+	c->n += ddp_tag_kill(t, c->st, true);
 	return 0;
 }
 
@@ -164,14 +169,16 @@ int ddp_sk_del(struct ddp_ctl_sk_del *a)
 	struct ddp_flow_tags c = { .st = st, .flow_id = a->flow_id };
 	struct ddp_flow *f = ddp_flow_get(c.flow_id);
 
+	/* DYING until dead_epoch is written: a release cannot free it */
 	if (!st || !f ||
 	    __sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
-					DDP_FLOW_DEAD) != DDP_FLOW_ALIVE)
+					DDP_FLOW_DYING) != DDP_FLOW_ALIVE)
 		return -ENOENT;
 	bpf_map_delete_elem(&ddp_socks, &f->key);
 	ddp_port_add(f->key.rport, -1);
 	bpf_loop(cfg_tags_per_flow, ddp_kill_cb, &c, 0);
 	f->dead_epoch = ddp_epoch_now();
+	__sync_lock_test_and_set(&f->state, DDP_FLOW_DEAD);
 	ddp_count(&st->queue_teardown);
 	a->torn = c.n;
 	return 0;
@@ -206,21 +213,28 @@ static long ddp_seg_cb(__u32 i, void *arg)
 struct ddp_tag_claim {
 	__u32 base; /* the flow's first slot */
 	__u32 tag;
+	__u32 stamp; /* the claimed tag's, once active */
 };
 
-/* The engine cannot find a slot before its CID is inserted, and a stale
- * cursor into it fails the generation check: ACTIVE can come first. */
+/* Claim a free slot: BUSY with a new generation while it is filled, so a
+ * stale placement into it (from the tag it was before) fails its stamp
+ * check, and nothing finds it before its CID is inserted. */
 static long ddp_claim_tag_cb(__u32 i, void *arg)
 {
 	struct ddp_tag_claim *c = arg;
 	struct ddp_tag *t = ddp_tag_get(c->base + i);
+	__u32 s;
 
 	if (!t)
 		return 1;
-	if (__sync_val_compare_and_swap(&t->state, DDP_TAG_FREE,
-					DDP_TAG_ACTIVE) != DDP_TAG_FREE)
+	s = READ_ONCE(t->stamp);
+	if (DDP_TAG_STATE(s) != DDP_TAG_FREE ||
+	    __sync_val_compare_and_swap(&t->stamp, s,
+					DDP_TAG_STAMP(DDP_TAG_GEN(s) + 1,
+						      DDP_TAG_BUSY)) != s)
 		return 0;
 	c->tag = i;
+	c->stamp = DDP_TAG_STAMP(DDP_TAG_GEN(s) + 1, DDP_TAG_ACTIVE);
 	return 1;
 }
 
@@ -272,16 +286,24 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	t->len = sum.total;
 	t->flow_id = key.flow_id;
 	t->cid = key.cid;
-	t->gen++;
+	__sync_lock_test_and_set(&t->stamp, c.stamp);
+	/* no CID of ours was ever findable: free again at once */
 	err = bpf_map_update_elem(&ddp_cids, &key, &slot, BPF_NOEXIST);
 	if (err)
 		goto free;
+	/* an sk_del that ran meanwhile may have missed this tag */
+	err = -ENOENT;
+	if (READ_ONCE(f->state) != DDP_FLOW_ALIVE) {
+		ddp_tag_kill(t, st, false);
+		goto fail;
+	}
 	ddp_count(&st->ddp_setup);
 	a->tag = c.tag;
 	a->len = sum.total;
 	return 0;
 free:
-	t->state = DDP_TAG_FREE;
+	__sync_lock_test_and_set(&t->stamp, DDP_TAG_STAMP(DDP_TAG_GEN(c.stamp),
+							  DDP_TAG_FREE));
 fail:
 	ddp_count(&st->ddp_setup_fail);
 	return err;
@@ -300,7 +322,7 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 		return -ENOENT;
 	t = ddp_tag_get(*slot);
 	if (!t || t->flow_id != key.flow_id || t->cid != key.cid ||
-	    !ddp_tag_kill(t, st))
+	    !ddp_tag_kill(t, st, true))
 		return -ENOENT;
 	a->tag = *slot - key.flow_id * cfg_tags_per_flow;
 	return 0;
@@ -317,12 +339,15 @@ static long ddp_free_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
 	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
+	__u32 s;
 
 	if (!t)
 		return 1;
-	if (t->state == DDP_TAG_DEAD && t->dead_epoch < c->epoch &&
-	    __sync_val_compare_and_swap(&t->state, DDP_TAG_DEAD,
-					DDP_TAG_FREE) == DDP_TAG_DEAD)
+	s = READ_ONCE(t->stamp);
+	if (DDP_TAG_STATE(s) == DDP_TAG_DEAD && t->dead_epoch < c->epoch &&
+	    __sync_val_compare_and_swap(&t->stamp, s,
+					DDP_TAG_STAMP(DDP_TAG_GEN(s),
+						      DDP_TAG_FREE)) == s)
 		c->n++;
 	return 0;
 }

@@ -13,6 +13,8 @@ const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
 const volatile __u32 cfg_buf_size = DDP_DEF_BUF_SIZE;
 const volatile __u32 cfg_io_threshold = DDP_DEF_IO_THRESHOLD;
+/* 0: trust TCP checksums (a sender using checksum offload on veth) */
+const volatile __u32 cfg_csum_check = 1;
 
 /* 5-tuple of an offloaded connection -> flow id */
 struct {
@@ -80,6 +82,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } ddp_events SEC(".maps");
+
+/* 0 -> a TCP segment copied for its checksum, per CPU */
+#define DDP_SCRATCH_LEN (9216 + 4)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, 4);
+	__uint(value_size, DDP_SCRATCH_LEN);
+} ddp_scratch SEC(".maps");
 
 /* 0 -> counters, per CPU */
 struct {

@@ -23,6 +23,9 @@ struct ddp_pkt {
 	__u32 seq;
 	__u32 pay_off; /* TCP payload: offset from the frame's start */
 	__u32 pay_len;
+	__u32 l4_off; /* TCP header: offset from the frame's start */
+	__u32 l4_len; /* TCP header and payload */
+	__u8 v6;
 };
 
 struct vlan_hdr_ {
@@ -55,7 +58,9 @@ static __always_inline int ddp_parse_tcp(void *data, void *data_end,
 	p->key.rport = th->source;
 	p->key.lport = th->dest;
 	p->seq = bpf_ntohl(th->seq);
-	p->pay_off = (void *)th + doff - data;
+	p->l4_off = (void *)th - data;
+	p->l4_len = l4_len;
+	p->pay_off = p->l4_off + doff;
 	p->pay_len = l4_len - doff;
 	/* The IP length, not data_end, bounds the payload (Ethernet pads
 	 * short frames); a frame shorter than its IP length is not ours. */
@@ -104,6 +109,7 @@ static __always_inline int ddp_parse(struct xdp_md *ctx, struct ddp_pkt *p)
 			return -1;
 		if (ddp_parse_tcp(data, data_end, l3 + ihl, tot - ihl, p))
 			return -1;
+		p->v6 = 0;
 		__builtin_memset(p->key.raddr, 0, 10);
 		p->key.raddr[10] = 0xff;
 		p->key.raddr[11] = 0xff;
@@ -126,11 +132,62 @@ static __always_inline int ddp_parse(struct xdp_md *ctx, struct ddp_pkt *p)
 		if (ddp_parse_tcp(data, data_end, (void *)(ip6 + 1),
 				  bpf_ntohs(ip6->payload_len), p))
 			return -1;
+		p->v6 = 1;
 		__builtin_memcpy(p->key.raddr, &ip6->saddr, 16);
 		__builtin_memcpy(p->key.laddr, &ip6->daddr, 16);
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Whether the TCP checksum of the segment is right. A NIC checks it before
+ * it places anything; the engine checks it on the frames whose header bytes
+ * it would trust, so that a corrupted frame the transport will drop cannot
+ * steer placement. The segment is copied into a per-CPU scratch buffer:
+ * bpf_csum_diff() takes memory of a known bound, which a packet range of
+ * variable length is not.
+ */
+static __always_inline int ddp_tcp_csum_ok(struct xdp_md *ctx,
+					   const struct ddp_pkt *p)
+{
+	__u8 pseudo[40] = {};
+	__u32 zero = 0, n = p->l4_len, plen;
+	__u8 *buf = bpf_map_lookup_elem(&ddp_scratch, &zero);
+	__s64 sum;
+
+	if (!buf || n < sizeof(struct tcphdr) || n > DDP_SCRATCH_LEN - 4)
+		return 0;
+	if (bpf_xdp_load_bytes(ctx, p->l4_off, buf, n))
+		return 0;
+	/* a partial last word counts as if zero-padded */
+	buf[n] = 0;
+	buf[(n + 1) & 0x3fff] = 0;
+	buf[(n + 2) & 0x3fff] = 0;
+	if (p->v6) {
+		__builtin_memcpy(pseudo, p->key.raddr, 16);
+		__builtin_memcpy(pseudo + 16, p->key.laddr, 16);
+		pseudo[34] = n >> 8;
+		pseudo[35] = n;
+		pseudo[39] = IPPROTO_TCP;
+		plen = 40;
+	} else {
+		__builtin_memcpy(pseudo, &p->key.raddr[12], 4);
+		__builtin_memcpy(pseudo + 4, &p->key.laddr[12], 4);
+		pseudo[9] = IPPROTO_TCP;
+		pseudo[10] = n >> 8;
+		pseudo[11] = n;
+		plen = 12;
+	}
+	sum = bpf_csum_diff(0, 0, (void *)pseudo, plen & 0x3c, 0);
+	if (sum < 0)
+		return 0;
+	sum = bpf_csum_diff(0, 0, (void *)buf, (n + 3) & 0x3ffc, sum);
+	if (sum < 0)
+		return 0;
+	sum = (sum & 0xffff) + ((sum >> 16) & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
 }
 
 #endif /* DDP_PARSE_H */

@@ -124,7 +124,10 @@ __attribute__((noinline)) int ddp_hdr_check(const struct nvme_tcp_hdr24 *h,
 		__u32 want_pdo = (hlen + hd + align - 1) / align * align;
 		__u64 total;
 
-		if (pdo != want_pdo || !h->datal)
+		/* Padded to the alignment the host asked for (its HPDA, the
+		 * config's cpda), or not padded: targets read the ICReq and
+		 * ICResp fields differently. */
+		if ((pdo != want_pdo && pdo != hlen + hd) || !h->datal)
 			return -1;
 		if (!!(flags & NVME_TCP_F_DDGST) != !!dd)
 			return -1;

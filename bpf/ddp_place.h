@@ -54,7 +54,7 @@ static __always_inline void ddp_tag_begin(struct ddp_rx *rx)
 	struct ddp_cid_key key = { .flow_id = f->flow_id, .cid = f->cid };
 	__u32 datal = f->data_end - f->data_off;
 	struct ddp_tag *t;
-	__u32 *slot;
+	__u32 *slot, stamp;
 
 	slot = bpf_map_lookup_elem(&ddp_cids, &key);
 	if (!slot) {
@@ -62,8 +62,13 @@ static __always_inline void ddp_tag_begin(struct ddp_rx *rx)
 		return;
 	}
 	t = ddp_tag_get(*slot);
-	if (!t || t->state != DDP_TAG_ACTIVE || t->flow_id != f->flow_id ||
-	    t->cid != f->cid) {
+	if (!t) {
+		rx->st->no_tag++;
+		return;
+	}
+	stamp = READ_ONCE(t->stamp);
+	if (DDP_TAG_STATE(stamp) != DDP_TAG_ACTIVE ||
+	    t->flow_id != f->flow_id || t->cid != f->cid) {
 		rx->st->no_tag++;
 		return;
 	}
@@ -77,7 +82,7 @@ static __always_inline void ddp_tag_begin(struct ddp_rx *rx)
 	}
 	f->place = 1;
 	f->slot = *slot;
-	f->tag_gen = t->gen;
+	f->tag_gen = stamp;
 	f->placed_pdus++;
 	ddp_seg_seek(f, t, f->datao);
 }
@@ -168,7 +173,7 @@ static __always_inline __u32 ddp_place(struct ddp_rx *rx, __u32 n)
 
 	t = ddp_tag_get(f->slot);
 	/* torn down since the PDU began: stop writing its buffer */
-	if (!t || t->state != DDP_TAG_ACTIVE || t->gen != f->tag_gen) {
+	if (!t || READ_ONCE(t->stamp) != f->tag_gen) {
 		f->place = 0;
 		return 0;
 	}

@@ -147,7 +147,9 @@ static __always_inline int ddp_scan_step(struct ddp_rx *rx)
 	__u32 pos = rx->pos;
 	__u8 *p;
 
-	if (pos + DDP_HDR_NEED > rx->end) {
+	/* headers straddling the frame's end, or beyond what the mask below
+	 * keeps exact, are not considered */
+	if (pos + DDP_HDR_NEED > rx->end || pos > 0x3fff) {
 		rx->pos = rx->end;
 		return 1;
 	}

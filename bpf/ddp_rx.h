@@ -141,6 +141,31 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 	return start;
 }
 
+/* Whether the tracker would take header bytes from this frame (frame
+ * state is not changed): a header in it, or a search through it. */
+static __always_inline int ddp_frame_has_header(const struct ddp_flow *f,
+						const struct ddp_pkt *p)
+{
+	int d = p->seq - f->exp_seq;
+	__u32 start = 0, off = f->pdu_off;
+
+	if (d < 0) {
+		if (-(__u32)d >= p->pay_len)
+			return 0;
+		start = -(__u32)d;
+	} else if (d > 0 && f->sync != DDP_SYNC_SEARCH) {
+		/* a gap not absorbed starts a search */
+		if (off < DDP_HDR_NEED || d > f->plen - off)
+			return 1;
+		off += d;
+		if (off == f->plen)
+			return 1;
+	}
+	if (f->sync == DDP_SYNC_SEARCH || off < DDP_HDR_NEED)
+		return 1;
+	return f->plen - off < p->pay_len - start;
+}
+
 static __always_inline void ddp_track(struct ddp_rx *rx,
 				      const struct ddp_pkt *p)
 {
@@ -150,6 +175,12 @@ static __always_inline void ddp_track(struct ddp_rx *rx,
 	rx->st->rx_packets++;
 	rx->st->rx_bytes += p->pay_len;
 	ddp_resync_reply(rx);
+	/* as if it never came: the transport drops it too */
+	if (cfg_csum_check && ddp_frame_has_header(f, p) &&
+	    !ddp_tcp_csum_ok(rx->ctx, p)) {
+		rx->st->csum_bad++;
+		return;
+	}
 	start = ddp_seq_check(rx, p);
 	if (start < 0)
 		return;

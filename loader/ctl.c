@@ -393,23 +393,27 @@ static bool seq_overlap(__u32 a, __u32 alen, __u32 b, __u32 blen)
 }
 
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
-		   const struct ddp_rec *r)
+		   const struct ddp_rec *live)
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	struct ddp_rec r = *live; /* the engine may be extending it */
 	__u32 head, i;
 
 	if (!f)
 		return false;
 	head = __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE);
-	if (head - r->rev > DDP_REV_RING)
+	/* entry j is overwritten by entry j + DDP_REV_RING, which the engine
+	 * writes while rev_head is still j + DDP_REV_RING */
+	if (head - r.rev >= DDP_REV_RING)
 		return false;
-	for (i = r->rev; i != head; i++) {
+	for (i = r.rev; i != head; i++) {
 		const struct ddp_rev *v = &f->rev[i & (DDP_REV_RING - 1)];
 
-		if (seq_overlap(r->seq, r->len, v->seq, v->end - v->seq))
+		if (seq_overlap(r.seq, r.len, v->seq, v->end - v->seq))
 			return false;
 	}
-	/* entries read above were not overwritten meanwhile */
-	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - r->rev <=
+	/* the entries read above were not overwritten meanwhile */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - r.rev <
 	       DDP_REV_RING;
 }

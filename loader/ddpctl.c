@@ -197,6 +197,9 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.max_flows);
 	case 'T':
 		return parse_size(arg, &attach_opts.lim.tags_per_flow);
+	case 'C':
+		attach_opts.lim.trust_csum = true;
+		return 0;
 	}
 	return -1;
 }
@@ -209,6 +212,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
+		{ "trust-checksums", no_argument, NULL, 'C' },
 		{ 0 }
 	};
 	struct ddp_dev *d;
@@ -217,7 +221,7 @@ static int cmd_attach(int argc, char **argv)
 	int err;
 
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:C", attach_opt, NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
@@ -258,6 +262,18 @@ static int cmd_detach(int argc, char **argv)
 
 /* ---- status -------------------------------------------------------------- */
 
+static __u32 flow_tags(struct ddp_dev *d, __u32 id)
+{
+	struct ddp_caps c;
+	__u32 t, n = 0;
+
+	ddp_dev_caps(d, &c);
+	for (t = 0; t < c.tags_per_flow; t++)
+		n += DDP_TAG_STATE(ddp_tag_mem(d, id, t)->stamp) ==
+		     DDP_TAG_ACTIVE;
+	return n;
+}
+
 static void count_live(struct ddp_dev *d, __u32 *flows, __u32 *tags)
 {
 	struct ddp_caps c;
@@ -267,10 +283,8 @@ static void count_live(struct ddp_dev *d, __u32 *flows, __u32 *tags)
 	*flows = *tags = 0;
 	for (i = 0; i < c.max_flows; i++)
 		*flows += ddp_flow_mem(d, i)->state == DDP_FLOW_ALIVE;
-	for (i = 0; i < c.max_tags; i++)
-		*tags +=
-			ddp_tag_mem(d, i / c.tags_per_flow, i % c.tags_per_flow)
-				->state == DDP_TAG_ACTIVE;
+	for (i = 0; i < c.max_flows; i++)
+		*tags += flow_tags(d, i);
 }
 
 static int status_one(const char *dev, bool json, bool first)
@@ -451,17 +465,6 @@ static const char *path_str(__u32 flags)
 					"place";
 }
 
-static __u32 flow_tags(struct ddp_dev *d, __u32 id)
-{
-	struct ddp_caps c;
-	__u32 t, n = 0;
-
-	ddp_dev_caps(d, &c);
-	for (t = 0; t < c.tags_per_flow; t++)
-		n += ddp_tag_mem(d, id, t)->state == DDP_TAG_ACTIVE;
-	return n;
-}
-
 static int cmd_flows(int argc, char **argv)
 {
 	bool json = false, first = true;
@@ -515,7 +518,7 @@ static int cmd_flows(int argc, char **argv)
 
 static int cmd_tags(int argc, char **argv)
 {
-	static const char *const st[] = { "free", "active", "dead" };
+	static const char *const st[] = { "free", "active", "dead", "busy" };
 	bool json = false, first = true;
 	struct ddp_dev *d;
 	struct ddp_caps c;
@@ -539,16 +542,19 @@ static int cmd_tags(int argc, char **argv)
 		for (t = 0; t < c.tags_per_flow; t++) {
 			const struct ddp_tag *g = ddp_tag_mem(d, i, t);
 
-			if (g->state == DDP_TAG_FREE || g->state > 2)
+			__u32 stamp = g->stamp;
+
+			if (DDP_TAG_STATE(stamp) == DDP_TAG_FREE)
 				continue;
 			if (json)
 				printf("%s{\"flow\":%u,\"tag\":%u,\"cid\":%u,\"state\":\"%s\",\"len\":%u,\"segs\":%u,\"gen\":%u}",
 				       first ? "" : ",", i, t, g->cid,
-				       st[g->state], g->len, g->nsegs, g->gen);
+				       st[DDP_TAG_STATE(stamp)], g->len,
+				       g->nsegs, DDP_TAG_GEN(stamp));
 			else
 				printf("%-5u %-5u %-6u %-7s %-11u %-5u %u\n", i,
-				       t, g->cid, st[g->state], g->len,
-				       g->nsegs, g->gen);
+				       t, g->cid, st[DDP_TAG_STATE(stamp)],
+				       g->len, g->nsegs, DDP_TAG_GEN(stamp));
 			first = false;
 		}
 	if (json)
@@ -672,7 +678,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--trust-checksums]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -681,6 +687,9 @@ static const struct cmd cmds[] = {
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
 	  "  --flows      connections offloaded at once (default 64)\n"
 	  "  --tags       tags registered at once per connection (default 128)\n"
+	  "  --trust-checksums  do not check the TCP checksum of frames whose PDU\n"
+	  "               headers are used: for senders on veth that leave checksums\n"
+	  "               to offload (the check fails there and nothing is placed)\n"
 	  "Refuses a device that has another XDP program." },
 	{ "detach", cmd_detach, "DEV",
 	  "Take the engine off DEV and remove its pins. Processes that joined it\n"

@@ -228,6 +228,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
+	s->rodata->cfg_csum_check = !lim->trust_csum;
 	bpf_map__set_max_entries(s->maps.ddp_socks, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
@@ -291,6 +292,7 @@ static int ddp_load_instance(const struct ddp_limits *in, struct ddp_dev **out)
 	d->info->tags_per_flow = lim.tags_per_flow;
 	d->info->buf_size = lim.buf_size;
 	d->info->io_threshold = lim.io_threshold;
+	d->info->trust_csum = lim.trust_csum;
 	*out = d;
 	return 0;
 }
@@ -578,7 +580,8 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 	d->lim = (struct ddp_limits){ .max_flows = info.max_flows,
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
-				      .io_threshold = info.io_threshold };
+				      .io_threshold = info.io_threshold,
+				      .trust_csum = info.trust_csum };
 	d->ifindex = info.ifindex;
 	d->xdp_flags = info.xdp_flags;
 	if (info.netns_ino != ddp_netns_ino())
@@ -689,6 +692,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = false,
 		.full_cid_range = true,
+		.csum_check = !d->lim.trust_csum,
 		.ifindex = d->ifindex,
 		.xdp_flags = d->xdp_flags,
 	};

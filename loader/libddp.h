@@ -31,6 +31,8 @@ struct ddp_limits {
 	__u32 tags_per_flow; /* tags registered at once per connection */
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
+	bool trust_csum; /* skip the TCP checksum check of header frames:
+			     * for senders using checksum offload on veth */
 };
 
 enum ddp_mode {
@@ -77,6 +79,7 @@ struct ddp_caps {
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
 	bool crc_offload; /* false: the host checks data digests */
 	bool full_cid_range; /* true: any 16-bit CID */
+	bool csum_check; /* header frames' TCP checksums checked */
 	__u32 ifindex; /* 0: not attached */
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 };

@@ -10,15 +10,17 @@
 #include "libddp.h"
 
 /* The engine's maps and programs, by the names they are pinned under. */
-#define DDP_MAPS(X)                                                            \
-	X(ddp_socks)                                                           \
-	X(ddp_flows) X(ddp_cids) X(ddp_tags) X(ddp_recs) X(ddp_ports)          \
-		X(ddp_bufs) X(ddp_events) X(ddp_stats) X(ddp_xsks) X(ddp_sync) \
+#define DDP_MAPS(X)                                                  \
+	X(ddp_socks)                                                 \
+	X(ddp_flows)                                                 \
+	X(ddp_cids) X(ddp_tags) X(ddp_recs) X(ddp_ports) X(ddp_bufs) \
+		X(ddp_events) X(ddp_stats) X(ddp_xsks) X(ddp_sync)   \
 			X(ddp_sync_inner) X(ddp_info)
-#define DDP_PROGS(X)                                             \
-	X(ddp_rx)                                                \
-	X(ddp_sk_add) X(ddp_sk_del) X(ddp_setup) X(ddp_teardown) \
-		X(ddp_sync_begin) X(ddp_release)
+#define DDP_PROGS(X)                                                 \
+	X(ddp_rx)                                                    \
+	X(ddp_sk_add)                                                \
+	X(ddp_sk_del) X(ddp_setup) X(ddp_teardown) X(ddp_sync_begin) \
+		X(ddp_release)
 
 #define DDP_ENUM(name) M_##name,
 enum ddp_map_idx { DDP_MAPS(DDP_ENUM) DDP_MAP_NR };

@@ -62,10 +62,10 @@ prog_id() {
 
 check 2 "" "ddpctl: no command 'frob'; try 'ddpctl help'" "$ddpctl" frob
 check 2 "" "ddpctl: attach takes one device
-usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]" \
+usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--trust-checksums]" \
 	in_a "$ddpctl" attach
 check 2 "" "ddpctl: bad value 'fast' for --mode
-usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]" \
+usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--trust-checksums]" \
 	in_a "$ddpctl" attach "$a" --mode fast
 check 2 "" "ddpctl: bad option '--bogus'
 usage: ddpctl stats DEV [--json] [--watch[=SECONDS]]" \

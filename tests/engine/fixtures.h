@@ -33,7 +33,8 @@ struct fixture {
 	void (*run)(struct eng *e);
 	/* per C2HData PDU in stream order: 'P' all its data reported placed
 	 * and in the buffer, '-' none reported and its buffer untouched,
-	 * '?' anything (what is reported is still checked); NULL: all 'P' */
+	 * '?' anything (what is reported is still checked); NULL: all 'P';
+	 * "*": the fixture's run checks them */
 	const char *placed;
 	struct stat_want stats[8];
 	int events; /* resync requests expected (-1: any) */

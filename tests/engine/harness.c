@@ -186,8 +186,8 @@ static void eng_note_headers(struct eng *e, size_t off, size_t len)
 	}
 }
 
-static void eng_note_meta(struct eng *e, size_t off, const __u8 *out,
-			  __u32 metalen)
+static void eng_note_meta(struct eng *e, size_t off, size_t len,
+			  const __u8 *out, __u32 metalen)
 {
 	const struct ddp_meta *m = (const void *)out;
 	__u32 i;
@@ -202,8 +202,13 @@ static void eng_note_meta(struct eng *e, size_t off, const __u8 *out,
 		   "(m->magic) == (DDP_META_MAGIC)");
 	eng_assert(m->nr >= 1 && m->nr <= DDP_META_RANGES,
 		   "m->nr >= 1 && m->nr <= DDP_META_RANGES");
-	for (i = 0; i < m->nr; i++)
+	for (i = 0; i < m->nr; i++) {
+		eng_assert(
+			m->r[i].len && m->r[i].off + m->r[i].len <= len,
+			"metadata range [%u, +%u) outside a %zu-byte payload",
+			m->r[i].off, m->r[i].len, len);
 		memset(e->reported + off + m->r[i].off, 1, m->r[i].len);
+	}
 }
 
 /* Run one frame; checks the verdict and that it came out unchanged.
@@ -241,41 +246,40 @@ int eng_send_frame(struct eng *e, const __u8 *frame, size_t len)
 	return e->verdict;
 }
 
-static int eng_send_payload(struct eng *e, size_t off, size_t len,
-			    const __u8 *payload, bool tell)
+/* Send stream bytes [off, off + len); with a patch, bytes of the payload
+ * are changed after the checksum was computed, as a line would corrupt
+ * them: the transport drops such a frame, metadata and all. */
+static int eng_send_frame_of(struct eng *e, size_t off, size_t len,
+			     const struct eng_patch *patch)
 {
 	static __u8 frame[PKT_MAX], out[PKT_MAX + 256];
 	size_t flen;
-	__u32 metalen;
+	__u32 metalen, i;
 
 	eng_assert(off + len <= e->s.len, "frame past the stream's end");
 	if (!e->reported)
 		e->reported = calloc(1, e->s.len + 1);
 	eng_note_headers(e, off, len);
-	flen = pkt_build(&e->fl, e->isn + off, payload, len, frame);
+	flen = pkt_build(&e->fl, e->isn + off, e->s.buf + off, len, frame);
+	for (i = 0; patch && i < patch->n; i++) {
+		eng_assert(patch->at[i] < len, "patch past the frame");
+		frame[flen - len + patch->at[i]] ^= patch->xor [i];
+	}
 	metalen = eng_run(e, frame, flen, out, sizeof(out));
-	if (tell)
-		eng_note_meta(e, off, out, metalen);
+	if (!patch)
+		eng_note_meta(e, off, len, out, metalen);
 	return e->verdict;
 }
 
 int eng_send(struct eng *e, size_t off, size_t len)
 {
-	return eng_send_payload(e, off, len, e->s.buf + off, true);
+	return eng_send_frame_of(e, off, len, NULL);
 }
 
-int eng_send_corrupt(struct eng *e, size_t off, size_t len)
+int eng_send_corrupt(struct eng *e, size_t off, size_t len,
+		     const struct eng_patch *patch)
 {
-	__u8 *junk = malloc(len);
-	size_t i;
-	int v;
-
-	for (i = 0; i < len; i++)
-		junk[i] = e->s.buf[off + i] ^ (__u8)(0x5a + i);
-	/* the transport drops it (bad checksum), metadata and all */
-	v = eng_send_payload(e, off, len, junk, false);
-	free(junk);
-	return v;
+	return eng_send_frame_of(e, off, len, patch);
 }
 
 void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss)
@@ -436,6 +440,28 @@ __u32 eng_reported(struct eng *e, size_t pdu)
 		n++;
 	}
 	/* no byte outside C2HData data is ever reported */
+	return n;
+}
+
+size_t eng_reported_outside(struct eng *e)
+{
+	__u8 *left;
+	size_t i, n = 0;
+
+	if (!e->reported)
+		return 0;
+	eng_note_records(e);
+	left = malloc(e->s.len);
+	memcpy(left, e->reported, e->s.len);
+	for (i = 0; i < e->s.npdus; i++) {
+		const struct pdu_pos *p = &e->s.pdus[i];
+
+		if (p->type == NVME_TCP_C2H_DATA)
+			memset(left + p->off + p->data_off, 0, p->datal);
+	}
+	for (i = 0; i < e->s.len; i++)
+		n += left[i];
+	free(left);
 	return n;
 }
 

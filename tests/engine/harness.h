@@ -80,9 +80,17 @@ void eng_untag(struct eng *e, __u16 cid);
 /* Send stream bytes [off, off + len) as one frame; checks the verdict
  * and that the frame came out unchanged. Returns the verdict. */
 int eng_send(struct eng *e, size_t off, size_t len);
-/* The same frame with its payload garbled, as a frame with a bad TCP
- * checksum the transport will drop: its metadata is not believed. */
-int eng_send_corrupt(struct eng *e, size_t off, size_t len);
+/* Bytes of a frame's payload changed on the way (its checksum is the
+ * original's): at[i] ^= xor[i]. */
+struct eng_patch {
+	__u32 n;
+	__u32 at[4];
+	__u8 xor [4];
+};
+/* The same frame, corrupted: the transport drops it, and its metadata is
+ * not believed. */
+int eng_send_corrupt(struct eng *e, size_t off, size_t len,
+		     const struct eng_patch *patch);
 /* Send [from, to) in frames of at most mss bytes. */
 void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss);
 /* Send an arbitrary frame (other flows); returns the verdict. */
@@ -102,6 +110,8 @@ size_t eng_off(const struct eng *e, __u32 seq);
  * the host was told are placed, by records or frame metadata, checking
  * each one against the stream and the buffer. */
 __u32 eng_reported(struct eng *e, size_t pdu);
+/* Stream bytes reported placed that are not C2HData data: must be 0. */
+size_t eng_reported_outside(struct eng *e);
 /* Bytes of the region outside every tag ever registered that differ
  * from ENG_FILL: must stay 0. */
 size_t eng_stray_bytes(struct eng *e);

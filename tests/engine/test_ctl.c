@@ -197,8 +197,9 @@ Test(ctl, tag_freed_only_by_a_sync_begun_after_its_teardown)
 	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), -ENOSPC);
 	cr_assert_eq(ddp_release(d, id, e1, &freed), 0);
 	cr_assert_eq(freed, 1);
-	cr_assert_eq(ddp_tag_mem(d, id, t1)->state, DDP_TAG_FREE);
-	cr_assert_eq(ddp_tag_mem(d, id, t2)->state, DDP_TAG_DEAD,
+	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, t1)->stamp),
+		     DDP_TAG_FREE);
+	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, t2)->stamp), DDP_TAG_DEAD,
 		     "torn down after e1 began, freed by e1");
 	cr_assert_eq(ddp_sync(d, &e2), 0);
 	cr_assert_eq(ddp_release(d, id, e2, &freed), 0);
@@ -245,7 +246,8 @@ Test(ctl, teardown_done_comes_through_the_fd_after_the_tags_are_free)
 	for (i = 0; i < 3; i++) {
 		/* in order, and the engine can no longer reach the buffer */
 		cr_assert_eq(got.ctx[i], &tags[i]);
-		cr_assert_eq(ddp_tag_mem(d, id, tags[i])->state, DDP_TAG_FREE);
+		cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, tags[i])->stamp),
+			     DDP_TAG_FREE);
 	}
 	cr_assert_eq(stats().ddp_teardown, 3);
 }
@@ -263,7 +265,8 @@ Test(ctl, sk_del_tears_down_its_tags)
 	st = stats();
 	cr_assert_eq(st.ddp_teardown, 2);
 	cr_assert_eq(st.ddp_setup - st.ddp_teardown, 1);
-	cr_assert_eq(ddp_tag_mem(d, other, tag)->state, DDP_TAG_ACTIVE);
+	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, other, tag)->stamp),
+		     DDP_TAG_ACTIVE);
 	/* its CIDs are gone */
 	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), -ENOENT);
 	cr_assert_eq(ddp_setup(d, id, 3, &seg, 1, NULL), -ENOENT);

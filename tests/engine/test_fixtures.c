@@ -477,6 +477,108 @@ static void run_other_flows(struct eng *e)
 	run_answering(e);
 }
 
+/* The frame with C2HData 2's header arrives with its datao changed (and
+ * so a bad checksum), then as it was sent. */
+static void run_corrupt_header(struct eng *e)
+{
+	struct eng_patch p = { 1, { 12 + 1 }, { 0x40 } }; /* datao += 16K */
+
+	eng_send_all(e, 0, 2048, 1024);
+	eng_send_corrupt(e, 2048, 1000, &p);
+	eng_send_all(e, 2048, e->s.len, 1000);
+}
+
+/* A data-only frame of C2HData 2 arrives corrupted, then resent. */
+static void run_corrupt_data(struct eng *e)
+{
+	struct eng_patch p = { 2, { 10, 500 }, { 0xff, 0x01 } };
+
+	eng_send_all(e, 0, 3048, 1000);
+	eng_send_corrupt(e, 3048, 1000, &p);
+	eng_send_all(e, 4048, e->s.len, 1000);
+	eng_send(e, 3048, 1000);
+	/* records: the PDU's one record covered the corrupted bytes, the
+	 * resent frame revokes it; AF_XDP: the transport dropped the frame
+	 * with its metadata */
+	cr_assert_eq(eng_reported(e, C(e, 1)),
+		     e->sk_flags & DDP_SK_RECORDS ? 0 : 2000 - 1000, "%u",
+		     eng_reported(e, C(e, 1)));
+}
+
+static void run_slot_reused(struct eng *e)
+{
+	const __u8 *buf = ddp_buf_mem(e->d);
+	__u32 i;
+
+	eng_send_all(e, 0, 2 * 1448, 1448);
+	eng_untag(e, 1);
+	eng_tag(e, 2, 16384, 8000);
+	cr_assert_eq(e->tags[1].tag, e->tags[0].tag, "the slot was not reused");
+	eng_send_all(e, 2 * 1448, e->s.len, 1448);
+	for (i = 0; i < 8000; i++)
+		cr_assert_eq(buf[16384 + i], ENG_FILL,
+			     "the new tag's byte %u written by the old PDU", i);
+	cr_assert_eq(eng_stats(e).offload_bytes, 2 * 1448 - 24);
+}
+
+/* Bytes 8 to 20 of C2HData 2's header are lost: the gap is inside a
+ * header, so no absorbing it. */
+static void run_gap_in_header(struct eng *e)
+{
+	eng_send_all(e, 0, 2048, 1024);
+	eng_send(e, 2048, 8);
+	send_losing_header(e, 2068, 0);
+	eng_send(e, 2056, 12);
+}
+
+static void tiny_pdus_1100(struct eng *e)
+{
+	__u8 data[1100];
+	int i;
+
+	gen_data(data, sizeof(data), 11);
+	eng_tag(e, 1, 0, 2000);
+	for (i = 0; i < 1100; i++)
+		pdu_c2h_data(&e->s, &e->o, 1, i, &data[i], 1,
+			     i == 1099 ? NVME_TCP_F_DATA_LAST : 0);
+	pdu_rsp(&e->s, &e->o, 1);
+}
+
+static void run_record_ring_full(struct eng *e)
+{
+	int i;
+
+	eng_send_all(e, 0, e->s.len, 1448);
+	/* the host consumed none: the ring holds DDP_REC_RING records */
+	for (i = 0; i < 1100; i++)
+		cr_assert_eq(eng_reported(e, C(e, i)), i < DDP_REC_RING,
+			     "C2HData %d", i);
+	cr_assert_eq(eng_stats(e).rec_full, 1100 - DDP_REC_RING);
+}
+
+static void rsps_then_read(struct eng *e)
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		pdu_rsp(&e->s, &e->o, 100 + i);
+	eng_tag(e, 1, 0, 2000);
+	add_read(e, 1, 2000, 2000);
+}
+
+/* More revocations than the flow remembers, none overlapping the read:
+ * its record can no longer be trusted. */
+static void run_revocations_overflow(struct eng *e)
+{
+	int i;
+
+	eng_send_all(e, 0, e->s.len, 1448);
+	for (i = 0; i < DDP_REV_RING + 1; i++)
+		eng_send(e, i * 24, 24);
+	cr_assert_eq(eng_reported(e, C(e, 0)),
+		     e->sk_flags & DDP_SK_RECORDS ? 0 : 2000);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 FIXTURE(read_in_full_frames, .build = one_read,
@@ -567,6 +669,29 @@ FIXTURE(lost_header_frame_resync_confirmed, .build = six_reads,
 		   { "resync_confirm", 1 },
 		   { "retrans", 1 } },
 	.events = 1)
+FIXTURE(corrupted_header_frame_ignored, .build = six_reads,
+	.run = run_corrupt_header,
+	.stats = { { "csum_bad", 1 },
+		   { "sync_lost", 0 },
+		   { "resync", 0 },
+		   { "offload_bytes", 6 * 2000 } })
+FIXTURE(corrupted_data_frame_not_trusted, .build = six_reads,
+	.run = run_corrupt_data, .placed = "P?PPPP",
+	.stats = { { "csum_bad", 0 }, { "resync", 0 } })
+FIXTURE(tag_slot_reused_while_its_old_pdu_arrives, .build = long_pdu_8000,
+	.run = run_slot_reused, .placed = "?")
+FIXTURE(gap_inside_a_header_not_absorbed, .build = six_reads,
+	.run = run_gap_in_header, .placed = "P--PPP",
+	.stats = { { "gap_absorbed", 0 },
+		   { "sync_lost", 1 },
+		   { "resync_confirm", 1 } },
+	.events = 1)
+FIXTURE(record_ring_full, .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+	.io_threshold = 64, .build = tiny_pdus_1100,
+	.run = run_record_ring_full, .placed = "*")
+FIXTURE(more_revocations_than_remembered, .build = rsps_then_read,
+	.run = run_revocations_overflow, .placed = "?",
+	.stats = { { "retrans", DDP_REV_RING + 1 } })
 FIXTURE(reordered_header_frame, .build = six_reads, .run = run_reordered_header,
 	.placed = "P--PPP",
 	.stats = { { "sync_lost", 1 }, { "resync_confirm", 1 } }, .events = 1)

@@ -306,10 +306,19 @@ static void send_frames(struct run *u)
 	for (i = 0; i < u->nfr; i++) {
 		int first = e->nev;
 
-		if (u->fr[i].corrupt)
-			eng_send_corrupt(e, u->fr[i].off, u->fr[i].len);
-		else
+		if (u->fr[i].corrupt) {
+			/* one to four bytes changed anywhere: headers too */
+			struct eng_patch p = { .n = 1 + below(&u->r, 4) };
+			__u32 k;
+
+			for (k = 0; k < p.n; k++) {
+				p.at[k] = below(&u->r, u->fr[i].len);
+				p.xor [k] = 1 + below(&u->r, 255);
+			}
+			eng_send_corrupt(e, u->fr[i].off, u->fr[i].len, &p);
+		} else {
 			eng_send(e, u->fr[i].off, u->fr[i].len);
+		}
 		if (getenv("DDP_TRACE")) {
 			struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
 
@@ -433,6 +442,8 @@ static void check_stream(struct run *u, const struct ddp_stats *before,
 
 	if (!u->corrupt)
 		check_buffers(u);
+	eng_assert(eng_reported_outside(e) == 0,
+		   "bytes reported placed outside C2HData data");
 	for (i = 0; i < e->s.npdus; i++) {
 		const struct pdu_pos *p = &e->s.pdus[i];
 		int can;

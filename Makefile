@@ -28,19 +28,25 @@ LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h
 LOADER_SRCS := $(filter-out loader/ddpctl.c,$(wildcard loader/*.c))
 LOADER_OBJS := $(LOADER_SRCS:loader/%.c=$(OUT)/loader/%.o)
+L5P_LIB_SRCS := l5p_userspace/nvme_tcp_pdu.c l5p_userspace/xport_sock.c
+L5P_LIB_OBJS := $(L5P_LIB_SRCS:l5p_userspace/%.c=$(OUT)/l5p/%.o)
+TARGET_SRCS := $(wildcard l5p_userspace/target*.c)
+HOST_SRCS := $(wildcard l5p_userspace/host*.c)
+L5P_TEST_SRCS := $(wildcard tests/l5p/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 ENGINE_TEST_SRCS := $(wildcard tests/engine/*.c)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps demo test test-engine test-veth test-ddpctl bench-engine \
-	vmlinux
+.PHONY: all clean deps demo test test-engine test-veth test-ddpctl test-fuzz \
+	test-interop test-l5p test-e2e bench-engine vmlinux
 
-all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/test_engine \
-	$(OUT)/bench_engine $(OUT)/veth_place $(OUT)/xdp_pass.bpf.o \
-	$(OUT)/ddp_hold
+all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
+	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_l5p $(OUT)/bench_engine \
+	$(OUT)/veth_place $(OUT)/xdp_pass.bpf.o $(OUT)/ddp_hold $(FUZZERS)
 
-$(OUT) $(OUT)/loader $(OUT)/tests:
+$(OUT) $(OUT)/loader $(OUT)/tests $(OUT)/l5p:
 	$(Q)mkdir -p $@
 
 # BPF objects: compile, link with bpftool (as libbpf-bootstrap), skeleton.
@@ -78,6 +84,42 @@ $(OUT)/ddpctl: loader/ddpctl.c $(OUT)/libddp.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(OUT)/libddp.a $(LIBBPF_LIBS) -lpthread
 
+# NVMe/TCP: protocol and transport, the target, the host
+L5P_HDRS := $(wildcard l5p_userspace/*.h) bpf/ddp.h loader/libddp.h
+$(OUT)/l5p/%.o: l5p_userspace/%.c $(L5P_HDRS) | $(OUT)/l5p
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -c $< -o $@
+
+$(OUT)/libl5p.a: $(L5P_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/ddp-target: $(TARGET_SRCS) $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace $(TARGET_SRCS) -o $@ \
+		$(OUT)/libl5p.a $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal
+
+$(OUT)/ddp-host: $(HOST_SRCS) $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace $(HOST_SRCS) -o $@ \
+		$(OUT)/libl5p.a $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal -lm
+
+$(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p/*.h) $(OUT)/libl5p.a \
+		$(OUT)/libddp.a $(OUT)/ddp-target
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+		$(L5P_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
+		-lcriterion $(LIBBPF_LIBS) -lisal
+
+# libFuzzer targets: the PDU decoders of the host and the target
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	-Ibpf -Iloader -Il5p_userspace -I$(OUT)
+$(OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(L5P_HDRS) $(wildcard l5p_userspace/*.c) \
+		$(OUT)/libddp.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(L5P_LIB_SRCS) -o $@ $(OUT)/libddp.a \
+		$(LIBBPF_LIBS) -lisal
+
 # Tests and benchmarks
 $(OUT)/test_engine: $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) $(wildcard tests/*/*.h) \
 		$(OUT)/libddp.a $(OUT)/xdp_pass.bpf.o
@@ -108,7 +150,8 @@ deps:
 # The README's test command: installs, builds, runs every suite.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-engine test-veth test-ddpctl
+	$(Q)$(MAKE) --no-print-directory test-engine test-veth test-ddpctl \
+		test-l5p test-e2e test-fuzz test-interop
 
 test-engine: $(OUT)/test_engine
 	$(Q)$(OUT)/test_engine --jobs 2
@@ -117,6 +160,33 @@ test-veth: $(OUT)/ddp.bpf.o $(OUT)/veth_place
 	$(Q)tests/veth_attach.sh $(OUT)/ddp.bpf.o
 	$(Q)tests/veth_place.sh $(OUT)/veth_place >/dev/null
 	@echo "veth_place: native XDP placement on veth verified: ok"
+
+# Each fuzzer replays its seeds and the inputs that once broke it, then
+# searches for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 20
+test-fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do \
+		n=$${f##*/fuzz_}; dir=$(OUT)/fuzz-corpus/$$n; mkdir -p $$dir; \
+		$$f -runs=0 tests/fuzz/seeds/$$n tests/fuzz/regress/$$n \
+			>$$dir.log 2>&1 || { tail -30 $$dir.log; exit 1; }; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dir \
+			tests/fuzz/seeds/$$n >$$dir.log 2>&1 || \
+			{ tail -30 $$dir.log; exit 1; }; \
+		echo "fuzz_$$n: $$(grep -o 'Done [0-9]* runs' $$dir.log), no crash"; \
+	done
+
+# Independent implementations: the Linux kernel's NVMe/TCP target under
+# qemu against our host; Wireshark's dissector on what ours send.
+test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
+	$(Q)tests/interop/host_vs_kernel.sh $(OUT)
+	$(Q)tests/interop/tshark_check.sh $(OUT)
+
+test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
+	$(Q)$(OUT)/test_l5p --jobs 2
+
+# Target and host in namespaces, the engine between them
+test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
+	$(Q)tests/e2e_kernel_socket.sh $(OUT)
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
 	$(Q)tests/ddpctl.sh $(OUT)

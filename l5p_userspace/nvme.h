@@ -62,9 +62,9 @@ enum nvme_io_opcode {
 };
 
 enum nvme_fabrics_type { /* byte 4 of a fabrics SQE */
-	NVME_FCT_PROPERTY_SET = 0x00,
-	NVME_FCT_CONNECT = 0x01,
-	NVME_FCT_PROPERTY_GET = 0x04,
+			 NVME_FCT_PROPERTY_SET = 0x00,
+			 NVME_FCT_CONNECT = 0x01,
+			 NVME_FCT_PROPERTY_GET = 0x04,
 };
 
 /* Fabrics command fields, as SQE byte offsets */
@@ -72,7 +72,7 @@ enum nvme_fabrics_type { /* byte 4 of a fabrics SQE */
 #define NVME_CONNECT_RECFMT 40
 #define NVME_CONNECT_QID 42
 #define NVME_CONNECT_SQSIZE 44 /* 0's based */
-#define NVME_CONNECT_CATTR 46  /* bit 2: disable SQ flow control */
+#define NVME_CONNECT_CATTR 46 /* bit 2: disable SQ flow control */
 #define NVME_CONNECT_KATO 48
 #define NVME_PROP_ATTRIB 40 /* 0: 4 bytes, 1: 8 bytes */
 #define NVME_PROP_OFFSET 44
@@ -103,9 +103,9 @@ enum nvme_identify_cns {
 
 /* Identify controller fields */
 #define NVME_IDC_VID 0
-#define NVME_IDC_SN 4	  /* 20 bytes */
-#define NVME_IDC_MN 24	  /* 40 bytes */
-#define NVME_IDC_FR 64	  /* 8 bytes */
+#define NVME_IDC_SN 4 /* 20 bytes */
+#define NVME_IDC_MN 24 /* 40 bytes */
+#define NVME_IDC_FR 64 /* 8 bytes */
 #define NVME_IDC_MDTS 77
 #define NVME_IDC_CNTLID 78
 #define NVME_IDC_VER 80

@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
-	libxdp-dev
+	libxdp-dev libisal-dev
 	# tests
-	libcriterion-dev iproute2 iputils-ping util-linux
+	libcriterion-dev iproute2 iputils-ping util-linux ethtool tshark
+	libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()

@@ -348,14 +348,21 @@ prepare() {
 	prepare_kernel "$out" "$pkgver"
 	kver=$(cat "$out/kernel/kver")
 
-	cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$out/pattern.tmp" \
-		"$here/pattern.c" && mv "$out/pattern.tmp" "$out/pattern"
+	cc -O2 -Wall -Wextra -Werror -std=gnu11 -I"$here/../../l5p_userspace" \
+		-o "$out/pattern.tmp" "$here/pattern.c"
+	mv "$out/pattern.tmp" "$out/pattern"
+
+	ln -f "$out/kernel/vmlinuz" "$out/vmlinuz"
+	rm -f "$out/vmlinux"
+	if [ -f "$out/kernel/vmlinux" ]; then
+		ln -f "$out/kernel/vmlinux" "$out/vmlinux"
+	fi
 
 	# everything the initramfs is made of, so a change rebuilds it
 	stamp=$( { cat "$out/kernel/stamp" "$self" "$here/pattern.c" \
-		"$here/pattern.h" "$(command -v busybox)"; } |
+		"$here/../../l5p_userspace/pattern.h" "$(command -v busybox)"; } |
 		sha256sum | cut -d' ' -f1)
-	if [ -f "$out/initramfs.gz" ] && [ -f "$out/vmlinuz" ] &&
+	if [ -f "$out/initramfs.gz" ] &&
 	   [ "$(cat "$out/initramfs.stamp" 2>/dev/null)" = "$stamp" ]; then
 		echo "kernel_target: $out up to date ($pkgver)" >&2
 		return
@@ -372,11 +379,14 @@ prepare() {
 	"$out/pattern" "${RD_KIB}K" "$tmp/root/pattern.bin"
 	sum=$(md5sum <"$tmp/root/pattern.bin")
 	write_init "$tmp/root/init"
-	# the wanted modules the kernel has as modules, in the order given
+	# the wanted modules the kernel has as modules (not built in), in
+	# the order given; brd is loaded with its parameters
 	load=
 	for m in $WANT_MODULES; do
 		name=${m//-/_}
 		[[ " ${OPT_MODULES//-/_} brd " == *" $name "* ]] && continue
+		grep -qE "/${m//[-_]/[-_]}\.ko:" \
+			"$out/kernel/lib/modules/$kver/modules.dep" || continue
 		load+=" $m"
 	done
 	cat >"$tmp/root/etc/ddp-target.conf" <<-EOF
@@ -387,11 +397,6 @@ prepare() {
 	EOF
 	(cd "$tmp/root" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
 		busybox cpio -o -H newc 2>/dev/null) | gzip -6 >"$tmp/initramfs.gz"
-	ln -f "$out/kernel/vmlinuz" "$out/vmlinuz"
-	rm -f "$out/vmlinux"
-	if [ -f "$out/kernel/vmlinux" ]; then
-		ln -f "$out/kernel/vmlinux" "$out/vmlinux"
-	fi
 	mv "$tmp/initramfs.gz" "$out/initramfs.gz"
 	echo "$stamp" >"$out/initramfs.stamp"
 	rm -rf "$tmp"
@@ -526,7 +531,7 @@ start() {
 		-kernel "$kernel" -initrd "$out/initramfs.gz" \
 		-append "$append" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
-		-device virtio-net-pci,netdev=n0,mac=52:54:00:dd:00:02 \
+		-device virtio-net-pci,netdev=n0,mac=52:54:00:dd:00:02,csum=off,guest_csum=off \
 		-daemonize -pidfile "$out/$name.pid" 2>"$out/$name.qemu.log" ||
 		die "qemu did not start"
 	pid=$(our_qemu "$out/$name.pid") || die "qemu exited at once"

@@ -76,7 +76,8 @@ static int check_pattern(uint64_t start, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	uint64_t off = start;
-	size_t n, bad;
+	int64_t bad;
+	size_t n;
 
 	if (!f) {
 		fprintf(stderr, "pattern: %s: %s\n", path, strerror(errno));
@@ -84,13 +85,13 @@ static int check_pattern(uint64_t start, const char *path)
 	}
 	while ((n = fread(buf, 1, CHUNK, f)) > 0) {
 		bad = ddp_pattern_check(buf, off, n);
-		if (bad < n) {
+		if (bad >= 0) {
 			fprintf(stderr,
-				"pattern: %s: device offset %" PRIu64
+				"pattern: %s: device offset %" PRId64
 				" (file offset %" PRIu64
 				") holds 0x%02x, expected 0x%02x\n",
-				path, off + bad, off + bad - start, buf[bad],
-				ddp_pattern_byte(off + bad));
+				path, bad, (uint64_t)bad - start,
+				buf[bad - off], ddp_pattern_byte(bad));
 			return 1;
 		}
 		off += n;

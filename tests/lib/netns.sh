@@ -29,3 +29,12 @@ netns_pair() {
 	ip -n "$a" link set "$a" up
 	ip -n "$b" link set "$b" up
 }
+
+# netns_sender NS DEV: make DEV, in NS, send as a NIC onto a wire would:
+# full TCP checksums (the engine checks those of the frames its PDU headers
+# come from), and a qdisc, so that a veth whose peer runs XDP pushes back
+# when the peer's ring is full instead of dropping.
+netns_sender() {
+	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+	tc -n "$1" qdisc replace dev "$2" root pfifo_fast
+}

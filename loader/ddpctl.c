@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -346,7 +347,9 @@ static int cmd_status(int argc, char **argv)
 		rc = status_one(argv[optind], json, true);
 	} else if ((dir = opendir(DDP_PIN_ROOT))) {
 		while ((e = readdir(dir))) {
-			if (e->d_name[0] == '.')
+			/* bpffs is shared by all network namespaces: list
+			 * only the engines on devices of this one */
+			if (e->d_name[0] == '.' || !if_nametoindex(e->d_name))
 				continue;
 			rc |= status_one(e->d_name, json, first);
 			first = false;

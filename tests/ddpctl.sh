@@ -20,8 +20,9 @@ hold_pid=
 
 cleanup() {
 	[ -n "$hold_pid" ] && kill "$hold_pid" 2>/dev/null
-	for dev in "$a" "$br"; do
-		nsenter --net="/run/netns/$a" "$ddpctl" detach "$dev" \
+	for ns_dev in "$a $a" "$a $br" "$b $b"; do
+		set -- $ns_dev
+		nsenter --net="/run/netns/$1" "$ddpctl" detach "$2" \
 			>/dev/null 2>&1 || true
 	done
 	rm -rf "$tmp"
@@ -134,8 +135,11 @@ check 0 "$(printf '%-5s %-5s %-6s %-7s %-11s %-5s %s\n' FLOW TAG CID STATE LEN S
 	0 0 7 active 65536 1 1 0 1 65534 active 69632 2 1)" "" in_a "$ddpctl" tags "$a"
 check 0 '[{"flow":0,"tag":0,"cid":7,"state":"active","len":65536,"segs":1,"gen":1},{"flow":0,"tag":1,"cid":65534,"state":"active","len":69632,"segs":2,"gen":1}]' "" \
 	in_a "$ddpctl" tags "$a" --json
+# an engine in another namespace is not listed here, though bpffs is shared
+nsenter --net="/run/netns/$b" "$ddpctl" attach "$b" --buffers 1M >/dev/null
 check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-9s %s\n' DEV MODE PROG FLOWS TAGS REGION THRESHOLD \
 	"$a" native "$id" 1/8 2/128 '16 MiB' 4096)" "" in_a "$ddpctl" status
+nsenter --net="/run/netns/$b" "$ddpctl" detach "$b" >/dev/null
 
 stats=$(in_a "$ddpctl" stats "$a")
 [ "$(sed -n '1p;3p' <<<"$stats")" = "$(printf '%-16s %s\n' queue_init 1 ddp_setup 2)" ] ||

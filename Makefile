@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # `make` builds everything into build/. Quiet by default; V=1 shows commands.
+#   make demo          install what is missing, build, run the main job: a
+#                      host reading over AF_XDP with DDP from a target
 #   make test          install what is missing, build, run every test suite
+#   make bench         reads end to end: AF_XDP and kernel sockets, with and
+#                      without DDP, throughput and CPU cycles per byte
 #   make bench-engine  engine costs measured with BPF_PROG_TEST_RUN
 #   make vmlinux       regenerate vmlinux.h from the running kernel's BTF
 
@@ -23,12 +27,14 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 	-D__TARGET_ARCH_$(ARCH) -I. -Ibpf
 CFLAGS := -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-Ibpf -Iloader -I$(OUT)
-LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lpthread
+LIBBPF_LIBS := -lxdp $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lpthread
 
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h
 LOADER_SRCS := $(filter-out loader/ddpctl.c,$(wildcard loader/*.c))
 LOADER_OBJS := $(LOADER_SRCS:loader/%.c=$(OUT)/loader/%.o)
-L5P_LIB_SRCS := l5p_userspace/nvme_tcp_pdu.c l5p_userspace/xport_sock.c
+L5P_LIB_SRCS := l5p_userspace/nvme_tcp_pdu.c l5p_userspace/xport_sock.c \
+	l5p_userspace/xsk_port.c l5p_userspace/utcp.c
+UTCP_TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/utcp/*.c))
 L5P_LIB_OBJS := $(L5P_LIB_SRCS:l5p_userspace/%.c=$(OUT)/l5p/%.o)
 TARGET_SRCS := $(wildcard l5p_userspace/target*.c)
 HOST_SRCS := $(wildcard l5p_userspace/host*.c)
@@ -40,11 +46,12 @@ ENGINE_TEST_SRCS := $(wildcard tests/engine/*.c)
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean deps demo test test-engine test-veth test-ddpctl test-fuzz \
-	test-interop test-l5p test-e2e bench-engine vmlinux
+	test-interop test-l5p test-e2e test-utcp bench bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
 	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_l5p $(OUT)/bench_engine \
-	$(OUT)/veth_place $(OUT)/xdp_pass.bpf.o $(OUT)/ddp_hold $(FUZZERS)
+	$(OUT)/veth_place $(OUT)/xdp_pass.bpf.o $(OUT)/ddp_hold $(OUT)/test_utcp \
+	$(OUT)/fault_inject $(FUZZERS)
 
 $(OUT) $(OUT)/loader $(OUT)/tests $(OUT)/l5p:
 	$(Q)mkdir -p $@
@@ -59,6 +66,10 @@ $(OUT)/%.tmp.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.tmp.bpf.o: tests/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.tmp.bpf.o: tests/utcp/%.bpf.c tests/utcp/utcp_fault.h $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -111,6 +122,21 @@ $(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p/*.h) $(OUT)/libl5p.a \
 		$(L5P_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
 		-lcriterion $(LIBBPF_LIBS) -lisal
 
+# utcp against the kernel's TCP, faults injected by utcp_fault.bpf.o
+$(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard tests/utcp/*.h) \
+		$(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/utcp_fault.bpf.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -DDDP_BUILD='"$(OUT)"' \
+		$(UTCP_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
+		-lcriterion $(LIBBPF_LIBS)
+
+# faults for the end-to-end tests, the utcp tests' programs
+$(OUT)/fault_inject: tests/fault_inject.c tests/utcp/fault_env.c \
+		tests/utcp/fault_env.h $(OUT)/utcp_fault.bpf.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/utcp $< tests/utcp/fault_env.c -o $@ \
+		$(LIBBPF_LIBS)
+
 # libFuzzer targets: the PDU decoders of the host and the target
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	-Ibpf -Iloader -Il5p_userspace -I$(OUT)
@@ -151,7 +177,7 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-engine test-veth test-ddpctl \
-		test-l5p test-e2e test-fuzz test-interop
+		test-l5p test-utcp test-e2e test-fuzz test-interop
 
 test-engine: $(OUT)/test_engine
 	$(Q)$(OUT)/test_engine --jobs 2
@@ -181,20 +207,30 @@ test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
 	$(Q)tests/interop/host_vs_kernel.sh $(OUT)
 	$(Q)tests/interop/tshark_check.sh $(OUT)
 
+test-utcp: $(OUT)/test_utcp
+	$(Q)$(OUT)/test_utcp --jobs 2
+
 test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
 	$(Q)$(OUT)/test_l5p --jobs 2
 
-# Target and host in namespaces, the engine between them
-test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
-	$(Q)tests/e2e_kernel_socket.sh $(OUT)
+# Target and host in namespaces, the engine between them, on both of the
+# host's transports
+test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl $(OUT)/fault_inject
+	$(Q)tests/e2e.sh $(OUT) xsk
+	$(Q)tests/e2e.sh $(OUT) kernel
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
 	$(Q)tests/ddpctl.sh $(OUT)
 
-# The main job: the engine on a veth pair, a stream through it, verified.
+# The main job: a target and a host in namespaces, the host reading over
+# AF_XDP while the engine places, every byte verified.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory $(OUT)/veth_place
-	$(Q)tests/veth_place.sh $(OUT)/veth_place
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(OUT)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/bench_e2e.sh $(OUT)
 
 bench-engine: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/bench_engine

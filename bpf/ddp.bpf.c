@@ -13,6 +13,7 @@
 #include "ddp_pdu.h"
 #include "ddp_place.h"
 #include "ddp_resync.h"
+#include "ddp_compact.h"
 #include "ddp_rx.h"
 #include "ddp_ctl.h"
 

@@ -223,12 +223,14 @@ struct ddp_rec {
  * A tag's state and generation share one word (stamp), so that one load
  * sees both: the generation changes at every setup and every teardown,
  * and a placement continues only while the stamp is the one its PDU
- * began with.
+ * began with. A placement counts itself in writers before it looks at the
+ * stamp; teardown changes the stamp before it looks at writers: one of
+ * them sees the other, so a dead tag with no writers is written no more.
  */
 enum ddp_tag_state {
 	DDP_TAG_FREE = 0,
 	DDP_TAG_ACTIVE = 1,
-	DDP_TAG_DEAD = 2, /* torn down, waiting for release after a sync */
+	DDP_TAG_DEAD = 2, /* torn down, a placement still writing it */
 	DDP_TAG_BUSY = 3, /* being set up or torn down */
 };
 #define DDP_TAG_STATE(stamp) ((stamp)&3)
@@ -249,8 +251,8 @@ struct ddp_tag {
 	__u16 cid;
 	__u16 nsegs;
 	__u32 len; /* total bytes */
+	__u32 writers; /* placements copying into the buffer right now */
 	__u32 pad;
-	__u64 dead_epoch; /* sync epoch when torn down */
 	struct ddp_seg segs[DDP_MAX_SEGS];
 	__u32 end[DDP_MAX_SEGS]; /* end of segs[i] within the command */
 };
@@ -266,11 +268,22 @@ struct ddp_cid_key {
 
 #define DDP_META_MAGIC 0xdd9a
 
+enum ddp_meta_flags {
+	/* the placed ranges were cut out of the frame: the payload holds the
+	 * other bytes, in order; IP and TCP headers are as received */
+	DDP_META_COMPACT = 1 << 0,
+	/* the TCP checksum of the frame as received was right (or the
+	 * engine was told to trust checksums) */
+	DDP_META_CSUM = 1 << 1,
+};
+
 /* XDP metadata in front of an AF_XDP frame of an offloaded flow: the TCP
- * payload byte ranges of this frame that were placed. */
+ * payload byte ranges of this frame that were placed, in the payload as
+ * it was received. */
 struct ddp_meta {
 	__u16 magic;
-	__u16 nr;
+	__u8 nr;
+	__u8 flags; /* enum ddp_meta_flags */
 	struct {
 		__u16 off; /* from the first TCP payload byte */
 		__u16 len;
@@ -320,7 +333,8 @@ struct ddp_event {
 	X(resync_stale) /* replies that matched no pending request */     \
 	X(rec_full) /* placements skipped: record ring full */            \
 	X(meta_full) /* placements skipped: frame metadata full */        \
-	X(csum_bad) /* header frames with a bad TCP checksum: ignored */
+	X(csum_bad) /* header frames with a bad TCP checksum: ignored */  \
+	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */
 
 struct ddp_stats {
 #define DDP_STAT_FIELD(name) __u64 name;
@@ -358,6 +372,13 @@ struct ddp_ctl_sk_add {
 	__u32 flow_id; /* out */
 };
 
+/* ddp_sk_update: a new config (and a fresh tracker) for a live flow */
+struct ddp_ctl_sk_update {
+	__u32 flow_id;
+	__u32 pad;
+	struct ddp_sk_config cfg;
+};
+
 /* ddp_sk_del: tears down the flow's tags; returns 0 or -errno */
 struct ddp_ctl_sk_del {
 	__u32 flow_id;
@@ -375,21 +396,26 @@ struct ddp_ctl_setup {
 	struct ddp_seg segs[DDP_MAX_SEGS];
 };
 
-/* ddp_teardown: (flow_id, cid) stops being placed; returns the tag */
+/* ddp_teardown: (flow_id, cid) stops being placed; returns the tag, and
+ * whether it is free already (no placement was writing its buffer). */
 struct ddp_ctl_teardown {
 	__u32 flow_id;
 	__u16 cid;
 	__u16 pad;
 	__u32 tag; /* out */
+	__u32 freed; /* out: 1, or 0 if DEAD until a release frees it */
 };
 
 /*
- * Teardown completes in three steps, batched by the library:
- *   ddp_teardown / ddp_sk_del  marks tags and flows DEAD at the current epoch;
+ * A tag is free once no placement writes it (see struct ddp_tag): at once
+ * in ddp_teardown mostly, else by a later ddp_release. A deleted flow's
+ * memory is read by engine runs without a count, so it is freed in three
+ * steps, batched by the library:
+ *   ddp_sk_del                 marks the flow DEAD at the current epoch;
  *   ddp_sync_begin             starts a new epoch E;
  *   update of ddp_sync         waits for every running engine program;
- *   ddp_release(flow, E)       frees what died before E: the engine can no
- *                              longer write it, teardown_done may be told.
+ *   ddp_release(flow, E)       frees the flow if it died before E, and its
+ *                              dead tags that nobody writes.
  */
 struct ddp_ctl_sync_begin {
 	__u64 epoch; /* out */
@@ -400,5 +426,11 @@ struct ddp_ctl_release {
 	__u32 freed; /* out: tags freed (the flow itself not counted) */
 	__u64 epoch; /* from ddp_sync_begin, after the wait */
 };
+
+/* The mmapped arrays' values lie 8 bytes apart: the structs must agree. */
+_Static_assert(sizeof(struct ddp_flow) % 8 == 0, "ddp_flow: 8-byte multiple");
+_Static_assert(sizeof(struct ddp_tag) % 8 == 0, "ddp_tag: 8-byte multiple");
+_Static_assert(sizeof(struct ddp_rec) % 8 == 0, "ddp_rec: 8-byte multiple");
+_Static_assert(sizeof(struct ddp_info) % 8 == 0, "ddp_info: 8-byte multiple");
 
 #endif /* DDP_H */

@@ -123,9 +123,59 @@ fail:
 	return err;
 }
 
-/* Tear one tag down: no new PDU finds it, no running one keeps writing
- * (its stamp changed), and the release that frees it needs a sync begun
- * after its dead_epoch was written: BUSY until then. */
+/* Offload a connection that was only steered (an AF_XDP host's, from its
+ * SYN on) once its ICResp is read: nothing of it is in flight then. The
+ * tracker starts afresh at start_seq; the flags are written last. */
+SEC("syscall")
+int ddp_sk_update(struct ddp_ctl_sk_update *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_flow *f = ddp_flow_get(a->flow_id);
+	struct ddp_sk_config cfg;
+	__u32 flags;
+
+	__builtin_memcpy(&cfg, &a->cfg, sizeof(cfg));
+	if (!st || !f || f->state != DDP_FLOW_ALIVE)
+		return -ENOENT;
+	if (ddp_cfg_check(&cfg)) {
+		ddp_count(&st->sk_add_fail);
+		return -EINVAL;
+	}
+	if (!cfg.io_threshold)
+		cfg.io_threshold = cfg_io_threshold;
+	flags = cfg.flags;
+	cfg.flags = f->cfg.flags;
+	__builtin_memset((void *)f + offsetof(struct ddp_flow, exp_seq), 0,
+			 offsetof(struct ddp_flow, resync_reply) -
+				 offsetof(struct ddp_flow, exp_seq));
+	f->resync_reply = 0;
+	f->rec_tail = 0;
+	f->exp_seq = cfg.start_seq;
+	f->pdu_seq = cfg.start_seq;
+	f->sync = DDP_SYNC_OK;
+	f->cfg = cfg;
+	__sync_lock_test_and_set(&f->cfg.flags, flags);
+	return 0;
+}
+
+/* A dead tag nobody writes becomes free. The stamp changed (a full
+ * barrier) before writers is read here: a placement that counted itself
+ * later sees the new stamp and writes nothing. The stamp is read with a
+ * fetching atomic, a full barrier too, so that writers is not read before
+ * it on a weakly ordered CPU. */
+static __always_inline int ddp_tag_free(struct ddp_tag *t)
+{
+	__u32 s = __sync_fetch_and_or(&t->stamp, 0);
+
+	return DDP_TAG_STATE(s) == DDP_TAG_DEAD && !READ_ONCE(t->writers) &&
+	       __sync_val_compare_and_swap(&t->stamp, s,
+					   DDP_TAG_STAMP(DDP_TAG_GEN(s),
+							 DDP_TAG_FREE)) == s;
+}
+
+/* Tear one tag down: no new PDU finds it, no running one starts another
+ * copy (its stamp changed); free at once unless a copy is under way.
+ * Returns 0 if it was not active, 1 if dead, 2 if free. */
 static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st,
 					bool count)
 {
@@ -137,11 +187,10 @@ static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st,
 					DDP_TAG_STAMP(gen, DDP_TAG_BUSY)) != s)
 		return 0;
 	bpf_map_delete_elem(&ddp_cids, &key);
-	t->dead_epoch = ddp_epoch_now();
 	__sync_lock_test_and_set(&t->stamp, DDP_TAG_STAMP(gen, DDP_TAG_DEAD));
 	if (count)
 		ddp_count(&st->ddp_teardown);
-	return 1;
+	return 1 + ddp_tag_free(t);
 }
 
 struct ddp_flow_tags {
@@ -158,7 +207,7 @@ static long ddp_kill_cb(__u32 i, void *arg)
 
 	if (!t)
 		return 1;
-	c->n += ddp_tag_kill(t, c->st, true);
+	c->n += !!ddp_tag_kill(t, c->st, true);
 	return 0;
 }
 
@@ -315,16 +364,21 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 	struct ddp_stats *st = ddp_stats_get();
 	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
 	struct ddp_tag *t;
-	__u32 *slot;
+	__u32 *slot, tag;
+	int r;
 
 	slot = bpf_map_lookup_elem(&ddp_cids, &key);
 	if (!st || !slot)
 		return -ENOENT;
-	t = ddp_tag_get(*slot);
-	if (!t || t->flow_id != key.flow_id || t->cid != key.cid ||
-	    !ddp_tag_kill(t, st, true))
+	tag = *slot;
+	t = ddp_tag_get(tag);
+	if (!t || t->flow_id != key.flow_id || t->cid != key.cid)
 		return -ENOENT;
-	a->tag = *slot - key.flow_id * cfg_tags_per_flow;
+	r = ddp_tag_kill(t, st, true);
+	if (!r)
+		return -ENOENT;
+	a->tag = tag - key.flow_id * cfg_tags_per_flow;
+	a->freed = r == 2;
 	return 0;
 }
 
@@ -339,16 +393,10 @@ static long ddp_free_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
 	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
-	__u32 s;
 
 	if (!t)
 		return 1;
-	s = READ_ONCE(t->stamp);
-	if (DDP_TAG_STATE(s) == DDP_TAG_DEAD && t->dead_epoch < c->epoch &&
-	    __sync_val_compare_and_swap(&t->stamp, s,
-					DDP_TAG_STAMP(DDP_TAG_GEN(s),
-						      DDP_TAG_FREE)) == s)
-		c->n++;
+	c->n += ddp_tag_free(t);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct ddp_rx {
 	__u32 seq; /* its sequence number */
 	__u32 placed; /* bytes placed from this frame */
 	__u32 err; /* offload of this frame failed on an error */
+	__u32 csum_ok; /* its TCP checksum was checked, and right */
 	struct ddp_meta meta;
 };
 

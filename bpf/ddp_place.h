@@ -160,20 +160,18 @@ static __always_inline void ddp_note(struct ddp_rx *rx, __u32 seq, __u32 n)
 	}
 }
 
-/* Place up to n bytes of the current PDU's data found at rx->pos. Returns
- * the bytes placed; 0 means none, and the caller passes them unplaced. */
-static __always_inline __u32 ddp_place(struct ddp_rx *rx, __u32 n)
+/* ddp_place() for tag t, counted in its writers. */
+static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
+					   __u32 n)
 {
 	struct ddp_flow *f = rx->f;
 	__u32 io = f->datao + (f->pdu_off - f->data_off);
 	__u32 seq = ddp_seq_at(rx, rx->pos);
 	__u64 addr, room;
-	struct ddp_tag *t;
 	__u32 seg;
 
-	t = ddp_tag_get(f->slot);
 	/* torn down since the PDU began: stop writing its buffer */
-	if (!t || READ_ONCE(t->stamp) != f->tag_gen) {
+	if (READ_ONCE(t->stamp) != f->tag_gen) {
 		f->place = 0;
 		return 0;
 	}
@@ -216,6 +214,27 @@ static __always_inline __u32 ddp_place(struct ddp_rx *rx, __u32 n)
 	rx->placed += n;
 	rx->st->offload_bytes += n;
 	f->placed_bytes += n;
+	return n;
+}
+
+/* Place up to n bytes of the current PDU's data found at rx->pos. Returns
+ * the bytes placed; 0 means none, and the caller passes them unplaced. */
+static __always_inline __u32 ddp_place(struct ddp_rx *rx, __u32 n)
+{
+	struct ddp_tag *t = ddp_tag_get(rx->f->slot);
+	__u32 w;
+
+	if (!t) {
+		rx->f->place = 0;
+		return 0;
+	}
+	/* Counted before the stamp is read, with a fetching atomic (a full
+	 * barrier on every JIT): see struct ddp_tag. */
+	w = __sync_fetch_and_add(&t->writers, 1);
+	barrier_var(w);
+	n = ddp_place_tag(rx, t, n);
+	w = __sync_fetch_and_sub(&t->writers, 1);
+	barrier_var(w);
 	return n;
 }
 

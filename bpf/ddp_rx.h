@@ -176,10 +176,12 @@ static __always_inline void ddp_track(struct ddp_rx *rx,
 	rx->st->rx_bytes += p->pay_len;
 	ddp_resync_reply(rx);
 	/* as if it never came: the transport drops it too */
-	if (cfg_csum_check && ddp_frame_has_header(f, p) &&
-	    !ddp_tcp_csum_ok(rx->ctx, p)) {
-		rx->st->csum_bad++;
-		return;
+	if (cfg_csum_check && ddp_frame_has_header(f, p)) {
+		if (!ddp_tcp_csum_ok(rx->ctx, p)) {
+			rx->st->csum_bad++;
+			return;
+		}
+		rx->csum_ok = 1;
 	}
 	start = ddp_seq_check(rx, p);
 	if (start < 0)
@@ -239,8 +241,17 @@ static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 	}
 	if (!(f->cfg.flags & DDP_SK_XSK))
 		return XDP_PASS;
-	if (rx.meta.nr)
+	if (rx.meta.nr) {
+		/* header frames had their checksum checked before tracking */
+		if (!cfg_csum_check || rx.csum_ok || ddp_tcp_csum_ok(ctx, &p)) {
+			rx.meta.flags = DDP_META_CSUM;
+			if (!ddp_compact(ctx, &rx.meta, p.pay_off, p.pay_len)) {
+				rx.meta.flags |= DDP_META_COMPACT;
+				rx.st->compacted++;
+			}
+		}
 		ddp_meta_write(ctx, &rx.meta);
+	}
 	return bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
 }
 

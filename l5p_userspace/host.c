@@ -17,11 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include "host.h"
 #include "libddp.h"
+#include "utcp.h"
 
 #define HIST 256 /* PDU starts remembered for resync answers */
 #define ADMIN_QSIZE 32
@@ -75,6 +77,8 @@ struct host {
 	/* the engine, when it offloads our queues */
 	struct ddp_dev *dev;
 	__u32 threshold;
+	char ifname[IF_NAMESIZE];
+	struct xsk_port *xsk; /* queues over AF_XDP, or NULL: kernel sockets */
 	pthread_t ev;
 	bool ev_on;
 	volatile int ev_stop;
@@ -208,16 +212,13 @@ static void hq_register(struct host_queue *q, struct host_cmd *c,
 			struct host_io *io)
 {
 	struct host *h = q->h;
-	__u8 *region;
 	struct ddp_seg seg;
 
-	if (!q->x.offloaded || io->len < h->threshold)
+	if (!q->x.offloaded || io->len < h->threshold ||
+	    !host_buf_placeable(h, io->buf, io->len))
 		return;
-	region = ddp_buf_mem(h->dev);
-	if ((__u8 *)io->buf < region ||
-	    (__u8 *)io->buf + io->len > region + ddp_buf_size(h->dev))
-		return;
-	seg = (struct ddp_seg){ (__u8 *)io->buf - region, io->len };
+	seg = (struct ddp_seg){ (__u8 *)io->buf - ddp_buf_mem(h->dev),
+				io->len };
 	if (ddp_setup(h->dev, q->flow_id, c->cid, &seg, 1, NULL)) {
 		q->st.ddp_fail++;
 		return;
@@ -454,19 +455,20 @@ static void hq_reap(struct host_queue *q)
 
 int hq_poll(struct host_queue *q, int timeout_ms)
 {
-	struct pollfd p[2] = { { .fd = q->x.fd, .events = POLLIN },
-			       { .fd = q->efd, .events = POLLIN } };
 	__u64 before = q->completed;
-	int budget = 64, err;
+	int budget = 64, err, r;
 
 	hq_reap(q);
 	if (q->failed)
 		return q->failed;
 	if (q->completed != before || !q->inflight)
 		return q->completed - before;
-	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
-		return -errno;
-	if (p[0].revents) {
+	r = xport_wait_any(&q->x, q->efd, timeout_ms);
+	if (r < 0) {
+		q->failed = r;
+		return herr(q->h, r, "queue %u: %s", q->qid, strerror(-r));
+	}
+	if (r) {
 		do {
 			err = hq_recv_pdu(q);
 			if (err)
@@ -484,8 +486,14 @@ int hq_inflight(const struct host_queue *q)
 	return q->inflight;
 }
 
-const struct host_qstats *hq_stats(const struct host_queue *q)
+const struct host_qstats *hq_stats(struct host_queue *q)
 {
+	struct utcp_stats us;
+
+	if (q->x.u) {
+		utcp_stats(q->x.u, &us);
+		q->st.placed_uncut = us.placed_uncut;
+	}
 	return &q->st;
 }
 
@@ -616,8 +624,9 @@ static int hq_fabrics_connect(struct host_queue *q, __u16 cntlid, __u16 *got)
 	return 0;
 }
 
-/* Offload the queue's socket: right after ICResp, nothing is in flight
- * and the stream is at a PDU boundary. */
+/* Offload the queue's stream: right after ICResp, nothing is in flight
+ * and the stream is at a PDU boundary. A kernel socket is added to the
+ * engine then; an AF_XDP connection, steered since its SYN, is updated. */
 static void hq_offload(struct host_queue *q)
 {
 	struct host *h = q->h;
@@ -628,14 +637,22 @@ static void hq_offload(struct host_queue *q)
 		.queue_size = q->size,
 		.queue_id = q->qid,
 		.io_cpu = q->qid % (sysconf(_SC_NPROCESSORS_ONLN) ?: 1),
-		.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+		.flags = DDP_SK_OFFLOAD |
+			 (q->x.u ? DDP_SK_XSK : DDP_SK_RECORDS),
 	};
 	struct ddp_flow_key key;
+	int err;
 
-	if (!h->dev || xport_flow_key(&q->x, &key) ||
+	if (!h->dev || h->o.no_ddp || xport_flow_key(&q->x, &key) ||
 	    xport_rcv_seq(&q->x, &cfg.start_seq))
 		return;
-	if (ddp_sk_add(h->dev, &key, &cfg, &q->flow_id)) {
+	if (q->x.u) {
+		q->flow_id = utcp_flow_id(q->x.u);
+		err = ddp_sk_update(h->dev, q->flow_id, &cfg);
+	} else {
+		err = ddp_sk_add(h->dev, &key, &cfg, &q->flow_id);
+	}
+	if (err) {
 		if (h->o.verbose)
 			fprintf(stderr, "ddp-host: queue %u in software: %s\n",
 				q->qid, ddp_errmsg(h->dev));
@@ -660,6 +677,7 @@ static int hq_open(struct host *h, struct host_queue *q, __u16 qid, __u32 size)
 	int err;
 
 	memset(q, 0, sizeof(*q));
+	q->x.fd = -1; /* not connected: nothing to close */
 	q->h = h;
 	q->qid = qid;
 	for (q->slot_bits = 0; (1u << q->slot_bits) < size; q->slot_bits++)
@@ -670,10 +688,23 @@ static int hq_open(struct host *h, struct host_queue *q, __u16 qid, __u32 size)
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!q->cmds || !q->uses || q->efd < 0)
 		return herr(h, -ENOMEM, "out of memory");
-	err = xport_connect(&q->x, h->o.traddr, h->o.trsvcid);
-	if (err)
-		return herr(h, err, "couldn't connect to %s port %s: %s",
-			    h->o.traddr, h->o.trsvcid, strerror(-err));
+	if (h->xsk) {
+		char why[160] = "";
+
+		err = xport_connect_xsk(&q->x, h->xsk, h->o.traddr,
+					h->o.trsvcid, why, sizeof(why));
+		if (err)
+			return herr(
+				h, err,
+				"couldn't connect to %s port %s over AF_XDP: %s",
+				h->o.traddr, h->o.trsvcid, why);
+	} else {
+		err = xport_connect(&q->x, h->o.traddr, h->o.trsvcid);
+		if (err)
+			return herr(h, err,
+				    "couldn't connect to %s port %s: %s",
+				    h->o.traddr, h->o.trsvcid, strerror(-err));
+	}
 	v.iov_len = ntcp_enc_icreq(buf, 0, dgst, 0);
 	err = xport_send(&q->x, &v, 1);
 	if (!err)
@@ -690,14 +721,15 @@ static int hq_open(struct host *h, struct host_queue *q, __u16 qid, __u32 size)
 				     .ddgst = pdu.ic.dgst & NVME_TCP_DGST_DATA,
 				     .cpda = pdu.ic.pda,
 				     .maxh2cdata = pdu.ic.maxdata };
-	if (qid && !h->o.no_ddp)
+	if (qid)
 		hq_offload(q);
 	return 0;
 }
 
 static void hq_close(struct host_queue *q)
 {
-	if (q->x.offloaded)
+	/* an AF_XDP connection takes its steering away itself */
+	if (q->x.offloaded && !q->x.u)
 		ddp_sk_del(q->h->dev, q->flow_id);
 	xport_close(&q->x);
 	if (q->efd > 0)
@@ -724,52 +756,112 @@ static int prop(struct host *h, bool set, __u32 off, __u64 *val)
 	return err;
 }
 
-/* The engine on the interface our traffic uses, if one is attached. */
-static void host_join_engine(struct host *h)
+/* The interface the kernel routes traddr through, by the local address
+ * a UDP socket connected there gets. */
+static void host_route_ifname(struct host *h)
 {
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST },
+			*ai;
 	struct sockaddr_storage me;
 	socklen_t len = sizeof(me);
 	struct ifaddrs *ifs, *i;
-	char name[IF_NAMESIZE] = "";
-	struct ddp_caps caps;
+	int fd;
 
-	if (h->o.no_ddp)
-		return;
 	if (h->o.ddp_dev) {
-		snprintf(name, sizeof(name), "%s", h->o.ddp_dev);
-	} else if (!getsockname(h->admin.x.fd, (void *)&me, &len) &&
-		   !getifaddrs(&ifs)) {
+		snprintf(h->ifname, sizeof(h->ifname), "%s", h->o.ddp_dev);
+		return;
+	}
+	if (getaddrinfo(h->o.traddr, h->o.trsvcid, &hints, &ai))
+		return;
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen) &&
+	    !getsockname(fd, (void *)&me, &len) && !getifaddrs(&ifs)) {
 		for (i = ifs; i; i = i->ifa_next) {
+			const void *a, *b;
+			size_t n;
+
 			if (!i->ifa_addr ||
 			    i->ifa_addr->sa_family != me.ss_family)
 				continue;
-			if (me.ss_family == AF_INET ?
-				    !memcmp(&((struct sockaddr_in *)i->ifa_addr)
-						     ->sin_addr,
-					    &((struct sockaddr_in *)&me)
-						     ->sin_addr,
-					    4) :
-				    !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)
-						     ->sin6_addr,
-					    &((struct sockaddr_in6 *)&me)
-						     ->sin6_addr,
-					    16))
-				snprintf(name, sizeof(name), "%s", i->ifa_name);
+			if (me.ss_family == AF_INET) {
+				a = &((struct sockaddr_in *)i->ifa_addr)
+					     ->sin_addr;
+				b = &((struct sockaddr_in *)&me)->sin_addr;
+				n = 4;
+			} else {
+				a = &((struct sockaddr_in6 *)i->ifa_addr)
+					     ->sin6_addr;
+				b = &((struct sockaddr_in6 *)&me)->sin6_addr;
+				n = 16;
+			}
+			if (!memcmp(a, b, n))
+				snprintf(h->ifname, sizeof(h->ifname), "%s",
+					 i->ifa_name);
 		}
 		freeifaddrs(ifs);
 	}
-	if (!name[0] || ddp_dev_join(name, &h->dev)) {
-		if (h->o.verbose || h->o.ddp_dev)
-			fprintf(stderr,
-				"ddp-host: no offload (%s): software path\n",
-				name[0] ? ddp_errmsg(NULL) : "no interface");
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+}
+
+/* AF_XDP is impossible: an error if asked for by name, else said once
+ * and kernel sockets instead */
+static int host_no_xsk(struct host *h, int err, const char *why)
+{
+	if (h->o.transport == HOST_XPORT_XSK)
+		return herr(h, err, "AF_XDP on %s: %s", h->ifname, why);
+	fprintf(stderr, "ddp-host: no AF_XDP on %s: %s; using kernel sockets\n",
+		h->ifname, why);
+	return 0;
+}
+
+/* The engine on that interface, and AF_XDP on it unless kernel sockets
+ * were asked for. */
+static int host_setup_transport(struct host *h)
+{
+	bool want_xsk = h->o.transport != HOST_XPORT_KERNEL;
+	struct ddp_caps caps;
+	char why[200];
+	int err;
+
+	host_route_ifname(h);
+	if (!h->ifname[0]) {
+		if (h->o.transport == HOST_XPORT_XSK)
+			return herr(
+				h, -ENODEV,
+				"AF_XDP needs the target reached through an interface with the engine attached (ddpctl attach DEV)");
+		return 0;
+	}
+	if (!want_xsk && h->o.no_ddp)
+		return 0;
+	if (ddp_dev_join(h->ifname, &h->dev)) {
+		snprintf(why, sizeof(why), "%s", ddp_errmsg(NULL));
 		h->dev = NULL;
-		return;
+		if (want_xsk)
+			return host_no_xsk(h, -ENOENT, why);
+		if (h->o.verbose)
+			fprintf(stderr, "ddp-host: no offload: %s\n", why);
+		return 0;
 	}
 	ddp_dev_caps(h->dev, &caps);
 	h->threshold = caps.io_threshold;
 	if (pthread_create(&h->ev, NULL, host_events, h) == 0)
 		h->ev_on = true;
+	if (!want_xsk)
+		return 0;
+	err = xsk_port_open(h->dev, h->ifname, 0, &h->xsk, why, sizeof(why));
+	if (err) {
+		h->xsk = NULL;
+		return host_no_xsk(h, err, why);
+	}
+	return 0;
+}
+
+const char *host_transport(const struct host *h)
+{
+	return h->xsk ? "xsk" : "kernel";
 }
 
 int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
@@ -786,7 +878,10 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 	if (!h)
 		return -ENOMEM;
 	h->o = *o;
-	err = hq_open(h, &h->admin, NVME_ADMIN_QID, ADMIN_QSIZE);
+	h->admin.x.fd = -1; /* until hq_open */
+	err = host_setup_transport(h);
+	if (!err)
+		err = hq_open(h, &h->admin, NVME_ADMIN_QID, ADMIN_QSIZE);
 	if (err)
 		goto fail;
 	err = hq_fabrics_connect(&h->admin, 0xffff, &h->cntlid);
@@ -819,7 +914,6 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 		*out = h;
 		return 0;
 	}
-	host_join_engine(h);
 
 	want = o->nr_io_queues;
 	sqe = (struct nvme_sqe){ .opcode = NVME_ADM_SET_FEATURES,
@@ -864,13 +958,16 @@ void host_disconnect(struct host *h)
 		return;
 	for (i = 0; i < h->nioq; i++)
 		hq_close(&h->ioq[i]);
-	if (h->admin.x.fd >= 0 && !h->admin.failed && h->cntlid)
+	if ((h->admin.x.fd >= 0 || h->admin.x.u) && !h->admin.failed &&
+	    h->cntlid)
 		prop(h, true, NVME_REG_CC, &cc);
 	hq_close(&h->admin);
 	if (h->ev_on) {
 		h->ev_stop = 1;
 		pthread_join(h->ev, NULL);
 	}
+	if (h->xsk)
+		xsk_port_close(h->xsk);
 	ddp_dev_close(h->dev);
 	free(h->ioq);
 	free(h);
@@ -938,13 +1035,18 @@ void *host_buf_alloc(struct host *h, __u32 len)
 	return p;
 }
 
+bool host_buf_placeable(const struct host *h, const void *buf, __u32 len)
+{
+	const __u8 *region = h->dev ? ddp_buf_mem(h->dev) : NULL;
+
+	return region && (const __u8 *)buf >= region &&
+	       (const __u8 *)buf + len <= region + ddp_buf_size(h->dev);
+}
+
 void host_buf_free(struct host *h, void *buf)
 {
-	__u8 *region = h->dev ? ddp_buf_mem(h->dev) : NULL;
-
-	if (region && (__u8 *)buf >= region &&
-	    (__u8 *)buf < region + ddp_buf_size(h->dev))
-		ddp_buf_free(h->dev, (__u8 *)buf - region);
+	if (host_buf_placeable(h, buf, 1))
+		ddp_buf_free(h->dev, (__u8 *)buf - ddp_buf_mem(h->dev));
 	else
 		free(buf);
 }

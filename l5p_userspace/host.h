@@ -20,7 +20,14 @@
 #include "nvme_tcp_pdu.h"
 #include "xport.h"
 
+enum host_transport {
+	HOST_XPORT_AUTO = 0, /* AF_XDP where it works, else kernel sockets */
+	HOST_XPORT_XSK,
+	HOST_XPORT_KERNEL,
+};
+
 struct host_opts {
+	enum host_transport transport;
 	const char *traddr;
 	const char *trsvcid;
 	const char *subnqn;
@@ -65,6 +72,8 @@ struct host_qstats {
 	__u64 ddp_fail; /* registrations refused: copied instead */
 	__u64 skipped; /* read bytes the engine placed: not copied */
 	__u64 copied; /* read bytes copied from the socket */
+	__u64 placed_uncut; /* AF_XDP: placed bytes the kernel also copied
+			     * into frames the engine did not cut */
 	__u64 resync_confirm, resync_deny;
 };
 
@@ -81,6 +90,8 @@ int host_get_log(struct host *h, __u8 lid, void *buf, __u32 len);
 /* Blocks of namespace nsid and its LBA size. */
 int host_ns_info(struct host *h, __u32 nsid, __u64 *blocks, __u32 *lba_size);
 const char *host_error(const struct host *h);
+/* "xsk" or "kernel" */
+const char *host_transport(const struct host *h);
 
 __u32 host_nr_queues(const struct host *h);
 struct host_queue *host_queue(struct host *h, __u32 i);
@@ -93,13 +104,15 @@ int hq_submit(struct host_queue *q, struct host_io *io);
  * Returns completions, or -errno when the queue failed. */
 int hq_poll(struct host_queue *q, int timeout_ms);
 int hq_inflight(const struct host_queue *q);
-const struct host_qstats *hq_stats(const struct host_queue *q);
+const struct host_qstats *hq_stats(struct host_queue *q);
 bool hq_offloaded(const struct host_queue *q);
 
 /* Buffers in the engine's region when the host uses one, else memory of
  * its own. */
 void *host_buf_alloc(struct host *h, __u32 len);
 void host_buf_free(struct host *h, void *buf);
+/* In the engine's region: a buffer the engine can place into */
+bool host_buf_placeable(const struct host *h, const void *buf, __u32 len);
 /* The engine's counters (false: no engine). */
 struct ddp_stats;
 bool host_ddp_stats(struct host *h, struct ddp_stats *st);

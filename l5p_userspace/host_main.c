@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "host.h"
@@ -73,7 +74,8 @@ static int parse_size(const char *s, __u32 *out)
 }
 
 static const char usage_common[] =
-	"  -t, --transport tcp     the only transport\n"
+	"  -t, --transport T       tcp: TCP over AF_XDP where it works, else over\n"
+	"                          kernel sockets; xsk or kernel: that one only\n"
 	"  -a, --traddr ADDR       the target's address\n"
 	"  -s, --trsvcid PORT      its port (4420)\n"
 	"  -n, --nqn NQN           the subsystem\n"
@@ -164,9 +166,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 				NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (strcmp(optarg, "tcp"))
-				return usage_error("transport '%s': only tcp",
-						   optarg);
+			/* nvme-cli's tcp, or TCP over a path of ours */
+			if (!strcmp(optarg, "xsk"))
+				a->o.transport = HOST_XPORT_XSK;
+			else if (!strcmp(optarg, "kernel"))
+				a->o.transport = HOST_XPORT_KERNEL;
+			else if (strcmp(optarg, "tcp"))
+				return usage_error(
+					"transport '%s': tcp, xsk or kernel",
+					optarg);
 			break;
 		case 'a':
 			a->o.traddr = optarg;
@@ -590,6 +598,13 @@ static __u64 now_ns(void)
 	return (__u64)t.tv_sec * 1000000000ull + t.tv_nsec;
 }
 
+/* CPU time of the whole process, all threads */
+static __u64 rusage_ns(const struct rusage *r)
+{
+	return (r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1000000000ull +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1000ull;
+}
+
 static __u64 rnd64(__u64 *s)
 {
 	*s ^= *s << 13;
@@ -753,11 +768,12 @@ static int cmd_perf(struct args *a)
 	struct ddp_stats e0 = { 0 }, e1 = { 0 };
 	struct perf_queue *pqs;
 	struct host_qstats qs = { 0 };
-	__u64 ios = 0, bytes = 0, rbytes = 0, bad = 0, failed = 0;
+	__u64 ios = 0, bytes = 0, rbytes = 0, bad = 0, failed = 0, cpu_ns;
 	__u64 lat[LAT_BUCKETS] = { 0 };
+	struct rusage ru0, ru1;
 	pthread_t *th;
 	bool engine, tty = isatty(STDERR_FILENO);
-	__u32 nq, i, k, offl = 0;
+	__u32 nq, i, k, offl = 0, unplaceable = 0;
 	double secs;
 	int err = 0;
 
@@ -792,11 +808,19 @@ static int cmd_perf(struct args *a)
 						     (i + 1) };
 		pqs[i].slots = calloc(a->qd, sizeof(*pqs[i].slots));
 		for (k = 0; k < a->qd; k++) {
+			void *buf = host_buf_alloc(p.h, a->bs_max);
+
 			pqs[i].slots[k].pq = &pqs[i];
-			pqs[i].slots[k].io.buf = host_buf_alloc(p.h, a->bs_max);
+			pqs[i].slots[k].io.buf = buf;
+			unplaceable += !host_buf_placeable(p.h, buf, a->bs_max);
 		}
 	}
+	if (unplaceable && hq_offloaded(pqs[0].q))
+		fprintf(stderr,
+			"ddp-host: %u of %u buffers do not fit in the engine's buffer region: their reads are copied (a larger region: ddpctl attach --buffers)\n",
+			unplaceable, nq * a->qd);
 	engine = host_ddp_stats(p.h, &e0);
+	getrusage(RUSAGE_SELF, &ru0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	p.t0 = now_ns();
@@ -812,6 +836,8 @@ static int cmd_perf(struct args *a)
 	for (i = 0; i < nq; i++)
 		pthread_join(th[i], NULL);
 	secs = (now_ns() - p.t0) / 1e9;
+	getrusage(RUSAGE_SELF, &ru1);
+	cpu_ns = rusage_ns(&ru1) - rusage_ns(&ru0);
 	if (tty)
 		fprintf(stderr, "\n");
 	if (engine)
@@ -830,6 +856,7 @@ static int cmd_perf(struct args *a)
 		qs.ddp_fail += s->ddp_fail;
 		qs.skipped += s->skipped;
 		qs.copied += s->copied;
+		qs.placed_uncut += s->placed_uncut;
 		qs.resync_confirm += s->resync_confirm;
 		qs.resync_deny += s->resync_deny;
 		offl += hq_offloaded(pqs[i].q);
@@ -840,14 +867,15 @@ static int cmd_perf(struct args *a)
 		}
 	}
 	if (a->json) {
-		printf("{\"ios\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"iops\":%.0f,\"gibps\":%.4f,"
+		printf("{\"transport\":\"%s\",\"ios\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"iops\":%.0f,\"gibps\":%.4f,"
 		       "\"lat_p50_us\":%llu,\"lat_p99_us\":%llu,\"lat_p999_us\":%llu,"
 		       "\"failed\":%llu,\"verify_bad\":%llu,\"queues_offloaded\":%u,"
 		       "\"ddp_ios\":%llu,\"ddp_fail\":%llu,\"read_bytes\":%llu,"
-		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,"
-		       "\"resync_confirm\":%llu,\"resync_deny\":%llu",
-		       (unsigned long long)ios, (unsigned long long)bytes, secs,
-		       ios / secs, bytes / secs / (1 << 30),
+		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,\"placed_in_frames\":%llu,"
+		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu",
+		       host_transport(p.h), (unsigned long long)ios,
+		       (unsigned long long)bytes, secs, ios / secs,
+		       bytes / secs / (1 << 30),
 		       (unsigned long long)lat_percentile(lat, ios, 50),
 		       (unsigned long long)lat_percentile(lat, ios, 99),
 		       (unsigned long long)lat_percentile(lat, ios, 99.9),
@@ -857,16 +885,19 @@ static int cmd_perf(struct args *a)
 		       (unsigned long long)rbytes,
 		       (unsigned long long)qs.skipped,
 		       (unsigned long long)qs.copied,
+		       (unsigned long long)qs.placed_uncut,
 		       (unsigned long long)qs.resync_confirm,
-		       (unsigned long long)qs.resync_deny);
+		       (unsigned long long)qs.resync_deny,
+		       (unsigned long long)cpu_ns);
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),
 			       (unsigned long long)(((__u64 *)&e1)[k] -
 						    ((__u64 *)&e0)[k]));
 		printf("}\n");
 	} else {
-		printf("%s: bs %u-%u, qd %u, %u queue(s), %.1f s\n", a->rw,
-		       a->bs_min, a->bs_max, a->qd, nq, secs);
+		printf("%s over %s: bs %u-%u, qd %u, %u queue(s), %.1f s\n",
+		       a->rw, host_transport(p.h), a->bs_min, a->bs_max, a->qd,
+		       nq, secs);
 		printf("ios %llu, %.0f IOPS, %.3f GiB/s, failed %llu\n",
 		       (unsigned long long)ios, ios / secs,
 		       bytes / secs / (1 << 30), (unsigned long long)failed);
@@ -874,6 +905,8 @@ static int cmd_perf(struct args *a)
 		       (unsigned long long)lat_percentile(lat, ios, 50),
 		       (unsigned long long)lat_percentile(lat, ios, 99),
 		       (unsigned long long)lat_percentile(lat, ios, 99.9));
+		printf("cpu: %.3f s in this process, %.2f ns per byte\n",
+		       cpu_ns / 1e9, bytes ? (double)cpu_ns / bytes : 0.0);
 		printf("ddp: %u of %u queues offloaded, %llu reads registered (%llu refused), "
 		       "read bytes placed %llu, copied %llu (%.1f%% placed), "
 		       "resyncs confirmed %llu, denied %llu\n",

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * xport.h - the byte stream an NVMe/TCP queue runs on: a kernel TCP
- * socket, optionally with the DDP engine placing its C2HData. The host and
- * the target read and write PDUs through it; only the host asks it to
- * receive data that may already be placed.
+ * socket, or the host's own TCP over AF_XDP (utcp.h); either way the DDP
+ * engine may place its C2HData. The host and the target read and write
+ * PDUs through it; only the host asks it to receive data that may already
+ * be placed. On a socket, placed bytes are known from the engine's
+ * records; on AF_XDP, from each frame's metadata.
  */
 #ifndef L5P_XPORT_H
 #define L5P_XPORT_H
@@ -15,6 +17,8 @@
 #include <linux/types.h>
 
 struct ddp_dev;
+struct utcp_conn;
+struct xsk_port;
 
 /* The engine's view of this stream, once sk_add succeeded. */
 struct xport_ddp {
@@ -29,7 +33,8 @@ struct xport_ddp {
 };
 
 struct xport {
-	int fd;
+	int fd; /* the kernel socket; -1 on AF_XDP */
+	struct utcp_conn *u; /* the AF_XDP connection, or NULL */
 	__u64 rx, tx; /* stream bytes received and sent */
 	struct xport_ddp ddp;
 	bool offloaded;
@@ -38,6 +43,9 @@ struct xport {
 /* Connect to addr:port (IPv4 or IPv6 literal), optionally from a local
  * port; TCP_NODELAY. Returns 0 or -errno. */
 int xport_connect(struct xport *x, const char *addr, const char *port);
+/* Connect over AF_XDP through port p instead. */
+int xport_connect_xsk(struct xport *x, struct xsk_port *p, const char *addr,
+		      const char *port, char *err, size_t errlen);
 /* Take an accepted socket. */
 void xport_from_fd(struct xport *x, int fd);
 void xport_close(struct xport *x);
@@ -52,6 +60,8 @@ int xport_recv(struct xport *x, void *buf, size_t len);
 ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid);
 /* Bytes readable now. */
 size_t xport_pending(const struct xport *x);
+/* Wait until bytes are readable (1), efd is (0), or timeout_ms passed. */
+int xport_wait_any(struct xport *x, int efd, int timeout_ms);
 
 /* The TCP sequence number of the next byte to read (TCP_REPAIR; nothing
  * may be queued unread). */

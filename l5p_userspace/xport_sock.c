@@ -6,6 +6,7 @@
  * the same command covers it; everything else is copied.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <poll.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include "libddp.h"
+#include "utcp.h"
 #include "xport.h"
 
 #ifndef TCP_REPAIR_OFF_NO_WP
@@ -49,6 +51,19 @@ int xport_connect(struct xport *x, const char *addr, const char *port)
 	return 0;
 }
 
+int xport_connect_xsk(struct xport *x, struct xsk_port *p, const char *addr,
+		      const char *port, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n = strtoul(port, &end, 10);
+
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+	if (*end || !n || n > 65535)
+		return -EINVAL;
+	return utcp_connect(p, addr, n, &x->u, err, errlen);
+}
+
 void xport_from_fd(struct xport *x, int fd)
 {
 	int one = 1;
@@ -60,6 +75,9 @@ void xport_from_fd(struct xport *x, int fd)
 
 void xport_close(struct xport *x)
 {
+	if (x->u)
+		utcp_close(x->u);
+	x->u = NULL;
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -70,6 +88,13 @@ int xport_send(struct xport *x, const struct iovec *iov, int n)
 	struct iovec v[16];
 	int i = 0;
 
+	if (x->u) {
+		int err = utcp_send(x->u, iov, n);
+
+		for (i = 0; !err && i < n; i++)
+			x->tx += iov[i].iov_len;
+		return err;
+	}
 	if (n > 16)
 		return -EINVAL;
 	memcpy(v, iov, n * sizeof(*iov));
@@ -95,6 +120,13 @@ int xport_send(struct xport *x, const struct iovec *iov, int n)
 
 int xport_recv(struct xport *x, void *buf, size_t len)
 {
+	if (x->u) {
+		int err = utcp_read(x->u, buf, len);
+
+		if (!err)
+			x->rx += len;
+		return err;
+	}
 	while (len) {
 		ssize_t r = recv(x->fd, buf, len, MSG_WAITALL);
 
@@ -116,6 +148,8 @@ size_t xport_pending(const struct xport *x)
 {
 	int n = 0;
 
+	if (x->u)
+		return utcp_readable(x->u);
 	return ioctl(x->fd, SIOCINQ, &n) ? 0 : (size_t)n;
 }
 
@@ -185,6 +219,16 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 	ssize_t skipped = 0;
 	int err;
 
+	if (x->u) {
+		/* the frames say what was placed; framing is agreed on */
+		skipped = utcp_read_data(x->u, dst, len);
+		if (skipped >= 0) {
+			x->rx += len;
+			x->ddp.skipped += skipped;
+			x->ddp.copied += len - skipped;
+		}
+		return skipped;
+	}
 	if (!x->offloaded) {
 		err = xport_recv(x, dst, len);
 		return err ? err : 0;
@@ -224,6 +268,26 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 	return skipped;
 }
 
+int xport_wait_any(struct xport *x, int efd, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = x->u ? utcp_fd(x->u) : x->fd,
+				 .events = POLLIN },
+			       { .fd = efd, .events = POLLIN } };
+
+	if (xport_pending(x))
+		return 1;
+	/* another thread may take our frames off the shared ring: look
+	 * again soon rather than trust the descriptor */
+	if (x->u && (timeout_ms < 0 || timeout_ms > 1))
+		timeout_ms = 1;
+	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	if (x->u) {
+		return utcp_poll(x->u, 0);
+	}
+	return !!p[0].revents;
+}
+
 int xport_rcv_seq(struct xport *x, __u32 *seq)
 {
 	int on = 1, off = TCP_REPAIR_OFF_NO_WP, q = TCP_RECV_QUEUE, err = 0;
@@ -231,6 +295,10 @@ int xport_rcv_seq(struct xport *x, __u32 *seq)
 
 	if (xport_pending(x))
 		return -EBUSY;
+	if (x->u) {
+		*seq = utcp_rcv_seq(x->u);
+		return 0;
+	}
 	if (setsockopt(x->fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
 		return -errno;
 	if (setsockopt(x->fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
@@ -245,6 +313,10 @@ int xport_flow_key(const struct xport *x, struct ddp_flow_key *key)
 	struct sockaddr_storage l, r;
 	socklen_t ll = sizeof(l), rl = sizeof(r);
 
+	if (x->u) {
+		utcp_flow_key(x->u, key);
+		return 0;
+	}
 	if (getsockname(x->fd, (void *)&l, &ll) ||
 	    getpeername(x->fd, (void *)&r, &rl))
 		return -errno;

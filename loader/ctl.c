@@ -13,12 +13,19 @@
 #include <bpf/libbpf.h>
 #include "libddp_priv.h"
 
-/* A teardown waiting for its sync, then for delivery. */
+enum ddp_wait {
+	DDP_WAIT_NONE, /* done: deliver teardown_done(ctx) */
+	DDP_WAIT_TAG, /* a placement was writing the tag: release it */
+	DDP_WAIT_FLOW, /* a deleted flow: sync and release, nothing to tell */
+};
+
+/* A teardown or a flow's deletion waiting for the thread or delivery. */
 struct ddp_done {
 	struct ddp_done *next;
 	__u32 flow_id;
+	__u32 tag;
 	void *ctx;
-	bool notify; /* deliver teardown_done(ctx) */
+	enum ddp_wait wait;
 };
 
 static void ddp_free_list(struct ddp_done *t)
@@ -71,28 +78,58 @@ int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	return 0;
 }
 
+int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
+		  const struct ddp_sk_config *cfg)
+{
+	struct ddp_ctl_sk_update a = { .flow_id = flow_id, .cfg = *cfg };
+	int err = ddp_ctl_run(d, P_ddp_sk_update, &a, sizeof(a));
+
+	if (err == -ENOENT)
+		return ddp_err(d, err, "sk_update: flow %u is not offloaded",
+			       flow_id);
+	if (err == -EINVAL)
+		return ddp_err(d, err, "sk_update: bad config (flags %#x)",
+			       cfg->flags);
+	return err;
+}
+
 static void *ddp_teardown_thread(void *arg);
 
-/* Queue a completion for the teardown thread. */
-static int ddp_queue(struct ddp_dev *d, __u32 flow_id, void *ctx, bool notify)
+static void ddp_append(struct ddp_done **list, struct ddp_done *t)
 {
-	struct ddp_done *t = calloc(1, sizeof(*t)), **p;
+	while (*list)
+		list = &(*list)->next;
+	*list = t;
+}
+
+/* Deliver a completion, or queue it for the teardown thread. */
+static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
+		     enum ddp_wait wait)
+{
+	struct ddp_done *t = calloc(1, sizeof(*t));
+	__u64 one = 1;
 	int err = 0;
 
 	if (!t)
 		return ddp_err(d, -ENOMEM, "out of memory");
 	t->flow_id = flow_id;
+	t->tag = tag;
 	t->ctx = ctx;
-	t->notify = notify;
+	t->wait = wait;
 	pthread_mutex_lock(&d->lock);
+	if (wait == DDP_WAIT_NONE) {
+		ddp_append(&d->done, t);
+		/* fails only if the count would overflow: still readable */
+		(void)!write(d->efd, &one, sizeof(one));
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
 	if (!d->thread_on) {
 		err = -pthread_create(&d->thread, NULL, ddp_teardown_thread, d);
 		d->thread_on = !err;
 	}
 	if (!err) {
-		for (p = &d->pending; *p; p = &(*p)->next)
-			;
-		*p = t;
+		ddp_append(&d->pending, t);
 		pthread_cond_signal(&d->wake);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -125,7 +162,7 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
 		d->mine[flow_id] = false;
 	pthread_mutex_unlock(&d->lock);
 	/* the flow id is free again once a sync has passed */
-	return ddp_queue(d, flow_id, NULL, false);
+	return ddp_queue(d, flow_id, 0, NULL, DDP_WAIT_FLOW);
 }
 
 int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
@@ -178,16 +215,22 @@ int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
 		return ddp_err(d, err,
 			       "teardown: cid %u is not registered in flow %u",
 			       cid, flow_id);
-	if (!err && tag)
+	if (err)
+		return err;
+	if (tag)
 		*tag = a.tag;
-	return err;
+	return a.freed;
 }
 
 int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
 {
-	int err = ddp_ctl_teardown(d, flow_id, cid, NULL);
+	__u32 tag = 0;
+	int r = ddp_ctl_teardown(d, flow_id, cid, &tag);
 
-	return err ? err : ddp_queue(d, flow_id, ctx, true);
+	if (r < 0)
+		return r;
+	return ddp_queue(d, flow_id, tag, ctx,
+			 r ? DDP_WAIT_NONE : DDP_WAIT_TAG);
 }
 
 int ddp_sync(struct ddp_dev *d, __u64 *epoch)
@@ -222,8 +265,20 @@ int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed)
 	return 0;
 }
 
-/* Everything queued while a sync runs forms the next batch: one sync
- * (a few milliseconds) serves all of them. */
+/* Is the tag of a DDP_WAIT_TAG teardown free now? It stays DEAD (the
+ * slot cannot be taken again) until then. */
+static bool ddp_tag_freed(struct ddp_dev *d, const struct ddp_done *t)
+{
+	const struct ddp_tag *tag =
+		&d->tags[t->flow_id * d->lim.tags_per_flow + t->tag];
+
+	return DDP_TAG_STATE(__atomic_load_n(&tag->stamp, __ATOMIC_ACQUIRE)) !=
+	       DDP_TAG_DEAD;
+}
+
+/* Everything queued while the thread works forms the next batch: one
+ * sync (a few milliseconds) serves all the deleted flows in it, one
+ * release per flow frees the tags no placement writes any more. */
 static void *ddp_teardown_thread(void *arg)
 {
 	struct ddp_dev *d = arg;
@@ -231,9 +286,10 @@ static void *ddp_teardown_thread(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		struct ddp_done *batch, *t, *u, **tail;
-		__u64 epoch;
-		int tries;
+		struct ddp_done *batch, *t, *u, *again = NULL;
+		bool flows = false;
+		__u64 epoch = 0;
+		int tries = 0;
 
 		while (!d->pending && !d->stopping)
 			pthread_cond_wait(&d->wake, &d->lock);
@@ -243,15 +299,14 @@ static void *ddp_teardown_thread(void *arg)
 		d->pending = NULL;
 		pthread_mutex_unlock(&d->lock);
 
-		/* never report done without a sync: on a lasting failure the
-		 * batch is dropped, its teardown_done never comes */
-		for (tries = 0; ddp_sync(d, &epoch) && tries < 100; tries++)
+		for (t = batch; t; t = t->next)
+			flows |= t->wait == DDP_WAIT_FLOW;
+		/* never free a flow without a sync: on a lasting failure its
+		 * flows stay dead (epoch 0 releases none); tags need no sync */
+		while (flows && ddp_sync(d, &epoch) && ++tries < 100)
 			usleep(1000);
-		if (tries == 100) {
-			ddp_free_list(batch);
-			pthread_mutex_lock(&d->lock);
-			continue;
-		}
+		if (tries == 100)
+			epoch = 0;
 		for (t = batch; t; t = t->next) {
 			for (u = batch; u != t && u->flow_id != t->flow_id;
 			     u = u->next)
@@ -261,20 +316,32 @@ static void *ddp_teardown_thread(void *arg)
 		}
 
 		pthread_mutex_lock(&d->lock);
-		for (tail = &d->done; *tail; tail = &(*tail)->next)
-			;
 		for (t = batch; t; t = u) {
 			u = t->next;
 			t->next = NULL;
-			if (t->notify) {
-				*tail = t;
-				tail = &t->next;
-			} else {
+			if (t->wait == DDP_WAIT_FLOW) {
 				free(t);
+			} else if (ddp_tag_freed(d, t)) {
+				t->wait = DDP_WAIT_NONE;
+				ddp_append(&d->done, t);
+			} else {
+				ddp_append(&again, t);
 			}
 		}
 		/* fails only if the count would overflow: still readable */
 		(void)!write(d->efd, &one, sizeof(one));
+		if (again && d->stopping) {
+			/* the writers count of a tag is in shared memory: never
+			 * hang on one that a bad process left counted */
+			ddp_free_list(again);
+		} else if (again) {
+			/* a copy into the buffer takes well under this */
+			ddp_append(&again, d->pending);
+			d->pending = again;
+			pthread_mutex_unlock(&d->lock);
+			usleep(50);
+			pthread_mutex_lock(&d->lock);
+		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

@@ -641,13 +641,15 @@ static int cmd_events(int argc, char **argv)
 				continue;
 			addr_str(r, sizeof(r), f->key.raddr, f->key.rport);
 			addr_str(l, sizeof(l), f->key.laddr, f->key.lport);
-			if (now_.state != was[i].state)
-				snprintf(what, sizeof(what), "%s",
-					 now_.state == DDP_FLOW_ALIVE ?
-						 "added" :
-					 now_.state == DDP_FLOW_DEAD ?
-						 "removed" :
-						 "freed");
+			/* dead or already free: a poll may miss the dead state */
+			if (now_.state == DDP_FLOW_ALIVE &&
+			    was[i].state != DDP_FLOW_ALIVE)
+				snprintf(what, sizeof(what), "added");
+			else if (was[i].state == DDP_FLOW_ALIVE &&
+				 now_.state != DDP_FLOW_ALIVE)
+				snprintf(what, sizeof(what), "removed");
+			else if (now_.state != was[i].state)
+				; /* dead to free: nothing new for a user */
 			else if (now_.req_id != was[i].req_id)
 				snprintf(what, sizeof(what),
 					 "resync request seq %u (id %u)",

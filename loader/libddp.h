@@ -100,6 +100,11 @@ void ddp_buf_free(struct ddp_dev *d, __u32 off);
 /* Offload a connection; on failure the L5P goes on in software. */
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id);
+/* A new config for a flow already added, with the tracker starting at
+ * cfg->start_seq: how an AF_XDP host, steered from its SYN on, installs
+ * the offload once ICResp is read (nothing may be in flight). */
+int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
+		  const struct ddp_sk_config *cfg);
 /* Stop offloading it; its tags go with it (without teardown_done). */
 int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
 

@@ -19,6 +19,7 @@
 #define DDP_PROGS(X)                                                 \
 	X(ddp_rx)                                                    \
 	X(ddp_sk_add)                                                \
+	X(ddp_sk_update)                                             \
 	X(ddp_sk_del) X(ddp_setup) X(ddp_teardown) X(ddp_sync_begin) \
 		X(ddp_release)
 
@@ -78,10 +79,12 @@ int ddp_dev_setup_common(struct ddp_dev *d);
 
 /* Control programs, one call each (ctl.c): no queueing, no thread */
 int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id);
+/* 1: the tag is free already; 0: DEAD until a release frees it. */
 int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag);
 /* Start an epoch and wait for every running engine program. */
 int ddp_sync(struct ddp_dev *d, __u64 *epoch);
-/* Free the flow's tags (and the flow, if deleted) dead before epoch. */
+/* Free the flow's dead tags no placement writes, and the flow, if it was
+ * deleted before epoch. */
 int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed);
 void ddp_teardown_stop(struct ddp_dev *d);
 

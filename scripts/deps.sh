@@ -10,6 +10,8 @@ packages=(
 	# tests
 	libcriterion-dev iproute2 iputils-ping util-linux ethtool tshark
 	libfuzzer-14-dev libclang-rt-14-dev
+	# make bench
+	linux-perf
 )
 
 missing=()

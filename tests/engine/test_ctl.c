@@ -177,11 +177,12 @@ Test(ctl, setup_checks_segments_and_counts_failures)
 	cr_assert_eq(stats().ddp_setup, 8);
 }
 
-Test(ctl, tag_freed_only_by_a_sync_begun_after_its_teardown)
+Test(ctl, tag_being_written_stays_dead_until_its_writer_is_done)
 {
 	__u32 id = add_flow(40000), t1, t2, freed, i;
 	struct ddp_seg seg = { 0, 4096 };
-	__u64 e1, e2;
+	struct ddp_tag *busy;
+	__u64 e1;
 
 	for (i = 0; i < 8; i++)
 		cr_assert_eq(ddp_setup(d, id, 100 + i, &seg, 1,
@@ -189,25 +190,28 @@ Test(ctl, tag_freed_only_by_a_sync_begun_after_its_teardown)
 				       i == 4 ? &t2 :
 						NULL),
 			     0);
-	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), 0);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), 1, "nobody writes it");
 	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), -ENOENT);
-	cr_assert_eq(ddp_sync(d, &e1), 0);
-	cr_assert_eq(ddp_ctl_teardown(d, id, 104, NULL), 0);
-	/* dead tags are not reused: the table stays full */
-	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), -ENOSPC);
-	cr_assert_eq(ddp_release(d, id, e1, &freed), 0);
-	cr_assert_eq(freed, 1);
 	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, t1)->stamp),
 		     DDP_TAG_FREE);
-	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, t2)->stamp), DDP_TAG_DEAD,
-		     "torn down after e1 began, freed by e1");
-	cr_assert_eq(ddp_sync(d, &e2), 0);
-	cr_assert_eq(ddp_release(d, id, e2, &freed), 0);
-	cr_assert_eq(freed, 1);
+	/* as the engine counts a copy in progress */
+	busy = ddp_tag_mem(d, id, t2);
+	__atomic_fetch_add(&busy->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 104, NULL), 0);
+	cr_assert_eq(DDP_TAG_STATE(busy->stamp), DDP_TAG_DEAD);
+	/* a dead tag is not reused: one slot free of eight */
 	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), 0);
+	cr_assert_eq(ddp_setup(d, id, 201, &seg, 1, NULL), -ENOSPC);
+	cr_assert_eq(ddp_sync(d, &e1), 0);
+	cr_assert_eq(ddp_release(d, id, e1, &freed), 0);
+	cr_assert_eq(freed, 0, "a sync does not free what is being written");
+	__atomic_fetch_sub(&busy->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_release(d, id, 0, &freed), 0);
+	cr_assert_eq(freed, 1);
+	cr_assert_eq(DDP_TAG_STATE(busy->stamp), DDP_TAG_FREE);
 	cr_assert_eq(ddp_setup(d, id, 201, &seg, 1, NULL), 0);
 	/* a release cannot name an epoch that has not begun */
-	cr_assert_eq(ddp_release(d, id, e2 + 5, &freed), -EINVAL);
+	cr_assert_eq(ddp_release(d, id, e1 + 5, &freed), -EINVAL);
 	cr_assert_eq(stats().ddp_teardown, 2);
 }
 
@@ -250,6 +254,34 @@ Test(ctl, teardown_done_comes_through_the_fd_after_the_tags_are_free)
 			     DDP_TAG_FREE);
 	}
 	cr_assert_eq(stats().ddp_teardown, 3);
+}
+
+Test(ctl, teardown_done_waits_for_the_writer)
+{
+	__u32 id = add_flow(40000), tag;
+	struct ddp_seg seg = { 0, 4096 };
+	struct dones got = { 0 };
+	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
+	struct ddp_tag *t;
+	int i;
+
+	cr_assert_eq(ddp_setup(d, id, 7, &seg, 1, &tag), 0);
+	t = ddp_tag_mem(d, id, tag);
+	__atomic_fetch_add(&t->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_teardown(d, id, 7, &tag), 0);
+	for (i = 0; i < 20; i++) {
+		poll(NULL, 0, 5);
+		ddp_dev_process(d, &ops);
+	}
+	cr_assert_eq(got.n, 0, "done while a copy into the buffer runs");
+	__atomic_fetch_sub(&t->writers, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 200 && !got.n; i++) {
+		poll(NULL, 0, 5);
+		ddp_dev_process(d, &ops);
+	}
+	cr_assert_eq(got.n, 1);
+	cr_assert_eq(got.ctx[0], &tag);
+	cr_assert_eq(DDP_TAG_STATE(t->stamp), DDP_TAG_FREE);
 }
 
 Test(ctl, sk_del_tears_down_its_tags)

@@ -579,6 +579,21 @@ static void run_revocations_overflow(struct eng *e)
 		     e->sk_flags & DDP_SK_RECORDS ? 0 : 2000);
 }
 
+/* Every frame with placed bytes comes out without them: the frames that
+ * hold only data, and those with a PDU boundary (its few unplaced bytes
+ * move down). */
+static void run_compacted(struct eng *e)
+{
+	struct ddp_stats st;
+
+	eng_send_all(e, 0, e->s.len, 1448);
+	st = eng_stats(e);
+	cr_assert_gt(st.offload_packets, 4);
+	cr_assert_eq(st.compacted, st.offload_packets, "%llu of %llu",
+		     (unsigned long long)st.compacted,
+		     (unsigned long long)st.offload_packets);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 FIXTURE(read_in_full_frames, .build = one_read,
@@ -711,5 +726,8 @@ FIXTURE(reply_without_request, .build = one_read, .run = run_reply_unasked,
 	.stats = { { "resync_stale", 1 }, { "offload_bytes", 8192 } },
 	.events = 0)
 FIXTURE(other_flows_untouched, .build = one_read, .run = run_other_flows)
+FIXTURE(xsk_frames_compacted, .flags = DDP_SK_OFFLOAD | DDP_SK_XSK,
+	.o = { .hdgst = 1, .ddgst = 1 }, .build = long_read_then_one,
+	.run = run_compacted)
 FIXTURE(steered_only_flow_not_tracked, .flags = DDP_SK_XSK, .build = one_read,
 	.placed = "--", .stats = { { "rx_packets", 0 }, { "pdus", 0 } })

@@ -39,8 +39,9 @@ fail() {
 "$kt" prepare "$out" >/dev/null
 read -r addr port veth < <("$kt" start "$out" "$name")
 [ -n "${veth:-}" ] || fail "the kernel target did not start"
+transport=kernel
 h() {
-	in_host "$host" "$1" -t tcp -a "$addr" -s "$port" "${@:2}"
+	in_host "$host" "$1" -t "$transport" -a "$addr" -s "$port" "${@:2}"
 }
 
 # discovery and identification
@@ -55,21 +56,28 @@ h id-ns -n "$nqn" -N 1 | grep -q '^nsze      : 32768$' || fail "id-ns"
 h verify -n "$nqn" -S 0 -c 255 >/dev/null || fail "verify"
 h verify -n "$nqn" -S 1000 -c 2047 -g -G >/dev/null || fail "verify with digests"
 
-# the same reads placed by the engine on the host's veth
+# the same reads placed by the engine on the host's veth, over kernel
+# sockets and over the host's own TCP on AF_XDP
 dev=$veth
 in_host "$ddpctl" attach "$dev" >/dev/null
-json=$(h perf -n "$nqn" --rw randread --bs 32K-1M --qd 16 --ios 200 --verify --json -g -G)
-in_host "$ddpctl" detach "$dev" >/dev/null
-dev=
 num() {
 	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$json"
 }
-[ "$(num verify_bad)" = 0 ] && [ "$(num failed)" = 0 ] || fail "perf: $json"
-[ "$(num queues_offloaded)" = 1 ] || fail "the queue was not offloaded: $json"
-placed=$(num placed_bytes)
-read_bytes=$(num read_bytes)
-[ $((placed * 100)) -ge $((read_bytes * 90)) ] ||
-	fail "only $placed of $read_bytes bytes placed: $json"
+placed_note=
+for transport in kernel xsk; do
+	json=$(h perf -n "$nqn" --rw randread --bs 32K-1M --qd 16 --ios 200 --verify --json -g -G)
+	[ "$(num verify_bad)" = 0 ] && [ "$(num failed)" = 0 ] || fail "perf: $json"
+	[ "$(num queues_offloaded)" = 1 ] || fail "the queue was not offloaded: $json"
+	grep -q "\"transport\":\"$transport\"" <<<"$json" || fail "not over $transport: $json"
+	placed=$(num placed_bytes)
+	read_bytes=$(num read_bytes)
+	[ $((placed * 100)) -ge $((read_bytes * 90)) ] ||
+		fail "$transport: only $placed of $read_bytes bytes placed: $json"
+	placed_note+=" over $transport $placed of $read_bytes read bytes placed,"
+done
+transport=kernel
+in_host "$ddpctl" detach "$dev" >/dev/null
+dev=
 # writes, last (they end the pattern there): in-capsule (4 KiB, below the 16 KiB capsule) and through R2T
 # (1 MiB), read back
 head -c 4096 /dev/urandom >"$tmp/small"
@@ -81,4 +89,4 @@ h write -n "$nqn" -S 10240 -c 2047 -d "$tmp/big" -G || fail "R2T write"
 h read -n "$nqn" -S 10240 -c 2047 -d "$tmp/big.back" -g -G || fail "read back"
 cmp -s "$tmp/big" "$tmp/big.back" || fail "R2T write read back differs"
 
-echo "interop: Linux nvmet-tcp: discover, identify, verify: ok; with DDP $placed of $read_bytes read bytes placed, all verified; in-capsule and R2T writes read back: ok"
+echo "interop: Linux nvmet-tcp: discover, identify, verify: ok; with DDP$placed_note all verified; in-capsule and R2T writes read back: ok"

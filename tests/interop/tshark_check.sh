@@ -54,7 +54,7 @@ for _ in $(seq 50); do
 done
 
 hh() {
-	nsenter --net="/run/netns/$h" "$host" "$1" -t tcp -a 10.255.0.2 \
+	nsenter --net="/run/netns/$h" "$host" "$1" -t kernel -a 10.255.0.2 \
 		-s 4420 "${@:2}" >/dev/null || fail "ddp-host $*"
 }
 head -c 4096 /dev/urandom >"$tmp/small"

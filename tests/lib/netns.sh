@@ -30,11 +30,18 @@ netns_pair() {
 	ip -n "$b" link set "$b" up
 }
 
-# netns_sender NS DEV: make DEV, in NS, send as a NIC onto a wire would:
-# full TCP checksums (the engine checks those of the frames its PDU headers
-# come from), and a qdisc, so that a veth whose peer runs XDP pushes back
-# when the peer's ring is full instead of dropping.
+# netns_sender NS DEV [RATE]: make DEV, in NS, send as a NIC onto a wire
+# would: full TCP checksums (the engine checks those of the frames its PDU
+# headers come from), and a qdisc, so that a veth whose peer runs XDP
+# pushes back when the peer's ring is full instead of dropping. With RATE
+# (tc's units: 2gbit), the wire's speed: paced below what the peer takes,
+# the veth never pushes back, and never reorders as it then does.
 netns_sender() {
 	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
-	tc -n "$1" qdisc replace dev "$2" root pfifo_fast
+	if [ -n "${3:-}" ]; then
+		tc -n "$1" qdisc replace dev "$2" root tbf rate "$3" \
+			burst 256kb latency 100ms
+	else
+		tc -n "$1" qdisc replace dev "$2" root pfifo_fast
+	fi
 }

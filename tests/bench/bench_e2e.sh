@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# make bench: reads through the whole path, side by side in one run, in the
+# four ways the host can receive: AF_XDP or kernel socket, with or without
+# direct data placement; 4 KiB, 64 KiB and 512 KiB random reads at queue
+# depth 32, each run BENCH_SECONDS long, the whole set BENCH_ROUNDS times
+# over (interleaved, so that drift in this VM hits every mode alike; the
+# figures are the sums). Not a test: it prints figures and the goals
+# beside them.
+#
+# For each: throughput, share placed, CPU cycles per byte read (CPU time at
+# the CPU's clock: this VM has no hardware counters), and the copies made
+# of each placed byte. CPU time is split in two:
+#   host  the ddp-host process (all threads), and the host veth's receive
+#         processing outside what follows: AF_XDP delivery or the kernel's
+#         GRO and TCP;
+#   NIC   what a DDP NIC does in hardware and the emulation does on the
+#         host's CPU: the veth taking each frame in for XDP (a copy, as DMA
+#         would be), and the engine's program (placement, checksums).
+# The host veth's NAPI runs in a kernel thread of its own (threaded NAPI),
+# timed by its schedstat and split by perf's samples of it. The target's
+# side is kept out: its veth's NAPI is threaded too, the host's veth sends
+# without TSO (so that the target receives through its NAPI, not in the
+# host's context), and the target's TCP is Reno (BBR paces with timers
+# that would fire in whichever thread is running).
+set -euo pipefail
+
+build=${1:-build}
+secs=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-3}
+here=$(dirname "$0")
+. "$here/../lib/netns.sh"
+host=$(realpath "$build/ddp-host")
+target=$(realpath "$build/ddp-target")
+ddpctl=$(realpath "$build/ddpctl")
+h=bh$$
+t=bt$$
+nqn=nqn.2024-01.io.ddp:bench
+tmp=
+target_pid=
+attached=
+perf_pid=
+
+cleanup() {
+	[ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
+	[ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null
+	[ -n "$attached" ] && in_h "$ddpctl" detach "$h" >/dev/null 2>&1
+	netns_cleanup
+	rm -rf "$tmp"
+}
+
+in_h() {
+	nsenter --net="/run/netns/$h" "$@"
+}
+
+netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
+trap cleanup EXIT
+tmp=$(mktemp -d)
+netns_sender "$t" "$t"
+ip netns exec "$t" sysctl -qw net.ipv4.tcp_congestion_control=reno
+nsenter --net="/run/netns/$t" "$target" -a 10.254.0.2 -s 4420 -n "$nqn" \
+	--pattern --size 1G >"$tmp/target.log" 2>&1 &
+target_pid=$!
+for _ in $(seq 100); do
+	grep -q '^listening on' "$tmp/target.log" && break
+	sleep 0.1
+done
+grep -q '^listening on' "$tmp/target.log" || {
+	cat "$tmp/target.log" >&2
+	exit 1
+}
+in_h "$ddpctl" attach "$h" --buffers 128M >/dev/null
+attached=1
+
+ip netns exec "$h" ethtool -K "$h" gro on tso off >/dev/null
+ip netns exec "$t" ethtool -K "$t" gro on >/dev/null
+ip netns exec "$h" sh -c "echo 1 >/sys/class/net/$h/threaded"
+ip netns exec "$t" sh -c "echo 1 >/sys/class/net/$t/threaded"
+napi=$(ps -eo pid=,comm= | awk -v p="napi/$h-" 'index($2, p) == 1 { print $1 }')
+[ -n "$napi" ] || {
+	echo "bench: no NAPI thread for $h" >&2
+	exit 1
+}
+mhz=$(awk -F: '/cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
+
+# ns the host's NAPI threads have run
+napi_ns() {
+	local p sum=0
+	for p in $napi; do
+		sum=$((sum + $(cut -d' ' -f1 "/proc/$p/schedstat")))
+	done
+	echo "$sum"
+}
+
+# The NIC's share of the NAPI threads' samples: the veth's taking frames
+# in for XDP, the engine included, but not the AF_XDP delivery after it.
+nic_share() {
+	perf report -i "$1" --children --sort sym -q -g none 2>/dev/null |
+		awk '$NF == "veth_xdp_rcv_skb" { v = $1 + 0 }
+		     $NF == "xdp_do_redirect" { r = $1 + 0 }
+		     END { printf "%.4f\n", (v - r) / 100 }'
+}
+
+num() {
+	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$tmp/out"
+}
+
+# run NAME TRANSPORT BS [--no-ddp]: one measured run; adds to NAME.sum
+# its bytes, placed bytes, placed bytes in uncut frames, seconds, and the
+# host's and the NIC's CPU ns
+run() {
+	local name=$1 tr=$2 bs=$3 n0 n1
+	shift 3
+	perf record -q -e cpu-clock -F 999 -g -t "$(echo $napi | tr ' ' ,)" \
+		-o "$tmp/perf.data" >/dev/null 2>&1 &
+	perf_pid=$!
+	sleep 0.5
+	n0=$(napi_ns)
+	in_h "$host" perf -t "$tr" -a 10.254.0.2 -s 4420 -n "$nqn" \
+		--rw randread --bs "$bs" --qd 32 --time "$secs" --json "$@" \
+		>"$tmp/out"
+	n1=$(napi_ns)
+	kill -INT "$perf_pid"
+	wait "$perf_pid" || true
+	perf_pid=
+	echo "$(num bytes) $(num placed_bytes) $(num placed_in_frames)" \
+		"$(num seconds) $(num cpu_ns) $((n1 - n0))" \
+		"$(nic_share "$tmp/perf.data")" >>"$tmp/$name.runs"
+}
+
+modes=("xsk+ddp xsk" "xsk xsk --no-ddp" "kernel+ddp kernel"
+	"kernel kernel --no-ddp")
+for r in $(seq "$rounds"); do
+	echo "round $r of $rounds" >&2
+	for bs in 4K 64K 512K; do
+		for mode in "${modes[@]}"; do
+			set -- $mode
+			run "$1-$bs" "$2" "$bs" "${@:3}"
+		done
+	done
+done
+
+printf '%-11s %5s %7s %7s %10s %9s %14s\n' mode size GiB/s placed \
+	"host cyc/B" "NIC cyc/B" "copies/placed"
+for bs in 4K 64K 512K; do
+	for mode in "${modes[@]}"; do
+		set -- $mode
+		awk -v n="$1" -v bs="$bs" -v mhz="$mhz" '
+		{ b += $1; p += $2; u += $3; s += $4
+		  h += $5 + $6 * (1 - $7); nic += $6 * $7 }
+		END {
+			c = p > 0 ? sprintf("%.3f", 1 + u / p) : "-"
+			printf "%-11s %5s %7.3f %6.1f%% %10.2f %9.2f %14s\n", n,
+				bs, b / s / 2^30, 100 * p / b,
+				h * mhz / 1000 / b, nic * mhz / 1000 / b, c
+			print n, bs, b, h, nic >> "'"$tmp/cpu"'"
+		}' "$tmp/$1-$bs.runs"
+	done
+done
+
+awk '$2 == "512K" { h[$1] = $4 / $3; a[$1] = ($4 + $5) / $3 }
+END {
+	printf "\nat 512K, xsk with DDP / xsk without:\n"
+	printf "  host cycles per byte             %.2f  (goal <= 0.50)\n",
+		h["xsk"] ? h["xsk+ddp"] / h["xsk"] : 0
+	printf "  host and NIC cycles per byte     %.2f  (the emulated NIC runs on the same CPUs)\n",
+		a["xsk"] ? a["xsk+ddp"] / a["xsk"] : 0
+	printf "at 512K, kernel with DDP / kernel without:\n"
+	printf "  host cycles per byte             %.2f\n",
+		h["kernel"] ? h["kernel+ddp"] / h["kernel"] : 0
+}' "$tmp/cpu"
+echo "copies per placed byte (goal 1): the engine's placement, plus the kernel's"
+echo "copy into an AF_XDP frame of placed bytes in frames not cut down; the host copies none"

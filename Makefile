@@ -123,11 +123,12 @@ $(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p/*.h) $(OUT)/libl5p.a \
 		-lcriterion $(LIBBPF_LIBS) -lisal
 
 # utcp against the kernel's TCP, faults injected by utcp_fault.bpf.o
-$(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard tests/utcp/*.h) \
+$(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard tests/utcp/*.h) tests/lib/bpffs.c \
 		$(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/utcp_fault.bpf.o
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -DDDP_BUILD='"$(OUT)"' \
-		$(UTCP_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
+	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+		$(UTCP_TEST_SRCS) tests/lib/bpffs.c -o $@ $(OUT)/libl5p.a \
+		$(OUT)/libddp.a \
 		-lcriterion $(LIBBPF_LIBS)
 
 # faults for the end-to-end tests, the utcp tests' programs

@@ -376,14 +376,19 @@ static void ddp_unpin(const char *ifname)
 
 static int ddp_pin(struct ddp_dev *d, const char *ifname)
 {
+	int i, err, tries = 0;
 	char path[256];
-	int i;
 
-	mkdir(DDP_PIN_ROOT, 0700);
 	ddp_pin_path(path, sizeof(path), ifname, NULL);
-	if (mkdir(path, 0700))
-		return ddp_err(d, -errno, "pin directory %s: %s", path,
-			       strerror(errno));
+	do { /* another engine's detach may remove the root in between */
+		mkdir(DDP_PIN_ROOT, 0700);
+		err = mkdir(path, 0700) ? -errno : 0;
+	} while (err == -ENOENT && ++tries < 3);
+	if (err) {
+		rmdir(DDP_PIN_ROOT); /* if it is empty */
+		return ddp_err(d, err, "pin directory %s: %s", path,
+			       strerror(-err));
+	}
 	for (i = 0; i < DDP_MAP_NR; i++) {
 		ddp_pin_path(path, sizeof(path), ifname, ddp_map_names[i]);
 		if (bpf_obj_pin(d->map_fd[i], path))

@@ -7,6 +7,8 @@
 # to 1 MiB, completed out of order, every byte checked against the pattern.
 # Then the summary and the engine's counters; everything is removed.
 set -euo pipefail
+. "$(dirname "$0")/../tests/lib/bpffs.sh"
+bpffs_private "$@"
 
 build=${1:-build}
 secs=${DEMO_SECONDS:-5}

@@ -5,6 +5,8 @@
 # here: every output and error message compared literally, and exit codes
 # (0 done, 1 failed, 2 usage). Everything made here is removed on exit.
 set -euo pipefail
+. "$(dirname "$0")/lib/bpffs.sh"
+bpffs_private "$@"
 
 build=${1:-build}
 ddpctl=$(realpath "$build/ddpctl")

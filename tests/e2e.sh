@@ -16,6 +16,8 @@
 # On xsk, the copy budget: placed bytes reach the host only as metadata.
 # Everything made here is removed on exit, failure included.
 set -euo pipefail
+. "$(dirname "$0")/lib/bpffs.sh"
+bpffs_private "$@"
 [ -n "${E2E_DEBUG:-}" ] && set -x
 
 build=${1:-build}

@@ -6,6 +6,8 @@
 # counters dump with their names, and traffic still passes. Everything made
 # here is removed on exit, failure included.
 set -euo pipefail
+. "$(dirname "$0")/lib/bpffs.sh"
+bpffs_private "$@"
 
 obj=${1:-build/ddp.bpf.o}
 . "$(dirname "$0")/lib/netns.sh"

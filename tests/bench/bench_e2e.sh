@@ -25,6 +25,8 @@
 # host's context), and the target's TCP is Reno (BBR paces with timers
 # that would fire in whichever thread is running).
 set -euo pipefail
+. "$(dirname "$0")/../lib/bpffs.sh"
+bpffs_private "$@"
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-3}

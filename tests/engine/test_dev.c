@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
+#include "bpffs.h"
 #include "fixtures.h"
 
 static char va[IF_NAMESIZE], vb[IF_NAMESIZE], br[IF_NAMESIZE];
@@ -42,6 +43,7 @@ static void sh(const char *fmt, ...)
 static void dev_init(void)
 {
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(bpffs_private(), 0, "a BPF filesystem of our own");
 	snprintf(va, sizeof(va), "dd%da", getpid());
 	snprintf(vb, sizeof(vb), "dd%db", getpid());
 	snprintf(br, sizeof(br), "dd%dbr", getpid());
@@ -51,7 +53,7 @@ static void dev_init(void)
 
 static void dev_fini(void)
 {
-	/* whatever the test left: pins are global, the namespace is not */
+	/* whatever the test left (the pins go with the process anyway) */
 	ddp_dev_detach(va);
 	ddp_dev_detach(br);
 }

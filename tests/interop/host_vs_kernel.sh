@@ -7,6 +7,8 @@
 # read back, then the same reads with the engine placing them. Everything
 # started here is stopped on exit, failure included.
 set -euo pipefail
+. "$(dirname "$0")/../lib/bpffs.sh"
+bpffs_private "$@"
 
 build=${1:-build}
 here=$(dirname "$0")

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
+#include "bpffs.h"
 #include "harness.h"
 
 struct env env;
@@ -73,6 +74,7 @@ void env_init(void)
 
 	memset(&env, 0, sizeof(env));
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(bpffs_private(), 0, "a BPF filesystem of our own");
 	env.nsa = ns_here();
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
 	env.nsb = ns_here();

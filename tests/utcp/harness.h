@@ -4,7 +4,8 @@
  * network namespaces of its own (gone with the test process): "A" with
  * the engine attached natively on veth 'ut<pid>a' and the AF_XDP port
  * on it, and "B", the kernel peer, on 'ut<pid>b', sending as a NIC would
- * (full checksums, a qdisc). The engine's pins are removed in fini.
+ * (full checksums, a qdisc). The engine is pinned in a BPF filesystem of
+ * the test process's own (bpffs_private()), gone with the process.
  *
  * UTCP_PCAP=FILE captures B's veth (headers) into FILE, one test at a
  * time (--filter): what to look at when a test fails.

@@ -20,43 +20,22 @@ ddpctl=$(realpath "$build/ddpctl")
 h=demo$$h
 t=demo$$t
 nqn=nqn.2024-01.io.ddp:demo
-tmp=
-target_pid=
-attached=
-
-cleanup() {
-	[ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null
-	[ -n "$attached" ] && in_h "$ddpctl" detach "$h" >/dev/null 2>&1
-	netns_cleanup
-	rm -rf "$tmp"
-}
 
 in_h() {
-	nsenter --net="/run/netns/$h" "$@"
+	in_ns "$h" "$@"
 }
 
 echo "== namespaces $h (host) and $t (target), veth 10.254.0.1 <-> 10.254.0.2"
 netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
-trap cleanup EXIT
-tmp=$(mktemp -d)
+netns_tmp
+tmp=$NETNS_TMP
 netns_sender "$t" "$t"
 
 echo "== ddp-target in $t: $nqn, 256 MiB namespace in pattern mode, out-of-order completion"
-nsenter --net="/run/netns/$t" "$target" -a 10.254.0.2 -s 4420 -n "$nqn" \
-	--pattern --size 256M >"$tmp/target.log" 2>&1 &
-target_pid=$!
-for _ in $(seq 50); do
-	grep -q '^listening on' "$tmp/target.log" && break
-	sleep 0.1
-done
-grep -q '^listening on' "$tmp/target.log" || {
-	cat "$tmp/target.log" >&2
-	exit 1
-}
+target_start "$target" "$t" 10.254.0.2 "$nqn" 256M
 
 echo "== the engine on $h, with a 128 MiB buffer region (2 queues x 32 reads of up to 1 MiB, and the AF_XDP frames)"
 in_h "$ddpctl" attach "$h" --buffers 128M
-attached=1
 
 echo "== ddp-host over AF_XDP: random reads of 4 KiB to 1 MiB, 2 queues, depth 32, ${secs} s, verified"
 in_h "$host" perf -t xsk -a 10.254.0.2 -s 4420 -n "$nqn" --rw randread \

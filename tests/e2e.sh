@@ -30,21 +30,16 @@ fault_inject=$(realpath "$build/fault_inject")
 h=dde$$h
 t=dde$$t
 nqn=nqn.2024-01.io.ddp:e2e
-tmp=
-target_pid=
-attached=
 faults_pid=
 
+# the engine goes with the namespace and the pins with the BPF filesystem
 cleanup() {
 	[ -n "$faults_pid" ] && kill "$faults_pid" 2>/dev/null
-	[ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null
-	[ -n "$attached" ] && in_h "$ddpctl" detach "$h" >/dev/null 2>&1
 	netns_cleanup
-	rm -rf "$tmp"
 }
 
 in_h() {
-	nsenter --net="/run/netns/$h" "$@"
+	in_ns "$h" "$@"
 }
 
 fail() {
@@ -54,22 +49,14 @@ fail() {
 
 netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
 trap cleanup EXIT
-tmp=$(mktemp -d)
+netns_tmp
+tmp=$NETNS_TMP
 # a 2 Gbit/s wire: the ratios are the engine's, not those of a veth that
 # reorders frames when its XDP peer pushes back (see netns.sh)
 netns_sender "$t" "$t" 2gbit
 
-nsenter --net="/run/netns/$t" "$target" -a 10.254.0.2 -s 4420 -n "$nqn" \
-	--pattern --size 256M >"$tmp/target.log" 2>&1 &
-target_pid=$!
-for _ in $(seq 50); do
-	grep -q '^listening on' "$tmp/target.log" && break
-	sleep 0.1
-done
-grep -q '^listening on' "$tmp/target.log" || fail "the target did not start"
-
+target_start "$target" "$t" 10.254.0.2 "$nqn" 256M
 in_h "$ddpctl" attach "$h" --buffers 128M >/dev/null
-attached=1
 
 # perf NAME ARGS...: a perf run whose JSON summary lands in $tmp/NAME
 perf() {

@@ -39,41 +39,26 @@ ddpctl=$(realpath "$build/ddpctl")
 h=bh$$
 t=bt$$
 nqn=nqn.2024-01.io.ddp:bench
-tmp=
-target_pid=
-attached=
 perf_pid=
 
+# the engine goes with the namespace and the pins with the BPF filesystem
 cleanup() {
 	[ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
-	[ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null
-	[ -n "$attached" ] && in_h "$ddpctl" detach "$h" >/dev/null 2>&1
 	netns_cleanup
-	rm -rf "$tmp"
 }
 
 in_h() {
-	nsenter --net="/run/netns/$h" "$@"
+	in_ns "$h" "$@"
 }
 
 netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
 trap cleanup EXIT
-tmp=$(mktemp -d)
+netns_tmp
+tmp=$NETNS_TMP
 netns_sender "$t" "$t"
 ip netns exec "$t" sysctl -qw net.ipv4.tcp_congestion_control=reno
-nsenter --net="/run/netns/$t" "$target" -a 10.254.0.2 -s 4420 -n "$nqn" \
-	--pattern --size 1G >"$tmp/target.log" 2>&1 &
-target_pid=$!
-for _ in $(seq 100); do
-	grep -q '^listening on' "$tmp/target.log" && break
-	sleep 0.1
-done
-grep -q '^listening on' "$tmp/target.log" || {
-	cat "$tmp/target.log" >&2
-	exit 1
-}
+target_start "$target" "$t" 10.254.0.2 "$nqn" 1G
 in_h "$ddpctl" attach "$h" --buffers 128M >/dev/null
-attached=1
 
 ip netns exec "$h" ethtool -K "$h" gro on tso off >/dev/null
 ip netns exec "$t" ethtool -K "$t" gro on >/dev/null

@@ -16,16 +16,11 @@ target=$(realpath "$build/ddp-target")
 h=ddw$$h
 t=ddw$$t
 nqn=nqn.2024-01.io.ddp:tshark
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-target_pid=
 cap_pid=
 
 cleanup() {
 	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
-	[ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null
 	netns_cleanup
-	rm -rf "$tmp"
 }
 
 fail() {
@@ -35,15 +30,11 @@ fail() {
 
 netns_pair "$h" "$t" 10.255.0.1/24 10.255.0.2/24
 trap cleanup EXIT
+netns_tmp
+tmp=$NETNS_TMP
+chmod 755 "$tmp" # dumpcap writes there
 netns_sender "$t" "$t"
-nsenter --net="/run/netns/$t" "$target" -a 10.255.0.2 -s 4420 -n "$nqn" \
-	--pattern --size 16M >"$tmp/target.log" 2>&1 &
-target_pid=$!
-for _ in $(seq 50); do
-	grep -q '^listening on' "$tmp/target.log" && break
-	sleep 0.1
-done
-grep -q '^listening on' "$tmp/target.log" || fail "the target did not start"
+target_start "$target" "$t" 10.255.0.2 "$nqn" 16M
 
 ip netns exec "$h" tshark -q -i "$h" -f "tcp port 4420" -w "$tmp/cap.pcapng" \
 	>/dev/null 2>"$tmp/tshark.log" &

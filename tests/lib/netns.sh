@@ -1,15 +1,55 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Network namespaces for tests and demos, sourced by their scripts:
-# everything made here is removed by netns_cleanup, which netns_pair sets
-# as the EXIT trap, so a failing script leaves nothing behind.
+# everything made here (namespaces, the target, the temporary directory) is
+# removed by netns_cleanup, which netns_pair sets as the EXIT trap, so a
+# failing script leaves nothing behind. A script with more to undo sets a
+# trap of its own that ends with netns_cleanup.
 
 NETNS_MADE=()
+NETNS_PIDS=()
+NETNS_TMP=
 
 netns_cleanup() {
-	local ns
+	local ns p
+	for p in "${NETNS_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	[ -z "$NETNS_TMP" ] || rm -rf "$NETNS_TMP"
+}
+
+# netns_tmp: a temporary directory, NETNS_TMP, removed with the rest
+netns_tmp() {
+	NETNS_TMP=$(mktemp -d)
+}
+
+# in_ns NS CMD...: CMD in NS's network namespace (nsenter, not ip netns
+# exec, which hides /sys/fs/bpf and the engine's pins)
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# target_start TARGET NS ADDR NQN SIZE: TARGET (ddp-target) in NS serving
+# NQN on ADDR port 4420, a SIZE namespace in pattern mode, logging to
+# NETNS_TMP/target.log; stopped by netns_cleanup. Waits until it listens,
+# or fails with its log.
+target_start() {
+	local log=$NETNS_TMP/target.log
+	# nsenter itself, not a function: $! must be the target's pid
+	nsenter --net="/run/netns/$2" "$1" -a "$3" -s 4420 -n "$4" \
+		--pattern --size "$5" >"$log" 2>&1 &
+	NETNS_PIDS+=($!)
+	for _ in $(seq 100); do
+		grep -q '^listening on' "$log" && return 0
+		sleep 0.1
+	done
+	echo "the target did not start:" >&2
+	cat "$log" >&2
+	return 1
 }
 
 # netns_pair A B ADDR_A ADDR_B: namespaces A and B joined by a veth pair

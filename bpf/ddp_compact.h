@@ -16,17 +16,14 @@
 #define DDP_MOVE_MAX 256 /* unplaced bytes moved per frame, at most */
 
 /* Move [from, from + n) down to `to` (to < from), n <= DDP_MOVE_MAX,
- * through the per-CPU scratch buffer (the stack has no room for it). */
-static __always_inline int ddp_move(struct xdp_md *ctx, __u32 to, __u32 from,
-				    __u32 n)
+ * through tmp, the per-CPU scratch buffer (the stack has no room). */
+static __always_inline int ddp_move(struct xdp_md *ctx, __u8 *tmp, __u32 to,
+				    __u32 from, __u32 n)
 {
-	__u32 zero = 0;
-	__u8 *tmp = bpf_map_lookup_elem(&ddp_scratch, &zero);
-
 	n &= DDP_MOVE_MAX * 2 - 1;
 	if (!n)
 		return 0;
-	if (n > DDP_MOVE_MAX || !tmp)
+	if (n > DDP_MOVE_MAX)
 		return -1;
 	if (bpf_xdp_load_bytes(ctx, from, tmp, n))
 		return -1;
@@ -42,7 +39,8 @@ static __always_inline int ddp_compact(struct xdp_md *ctx,
 				       const struct ddp_meta *m, __u32 pay_off,
 				       __u32 pay_len)
 {
-	__u32 keep = 0, placed = 0, start = 0, i;
+	__u32 keep = 0, placed = 0, start = 0, i, zero = 0;
+	__u8 *tmp;
 
 	/* first: how much stays, so a refused frame is left as it was */
 #pragma unroll
@@ -56,7 +54,8 @@ static __always_inline int ddp_compact(struct xdp_md *ctx,
 	if (start > pay_len)
 		return -1;
 	keep += pay_len - start;
-	if (keep > DDP_MOVE_MAX || !placed)
+	tmp = bpf_map_lookup_elem(&ddp_scratch, &zero);
+	if (keep > DDP_MOVE_MAX || !placed || !tmp)
 		return -1;
 
 	/* then each unplaced run down by the placed bytes before it */
@@ -66,13 +65,13 @@ static __always_inline int ddp_compact(struct xdp_md *ctx,
 	for (i = 0; i < DDP_META_RANGES; i++) {
 		if (i >= m->nr)
 			break;
-		if (placed && ddp_move(ctx, pay_off + start - placed,
+		if (placed && ddp_move(ctx, tmp, pay_off + start - placed,
 				       pay_off + start, m->r[i].off - start))
 			return -1;
 		placed += m->r[i].len;
 		start = m->r[i].off + m->r[i].len;
 	}
-	if (ddp_move(ctx, pay_off + start - placed, pay_off + start,
+	if (ddp_move(ctx, tmp, pay_off + start - placed, pay_off + start,
 		     pay_len - start))
 		return -1;
 	return bpf_xdp_adjust_tail(ctx, -(int)placed) ? -1 : 0;

@@ -42,12 +42,15 @@ static __always_inline void ddp_port_add(__be16 port, int delta)
 		__sync_fetch_and_add(n, delta);
 }
 
-static __always_inline int ddp_cfg_check(const struct ddp_sk_config *cfg)
+/* A config from user space: checked, and the default threshold filled in */
+static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 {
 	if (cfg->pfv != 0 || cfg->cpda > 31 ||
 	    cfg->dgst & ~(NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA) ||
 	    cfg->flags & ~DDP_SK_FLAGS_ALL || !cfg->queue_size)
 		return -EINVAL;
+	if (!cfg->io_threshold)
+		cfg->io_threshold = cfg_io_threshold;
 	return 0;
 }
 
@@ -69,19 +72,27 @@ static long ddp_claim_cb(__u32 i, void *arg)
 	return 1;
 }
 
+/* A fresh tracker, records and mailbox, in sync at seq: everything from
+ * exp_seq to the end */
+static __always_inline void ddp_flow_reset(struct ddp_flow *f, __u32 seq)
+{
+	__builtin_memset((void *)f + offsetof(struct ddp_flow, exp_seq), 0,
+			 sizeof(*f) - offsetof(struct ddp_flow, exp_seq));
+	f->exp_seq = seq;
+	f->pdu_seq = seq;
+	f->sync = DDP_SYNC_OK;
+}
+
 static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 id,
 					  const struct ddp_flow_key *key,
 					  const struct ddp_sk_config *cfg)
 {
 	/* everything but the state the claim set */
-	__builtin_memset((void *)f + offsetof(struct ddp_flow, flow_id), 0,
-			 sizeof(*f) - offsetof(struct ddp_flow, flow_id));
 	f->flow_id = id;
 	f->key = *key;
 	f->cfg = *cfg;
-	f->exp_seq = cfg->start_seq;
-	f->pdu_seq = cfg->start_seq;
-	f->sync = DDP_SYNC_OK;
+	f->dead_epoch = 0;
+	ddp_flow_reset(f, cfg->start_seq);
 }
 
 SEC("syscall")
@@ -101,8 +112,6 @@ int ddp_sk_add(struct ddp_ctl_sk_add *a)
 	err = ddp_cfg_check(&cfg);
 	if (err)
 		goto fail;
-	if (!cfg.io_threshold)
-		cfg.io_threshold = cfg_io_threshold;
 	bpf_loop(cfg_max_flows, ddp_claim_cb, &c, 0);
 	f = ddp_flow_get(c.id);
 	err = -ENOSPC;
@@ -141,18 +150,9 @@ int ddp_sk_update(struct ddp_ctl_sk_update *a)
 		ddp_count(&st->sk_add_fail);
 		return -EINVAL;
 	}
-	if (!cfg.io_threshold)
-		cfg.io_threshold = cfg_io_threshold;
 	flags = cfg.flags;
 	cfg.flags = f->cfg.flags;
-	__builtin_memset((void *)f + offsetof(struct ddp_flow, exp_seq), 0,
-			 offsetof(struct ddp_flow, resync_reply) -
-				 offsetof(struct ddp_flow, exp_seq));
-	f->resync_reply = 0;
-	f->rec_tail = 0;
-	f->exp_seq = cfg.start_seq;
-	f->pdu_seq = cfg.start_seq;
-	f->sync = DDP_SYNC_OK;
+	ddp_flow_reset(f, cfg.start_seq);
 	f->cfg = cfg;
 	__sync_lock_test_and_set(&f->cfg.flags, flags);
 	return 0;

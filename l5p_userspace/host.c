@@ -643,14 +643,14 @@ static void hq_offload(struct host_queue *q)
 	struct ddp_flow_key key;
 	int err;
 
-	if (!h->dev || h->o.no_ddp || xport_flow_key(&q->x, &key) ||
-	    xport_rcv_seq(&q->x, &cfg.start_seq))
+	if (!h->dev || h->o.no_ddp || xport_rcv_seq(&q->x, &cfg.start_seq))
 		return;
-	if (q->x.u) {
+	if (q->x.u) { /* steered since its SYN: now offloaded too */
 		q->flow_id = utcp_flow_id(q->x.u);
 		err = ddp_sk_update(h->dev, q->flow_id, &cfg);
 	} else {
-		err = ddp_sk_add(h->dev, &key, &cfg, &q->flow_id);
+		err = xport_flow_key(&q->x, &key) ?:
+			      ddp_sk_add(h->dev, &key, &cfg, &q->flow_id);
 	}
 	if (err) {
 		if (h->o.verbose)

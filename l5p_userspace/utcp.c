@@ -460,13 +460,26 @@ static __u32 seg_end(const struct tseg *t)
 	return t->seq + t->len + !!(t->flags & (F_SYN | F_FIN));
 }
 
+/* Frames the connection may still hold */
+static __u32 rcv_room(const struct utcp_conn *c)
+{
+	__u32 held = utcp_rcv_held(&c->rcv);
+
+	return held < c->lim.rcv_frames ? c->lim.rcv_frames - held : 0;
+}
+
+/* The window the peer was last told of, from rcv.nxt */
+static __u32 adv_wnd(const struct utcp_conn *c)
+{
+	return seq_gt(c->rcv_adv, c->rcv.nxt) ? c->rcv_adv - c->rcv.nxt : 0;
+}
+
 /* The window to advertise: what the frames not yet held can take, in
  * segments of our MSS; the right edge never moves back. */
 static __u16 rcv_window(struct utcp_conn *c)
 {
-	__u32 held = utcp_rcv_held(&c->rcv), room, wnd, field;
+	__u32 room = rcv_room(c), wnd, field;
 
-	room = held < c->lim.rcv_frames ? c->lim.rcv_frames - held : 0;
 	if (c->closing)
 		room = c->lim.rcv_frames;
 	wnd = room * c->rmss;
@@ -1142,8 +1155,7 @@ static bool can_receive(const struct utcp_conn *c)
 /* RFC 793's acceptability test */
 static bool acceptable(const struct utcp_conn *c, __u32 seq, __u32 seglen)
 {
-	__u32 nxt = c->rcv.nxt;
-	__u32 wnd = seq_gt(c->rcv_adv, nxt) ? c->rcv_adv - nxt : 0;
+	__u32 nxt = c->rcv.nxt, wnd = adv_wnd(c);
 
 	if (!seglen)
 		return wnd ? seq_geq(seq, nxt) && seq_lt(seq, nxt + wnd) :
@@ -1302,7 +1314,7 @@ static void rx_frame(struct xsk_port *p, const struct xdp_desc *d, __u64 now)
 	const __u8 *th;
 
 	if (d->len < ETH_LEN + 40 || get16(pkt + 12) != 0x0800)
-		goto bad;
+		goto release;
 	memcpy(&ip, pkt + ETH_LEN, 20);
 	ihl = ip.ihl * 4;
 	tot = ntohs(ip.tot_len);
@@ -1310,16 +1322,14 @@ static void rx_frame(struct xsk_port *p, const struct xdp_desc *d, __u64 now)
 	    ETH_LEN + ihl + 20 > d->len ||
 	    ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK) ||
 	    utcp_csum_fold(utcp_csum_add(0, pkt + ETH_LEN, ihl)))
-		goto bad;
+		goto release;
 	th = pkt + ETH_LEN + ihl;
 	thl = (th[12] >> 4) * 4;
 	if (thl < 20 || ihl + thl > tot || ETH_LEN + ihl + thl > d->len)
-		goto bad;
-	c = lookup(p, ip.saddr, ip.daddr, th);
-	if (!c) {
-		p->rx_foreign++;
 		goto release;
-	}
+	c = lookup(p, ip.saddr, ip.daddr, th);
+	if (!c)
+		goto release;
 	/* the payload as sent: a compacted frame is shorter than that */
 	s.olen = tot - ihl - thl;
 	flen = d->len - ETH_LEN - ihl - thl;
@@ -1367,12 +1377,8 @@ static void rx_frame(struct xsk_port *p, const struct xdp_desc *d, __u64 now)
 	parse_opts(th + 20, thl - 20, &in);
 	if (conn_input(c, &in, &s, now))
 		return;
-release:
+release: /* not IPv4/TCP, malformed, or no longer ours */
 	xp_rx_put(p, d->addr);
-	return;
-bad:
-	p->rx_bad++;
-	goto release;
 }
 
 int utcp_port_run(struct xsk_port *p)
@@ -1382,10 +1388,11 @@ int utcp_port_run(struct xsk_port *p)
 	__u64 now = now_us();
 
 	xp_flush(p);
-	/* a batch, then ACKs for it (as GRO would make them) */
+	/* a batch, then ACKs for it (as GRO would make them) and the timers;
+	 * with no frame at all, the timers alone */
 	for (rounds = 0; rounds < 8; rounds++) {
 		n = xp_rx_peek(p, 64, &idx);
-		if (!n)
+		if (!n && rounds)
 			break;
 		for (i = 0; i < n; i++) {
 			/* the kernel wrote the frames on another CPU: fetch
@@ -1407,9 +1414,6 @@ int utcp_port_run(struct xsk_port *p)
 			conn_tick(c, now);
 		xp_flush(p);
 	}
-	for (c = p->conns; c; c = c->next)
-		conn_tick(c, now);
-	xp_flush(p);
 	return 0;
 }
 
@@ -1568,13 +1572,7 @@ static int reserve_port(struct utcp_conn *c, char *err, size_t errlen)
 
 static void key_of(const struct utcp_conn *c, struct ddp_flow_key *key)
 {
-	memset(key, 0, sizeof(*key));
-	key->raddr[10] = key->raddr[11] = 0xff;
-	key->laddr[10] = key->laddr[11] = 0xff;
-	memcpy(key->raddr + 12, &c->raddr, 4);
-	memcpy(key->laddr + 12, &c->laddr, 4);
-	key->rport = c->rport;
-	key->lport = c->lport;
+	ddp_flow_key_ipv4(key, c->laddr, c->lport, c->raddr, c->rport);
 }
 
 static void conn_unlink(struct utcp_conn *c)
@@ -1584,7 +1582,6 @@ static void conn_unlink(struct utcp_conn *c)
 	for (pp = &c->p->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
-			c->p->nconns--;
 			break;
 		}
 }
@@ -1677,7 +1674,6 @@ int utcp_connect(struct xsk_port *p, const char *raddr, __u16 rport,
 	c->smss = 536;
 	c->next = p->conns;
 	p->conns = c;
-	p->nconns++;
 	c->state = UT_SYN_SENT;
 	if (queue_ctl(c, F_SYN)) {
 		ret = utcp_fail(err, errlen, -ENOBUFS,
@@ -1825,13 +1821,10 @@ int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n)
  * tcp_cleanup_rbuf): at least doubled, and by a segment or more. */
 static void read_done(struct utcp_conn *c)
 {
-	__u32 cur = seq_gt(c->rcv_adv, c->rcv.nxt) ? c->rcv_adv - c->rcv.nxt :
-						     0;
-	__u32 held = utcp_rcv_held(&c->rcv), room;
+	__u32 cur = adv_wnd(c), room = rcv_room(c);
 
 	if (c->state == UT_CLOSED || c->fin_rcvd)
 		return;
-	room = held < c->lim.rcv_frames ? c->lim.rcv_frames - held : 0;
 	if (2 * cur <= c->lim.rcv_frames * c->rmss &&
 	    room * c->rmss >= MAX(2 * cur, (__u32)c->rmss)) {
 		send_ack(c);
@@ -1851,7 +1844,10 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 
 	pthread_mutex_lock(&p->lock);
 	while (done < len) {
-		utcp_port_run(p);
+		/* the port only when what is queued does not do (its ACKs
+		 * and timers run there, at least once per batch) */
+		if (c->rcv.bytes < len - done)
+			utcp_port_run(p);
 		n = MIN(c->rcv.bytes, len - done);
 		if (n) {
 			placed = 0;
@@ -1901,7 +1897,8 @@ size_t utcp_readable(struct utcp_conn *c)
 	size_t n;
 
 	pthread_mutex_lock(&c->p->lock);
-	utcp_port_run(c->p);
+	if (!c->rcv.bytes)
+		utcp_port_run(c->p);
 	n = c->rcv.bytes;
 	pthread_mutex_unlock(&c->p->lock);
 	return n;

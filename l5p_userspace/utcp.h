@@ -87,7 +87,8 @@ int utcp_read(struct utcp_conn *c, void *dst, size_t len);
  * placed (there, by construction) are skipped, the others copied. Returns
  * the bytes skipped, or -errno as utcp_read(). */
 ssize_t utcp_read_data(struct utcp_conn *c, void *dst, size_t len);
-/* In-order bytes that can be read now without waiting. */
+/* In-order bytes that can be read now without waiting (the port's new
+ * frames are taken in only when none are queued). */
 size_t utcp_readable(struct utcp_conn *c);
 /* Process frames and timers; wait at most timeout_ms for something to
  * arrive for this connection. Returns 1 if it has readable bytes, 0 if

@@ -154,15 +154,11 @@ struct xsk_port {
 	__u8 *tx_state; /* per TX frame: UTCP_TXF_* */
 	__u32 tx_queued; /* descriptors produced since the last kick */
 	__u32 fill_queued; /* fill entries reserved, not submitted */
-	__u32 fill_idx;
 	__u32 rx_held; /* RX frames held by connections */
 
 	struct utcp_conn *conns;
-	__u32 nconns;
 	struct utcp_limits lim;
 	__u16 ip_id;
-	__u64 rx_foreign; /* frames of no connection: released */
-	__u64 rx_bad; /* not IPv4/TCP, malformed: released */
 };
 
 enum {

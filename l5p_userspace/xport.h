@@ -66,7 +66,7 @@ int xport_wait_any(struct xport *x, int efd, int timeout_ms);
 /* The TCP sequence number of the next byte to read (TCP_REPAIR; nothing
  * may be queued unread). */
 int xport_rcv_seq(struct xport *x, __u32 *seq);
-/* The 5-tuple as the engine keys it (remote first). */
+/* The kernel socket's 5-tuple as the engine keys it (remote first). */
 struct ddp_flow_key;
 int xport_flow_key(const struct xport *x, struct ddp_flow_key *key);
 /* The TCP sequence number of stream byte off (offloaded streams). */

@@ -313,26 +313,18 @@ int xport_flow_key(const struct xport *x, struct ddp_flow_key *key)
 	struct sockaddr_storage l, r;
 	socklen_t ll = sizeof(l), rl = sizeof(r);
 
-	if (x->u) {
-		utcp_flow_key(x->u, key);
-		return 0;
-	}
 	if (getsockname(x->fd, (void *)&l, &ll) ||
 	    getpeername(x->fd, (void *)&r, &rl))
 		return -errno;
-	memset(key, 0, sizeof(*key));
 	if (r.ss_family == AF_INET) {
 		const struct sockaddr_in *l4 = (void *)&l, *r4 = (void *)&r;
 
-		key->raddr[10] = key->raddr[11] = 0xff;
-		key->laddr[10] = key->laddr[11] = 0xff;
-		memcpy(&key->raddr[12], &r4->sin_addr, 4);
-		memcpy(&key->laddr[12], &l4->sin_addr, 4);
-		key->rport = r4->sin_port;
-		key->lport = l4->sin_port;
+		ddp_flow_key_ipv4(key, l4->sin_addr.s_addr, l4->sin_port,
+				  r4->sin_addr.s_addr, r4->sin_port);
 	} else {
 		const struct sockaddr_in6 *l6 = (void *)&l, *r6 = (void *)&r;
 
+		memset(key, 0, sizeof(*key));
 		memcpy(key->raddr, &r6->sin6_addr, 16);
 		memcpy(key->laddr, &l6->sin6_addr, 16);
 		key->rport = r6->sin6_port;

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/types.h>
 #include "ddp.h"
 
@@ -98,6 +99,20 @@ void ddp_buf_free(struct ddp_dev *d, __u32 off);
 /* ---- Connections and tags ------------------------------------------------ */
 
 /* Offload a connection; on failure the L5P goes on in software. */
+/* The key of an IPv4 flow, addresses and ports in network order: the
+ * engine keys IPv4 by its IPv4-mapped IPv6 addresses. */
+static inline void ddp_flow_key_ipv4(struct ddp_flow_key *key, __be32 laddr,
+				     __be16 lport, __be32 raddr, __be16 rport)
+{
+	memset(key, 0, sizeof(*key));
+	key->raddr[10] = key->raddr[11] = 0xff;
+	key->laddr[10] = key->laddr[11] = 0xff;
+	memcpy(&key->raddr[12], &raddr, 4);
+	memcpy(&key->laddr[12], &laddr, 4);
+	key->rport = rport;
+	key->lport = lport;
+}
+
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id);
 /* A new config for a flow already added, with the tracker starting at

@@ -265,6 +265,26 @@ int utcp_rseg_check(const struct utcp_rseg *s, __u32 flen)
 	return 0;
 }
 
+/* RFC 9293 3.10.7.4: what lies beyond the window is not kept. The frame
+ * keeps its bytes; the segment is recorded as the shorter one the peer
+ * could have sent, and the placed ranges as the part of them in it (in a
+ * compacted frame, what comes before the edge does not move). */
+bool utcp_rseg_trim(struct utcp_rseg *s, __u32 edge)
+{
+	__u32 end, i;
+
+	if (!seq_gt(s->seq + s->hi, edge))
+		return false;
+	end = seq_gt(edge, s->seq + s->lo) ? edge - s->seq : s->lo;
+	s->hi = s->olen = end;
+	for (i = 0; i < s->nr && s->r[i].off < end; i++)
+		s->r[i].len = MIN(s->r[i].len, end - s->r[i].off);
+	s->nr = i;
+	if (!s->nr)
+		s->compact = 0; /* nothing before the edge was cut out */
+	return true;
+}
+
 static __u32 rs_start(const struct utcp_rseg *s)
 {
 	return s->seq + s->lo;
@@ -474,25 +494,41 @@ static __u32 adv_wnd(const struct utcp_conn *c)
 	return seq_gt(c->rcv_adv, c->rcv.nxt) ? c->rcv_adv - c->rcv.nxt : 0;
 }
 
+/*
+ * The field counts units of 1 << ws from nxt. The edge advertised before
+ * is kept (segments sent into it are taken), but from a nxt that moved by
+ * other than whole units no field reaches it exactly. Rounded up, the
+ * window would reach past what the frames take, by up to a unit each
+ * time, and from one ACK to the next that adds up: a peer that fills the
+ * window then finds room for bytes no frame is left for. So the field is
+ * rounded up only as far as room goes, down otherwise: the peer may then
+ * see the edge back by less than a unit (RFC 7323 2.4 allows for it), and
+ * *adv, which segments are trimmed at, stays where it was.
+ */
+__u16 utcp_wnd_field(__u32 nxt, __u32 room, __u8 ws, __u32 *adv)
+{
+	__u32 wnd = room, field;
+
+	if (seq_lt(nxt + wnd, *adv))
+		wnd = *adv - nxt;
+	wnd = MIN(wnd, 65535u << ws);
+	field = wnd >> ws;
+	if (seq_lt(nxt + (field << ws), *adv) && field < 65535 &&
+	    (field + 1) << ws <= room)
+		field++;
+	if (seq_gt(nxt + (field << ws), *adv))
+		*adv = nxt + (field << ws);
+	return field;
+}
+
 /* The window to advertise: what the frames not yet held can take, in
- * segments of our MSS; the right edge never moves back. */
+ * segments of our MSS. */
 static __u16 rcv_window(struct utcp_conn *c)
 {
-	__u32 room = rcv_room(c), wnd, field;
+	__u32 room = c->closing ? c->lim.rcv_frames : rcv_room(c);
 
-	if (c->closing)
-		room = c->lim.rcv_frames;
-	wnd = room * c->rmss;
-	if (seq_lt(c->rcv.nxt + wnd, c->rcv_adv))
-		wnd = c->rcv_adv - c->rcv.nxt;
-	wnd = MIN(wnd, 65535u << c->rcv_ws);
-	field = wnd >> c->rcv_ws;
-	if (seq_lt(c->rcv.nxt + (field << c->rcv_ws), c->rcv_adv) &&
-	    field < 65535)
-		field++;
-	if (seq_gt(c->rcv.nxt + (field << c->rcv_ws), c->rcv_adv))
-		c->rcv_adv = c->rcv.nxt + (field << c->rcv_ws);
-	return field;
+	return utcp_wnd_field(c->rcv.nxt, room * c->rmss, c->rcv_ws,
+			      &c->rcv_adv);
 }
 
 /* SACK blocks of what is held out of order, the latest one first (RFC
@@ -1218,10 +1254,7 @@ static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 		return false;
 
 	if (s->olen && can_receive(c)) {
-		if (seq_gt(s->seq + s->hi, c->rcv_adv)) {
-			s->hi = c->rcv_adv - s->seq;
-			cut = true;
-		}
+		cut = utcp_rseg_trim(s, c->rcv_adv);
 		if (p->rx_held + 64 >= p->nrx) {
 			/* the port's frames are nearly all held: keep the
 			 * fill ring going for everybody */

@@ -106,6 +106,15 @@ void utcp_rcv_free(struct utcp_rcv *r);
 /* Check a segment's metadata against its lengths: 0 or -EINVAL. flen is
  * the payload bytes present in the frame. */
 int utcp_rseg_check(const struct utcp_rseg *s, __u32 flen);
+/* Trim s at the sequence number edge (the window's right edge): the
+ * bytes from there on are not kept, olen and the placed ranges end there
+ * too. Returns true if any were cut. */
+bool utcp_rseg_trim(struct utcp_rseg *s, __u32 edge);
+/* The window field to advertise at nxt (scaled by ws) when the frames
+ * not yet held can take room bytes. *adv, the right edge advertised (and
+ * accepted up to), moves forward to the edge the field makes: never back,
+ * never beyond nxt + room. */
+__u16 utcp_wnd_field(__u32 nxt, __u32 room, __u8 ws, __u32 *adv);
 /* Take s (trimmed to [lo, hi) by the caller to the window) */
 enum utcp_take utcp_rcv_take(struct utcp_rcv *r, const struct utcp_rseg *s);
 /* Frames held, in order and not. */

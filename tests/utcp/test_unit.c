@@ -4,7 +4,8 @@
  * arithmetic across the wrap, the Internet checksum against a plain
  * reference, and the receive queue (reassembly of segments arriving in
  * any order, duplicated and overlapping, and bytes the engine placed)
- * over a fake UMEM, counting every frame given back.
+ * over a fake UMEM, counting every frame given back; the receive window's
+ * right edge and segments trimmed there.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include "utcp_priv.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 Test(unit, sequence_numbers_compare_across_the_wrap)
 {
@@ -358,4 +361,140 @@ Test(unit, inconsistent_metadata_is_refused)
 	s.r[0].len = 0;
 	s.nr = 1;
 	cr_assert_eq(utcp_rseg_check(&s, 1000), -EINVAL, "empty range");
+}
+
+/* ---- The receive window -------------------------------------------------- */
+
+/*
+ * A receiver of FRAMES frames of MSS bytes, window scale 3: a segment of
+ * 1460 moves rcv.nxt by half a unit of the field, so the window it had
+ * advertised is not a whole number of units from there. The peer sends a
+ * segment whenever the window it was told of is open, whole even if it
+ * does not fit (as a collapsed retransmission may); one segment is short.
+ * Every segment is acknowledged, nothing is read. The window must never
+ * reach past what the frames take, FRAMES * MSS bytes from the start, and
+ * the segment that crosses that edge is cut there.
+ */
+#define FRAMES 64
+#define MSS 1460
+#define WS 3
+#define SHORT 10 /* this one carries 1000 bytes */
+
+Test(unit, a_segment_beyond_the_window_is_trimmed_at_its_edge)
+{
+	const __u32 edge = SEQ0 + FRAMES * MSS;
+	__u32 adv, prev, seen, field, held, len, n = 0, ncut = 0;
+	__s32 past = 0, back = 0;
+	struct utcp_rseg s;
+	struct utcp_rcv r;
+
+	fake_init(&r, 2 * FRAMES);
+	adv = SEQ0 + 65535; /* the SYN's window, not scaled */
+	field = utcp_wnd_field(r.nxt, FRAMES * MSS, WS, &adv);
+	cr_assert_eq(field, FRAMES * MSS >> WS);
+	cr_assert_eq(adv, edge);
+	seen = r.nxt + (field << WS);
+	while (seq_lt(r.nxt, seen) && n < 2 * FRAMES) {
+		/* acceptable: it starts in the window */
+		cr_assert(seq_lt(r.nxt, adv));
+		len = n == SHORT ? 1000 : MSS;
+		s = seg_of(r.nxt - SEQ0, len, 0, NULL, false);
+		if (utcp_rseg_trim(&s, adv)) {
+			ncut++;
+			cr_assert_eq(s.seq + s.hi, adv, "cut at the edge");
+		}
+		cr_assert_eq(utcp_rcv_take(&r, &s), UTCP_TAKE_INORDER);
+		n++;
+		/* the ACK */
+		held = utcp_rcv_held(&r);
+		prev = adv;
+		field = utcp_wnd_field(
+			r.nxt, (held < FRAMES ? FRAMES - held : 0) * MSS, WS,
+			&adv);
+		seen = r.nxt + (field << WS);
+		cr_assert(seq_geq(adv, prev), "the right edge moved back");
+		cr_assert(seq_leq(seen, adv));
+		past = MAX(past, (__s32)(adv - edge));
+		back = MAX(back, (__s32)(adv - seen));
+	}
+	cr_assert_eq(past, 0, "the window reached %d bytes past the frames",
+		     past);
+	cr_assert_lt(back, 1 << WS, "the peer saw the edge back by a unit");
+	cr_assert_eq(ncut, 1, "only the last one crosses the edge");
+	cr_assert_eq(n, FRAMES + 1);
+	cr_assert_eq(r.nxt, edge);
+	cr_assert_eq(field, 0, "closed");
+	read_all(&r, 0, FRAMES * MSS);
+	utcp_rcv_free(&r);
+	cr_assert_eq(released, nslots);
+}
+
+/* Cut at the edge, a frame keeps its placement for what is left: a range
+ * across the edge ends there, one past it is gone, and in a compacted
+ * frame the bytes before the edge are found where they were. */
+Test(unit, a_trimmed_frame_reports_no_placed_bytes_past_the_edge)
+{
+	static const __u16 rg[][2] = { { 100, 200 },
+				       { 600, 300 },
+				       { 950, 20 } };
+	struct utcp_rseg s;
+	struct utcp_rcv r;
+	__u8 dst[1000];
+	__u64 placed = 0;
+	bool compact;
+	__u32 i;
+
+	for (compact = false;; compact = true) {
+		fake_init(&r, 16);
+		/* 1000 bytes, 1000 - 520 in the frame if compacted */
+		s = seg_of(0, 1000, 3, rg, compact);
+		cr_assert(!utcp_rseg_trim(&s, SEQ0 + 1000), "all in");
+		cr_assert(!utcp_rseg_trim(&s, SEQ0 + 1200), "all in");
+		cr_assert(utcp_rseg_trim(&s, SEQ0 + 700));
+		cr_assert_eq(s.hi, 700);
+		cr_assert_eq(s.olen, 700, "recorded as 700 bytes sent");
+		cr_assert_eq(s.nr, 2);
+		cr_assert_eq(s.r[1].off, 600);
+		cr_assert_eq(s.r[1].len, 100, "the range ends at the edge");
+		cr_assert_eq(s.compact, compact);
+		cr_assert_eq(utcp_rseg_check(&s, compact ? 480 : 1000), 0);
+		cr_assert_eq(utcp_rcv_take(&r, &s), UTCP_TAKE_INORDER);
+		cr_assert_eq(r.nxt, SEQ0 + 700);
+		cr_assert_eq(r.bytes, 700);
+		memset(dst, 0xee, sizeof(dst));
+		placed = 0;
+		cr_assert_eq(utcp_rcv_read(&r, mem, dst, 700, true, &placed),
+			     700 - 300);
+		cr_assert_eq(placed, 300, "200 + 100, none past the edge");
+		for (i = 0; i < 700; i++)
+			if ((i >= 100 && i < 300) || i >= 600)
+				cr_assert_eq(dst[i], 0xee, "placed byte %u", i);
+			else
+				cr_assert_eq(dst[i], stream[i], "byte %u", i);
+		cr_assert_eq(dst[700], 0xee, "nothing past the edge");
+		/* the rest comes again, placed as its own frame says */
+		cr_assert_eq(take(&r, 700, 300), UTCP_TAKE_INORDER);
+		read_all(&r, 700, 300);
+		utcp_rcv_free(&r);
+		cr_assert_eq(released, nslots);
+		if (compact)
+			break;
+	}
+
+	/* every range past the edge: nothing was cut out before it */
+	fake_init(&r, 16);
+	s = seg_of(0, 1000, 3, rg, true);
+	cr_assert(utcp_rseg_trim(&s, SEQ0 + 90));
+	cr_assert_eq(s.nr, 0);
+	cr_assert_eq(s.compact, 0);
+	cr_assert_eq(utcp_rseg_check(&s, 480), 0);
+	cr_assert_eq(utcp_rcv_take(&r, &s), UTCP_TAKE_INORDER);
+	read_all(&r, 0, 90);
+	/* a segment beyond the edge altogether keeps nothing */
+	s = seg_of(200, 100, 0, NULL, false);
+	cr_assert(utcp_rseg_trim(&s, SEQ0 + 150));
+	cr_assert_eq(s.hi, s.lo);
+	cr_assert_eq(utcp_rcv_take(&r, &s), UTCP_TAKE_DUP, "given back");
+	utcp_rcv_free(&r);
+	cr_assert_eq(released, nslots);
 }

@@ -82,7 +82,8 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # The control library
-$(OUT)/loader/%.o: loader/%.c $(OUT)/ddp.skel.h $(wildcard loader/*.h) \
+$(OUT)/loader/%.o: loader/%.c $(OUT)/ddp.skel.h $(OUT)/ddp_probe.skel.h \
+		$(wildcard loader/*.h) \
 		bpf/ddp.h | $(OUT)/loader
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -215,10 +216,13 @@ test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
 	$(Q)$(OUT)/test_l5p --jobs 2
 
 # Target and host in namespaces, the engine between them, on both of the
-# host's transports
+# host's transports; in skb mode with a sender's offloads; two hosts, one
+# killed
 test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl $(OUT)/fault_inject
 	$(Q)tests/e2e.sh $(OUT) xsk
 	$(Q)tests/e2e.sh $(OUT) kernel
+	$(Q)tests/e2e_skb.sh $(OUT)
+	$(Q)tests/e2e_owners.sh $(OUT)
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
 	$(Q)tests/ddpctl.sh $(OUT)

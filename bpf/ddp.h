@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define DDP_ABI_VERSION 1
+#define DDP_ABI_VERSION 2
 
 /* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
 
@@ -84,6 +84,8 @@ struct nvme_tcp_hdr24 {
 #define DDP_DEF_TAGS_PER_FLOW 128
 #define DDP_DEF_BUF_SIZE (64u << 20)
 #define DDP_DEF_IO_THRESHOLD 32768
+#define DDP_DEF_MAX_DATA (16u << 20) /* sk_add's max_data when 0 */
+#define DDP_MAX_DGRAM 65536 /* bytes one IP datagram can carry, at most */
 
 /* ---- Connections (flows) ------------------------------------------------- */
 
@@ -115,8 +117,17 @@ struct ddp_sk_config {
 	__u32 io_threshold; /* smallest tag placed; 0 = the engine default */
 	__u32 start_seq; /* TCP seq of the next byte, a PDU's first byte */
 	__u32 flags; /* enum ddp_sk_flags */
-	__u32 pad;
+	__u32 max_data; /* most data one PDU carries: the controller's MDTS
+			 * in bytes, or the host's largest transfer;
+			 * 0 = DDP_DEF_MAX_DATA. Longer headers are bad. */
 };
+
+/* A flow id names a slot of ddp_flows and its incarnation: each sk_add
+ * of a slot bumps the incarnation, so an id kept after sk_del acts on
+ * nothing, even once the slot is offloading another connection. */
+#define DDP_FLOW_SLOT_BITS 16
+#define DDP_FLOW_SLOT(id) ((id) & ((1u << DDP_FLOW_SLOT_BITS) - 1))
+#define DDP_FLOW_ID(slot, inc) (((inc) << DDP_FLOW_SLOT_BITS) | (slot))
 
 enum ddp_flow_state {
 	DDP_FLOW_FREE = 0,
@@ -140,17 +151,21 @@ struct ddp_rev {
 };
 
 /*
- * One connection, indexed by flow id in the mmapable ddp_flows map. Three
- * owners, never writing each other's fields: the control programs (header),
- * the engine (tracker), and the host (mailbox, its own cache line).
+ * One connection, in slot DDP_FLOW_SLOT(flow_id) of the mmapable ddp_flows
+ * map. Hosts map it read-only; two owners write it, never each other's
+ * fields: the control programs (header, and the resync reply they pass
+ * on from the host) and the engine (tracker).
  */
 struct ddp_flow {
 	/* control programs */
 	__u32 state; /* enum ddp_flow_state */
-	__u32 flow_id;
+	__u32 flow_id; /* slot and incarnation */
 	struct ddp_flow_key key;
 	struct ddp_sk_config cfg;
 	__u64 dead_epoch; /* sync epoch when deleted */
+	__u32 owner; /* slot in ddp_info.owners of the process that added it */
+	__u32 pad0;
+	__u64 resync_reply; /* DDP_RESYNC_REPLY(), written by ddp_resync */
 
 	/* engine: TCP and PDU tracker */
 	__u32 exp_seq; /* next expected TCP sequence number */
@@ -169,7 +184,15 @@ struct ddp_flow {
 	__u8 type;
 	__u8 place; /* the current PDU's data is being placed */
 	__u8 rec_open; /* the last record may grow */
-	__u8 pad0[3];
+	__u8 pad1[3];
+	/* bytes up to here (exclusive) may have reached the transport in a
+	 * frame the engine did not track: what it places there is revoked */
+	__u32 ign_end;
+	/* one CPU at a time tracks the flow (busy); a frame that finds it
+	 * busy is not followed, and says so (missed) */
+	__u32 busy;
+	__u32 missed;
+	__u32 pad2;
 
 	/* engine: resync */
 	__u32 cand_seq; /* candidate header's first byte */
@@ -191,12 +214,6 @@ struct ddp_flow {
 	/* engine: gathered header bytes; 64 so that any offset < 24 plus
 	 * any length <= 24 is in bounds for the verifier */
 	__u8 hdr[64];
-
-	/* host mailbox */
-	__u64 resync_reply
-		__attribute__((aligned(64))); /* DDP_RESYNC_REPLY() */
-	__u32 rec_tail; /* records consumed */
-	__u32 pad1;
 };
 
 /* The host's answer to resync request (seq, id): one 8-byte store. */
@@ -206,8 +223,12 @@ struct ddp_flow {
 
 /*
  * A run of placed C2HData bytes, [seq, seq + len), all in one PDU
- * (kernel-socket host). It is revoked if any ddp_rev written since `rev`
- * overlaps it, or if more than DDP_REV_RING revocations were written since.
+ * (kernel-socket host): record n of a flow, in ring slot n % DDP_REC_RING.
+ * It is revoked if any ddp_rev written since `rev` overlaps it, or if
+ * DDP_REV_RING or more revocations were written since (the engine adds
+ * DDP_REV_RING to rev_head to revoke every record at once). The engine
+ * never waits for the host: record n is gone once rec_head passed
+ * n + DDP_REC_RING, which the host checks after reading it.
  */
 struct ddp_rec {
 	__u32 seq;
@@ -272,8 +293,8 @@ enum ddp_meta_flags {
 	/* the placed ranges were cut out of the frame: the payload holds the
 	 * other bytes, in order; IP and TCP headers are as received */
 	DDP_META_COMPACT = 1 << 0,
-	/* the TCP checksum of the frame as received was right (or the
-	 * engine was told to trust checksums) */
+	/* the engine computed the TCP checksum of the frame as received,
+	 * and it was right: the host need not check it again */
 	DDP_META_CSUM = 1 << 1,
 };
 
@@ -305,35 +326,39 @@ struct ddp_event {
 /* ---- Statistics: ddp_stats, one per CPU ----------------------------------- */
 
 /* One list: the struct below and the names the tools print. */
-#define DDP_STATS(X)                                                      \
-	/* the seed's nine and sk_add_fail */                             \
-	X(queue_init) /* sk_add succeeded */                              \
-	X(queue_teardown) /* sk_del */                                    \
-	X(ddp_setup) /* tags registered */                                \
-	X(ddp_setup_fail) /* tag registrations refused */                 \
-	X(ddp_teardown) /* tags torn down */                              \
-	X(drop) /* frames unplaced on an error (passed, never dropped) */ \
-	X(resync) /* resync requests sent */                              \
-	X(offload_packets) /* frames with placed bytes */                 \
-	X(offload_bytes) /* bytes placed */                               \
-	X(sk_add_fail) /* sk_add refused */                               \
-	/* more */                                                        \
-	X(rx_packets) /* frames with payload on offloaded flows */        \
-	X(rx_bytes) /* their TCP payload bytes */                         \
-	X(pdus) /* PDU headers framed */                                  \
-	X(pdu_err) /* malformed PDU headers in sync: sync lost */         \
-	X(no_tag) /* C2HData without a registered tag */                  \
-	X(small_io) /* C2HData of tags under io_threshold */              \
-	X(bad_tag) /* C2HData not inside its tag's buffer */              \
-	X(retrans) /* segments (partly) before the expected seq */        \
-	X(gap_absorbed) /* gaps of data bytes only: no resync needed */   \
-	X(sync_lost) /* gaps or errors that started a header search */    \
-	X(resync_confirm) /* confirmations accepted */                    \
-	X(resync_deny) /* denials accepted */                             \
-	X(resync_stale) /* replies that matched no pending request */     \
-	X(rec_full) /* placements skipped: record ring full */            \
-	X(meta_full) /* placements skipped: frame metadata full */        \
-	X(csum_bad) /* header frames with a bad TCP checksum: ignored */  \
+#define DDP_STATS(X)                                                       \
+	/* the seed's nine and sk_add_fail */                              \
+	X(queue_init) /* sk_add succeeded */                               \
+	X(queue_teardown) /* sk_del */                                     \
+	X(ddp_setup) /* tags registered */                                 \
+	X(ddp_setup_fail) /* tag registrations refused */                  \
+	X(ddp_teardown) /* tags torn down */                               \
+	X(drop) /* frames unplaced on an error (passed, never dropped) */  \
+	X(resync) /* resync requests sent */                               \
+	X(offload_packets) /* frames with placed bytes */                  \
+	X(offload_bytes) /* bytes placed */                                \
+	X(sk_add_fail) /* sk_add refused */                                \
+	/* more */                                                         \
+	X(rx_packets) /* frames with payload on offloaded flows */         \
+	X(rx_bytes) /* their TCP payload bytes */                          \
+	X(pdus) /* PDU headers framed */                                   \
+	X(pdu_err) /* malformed PDU headers in sync: sync lost */          \
+	X(no_tag) /* C2HData without a registered tag */                   \
+	X(small_io) /* C2HData of tags under io_threshold */               \
+	X(bad_tag) /* C2HData not inside its tag's buffer */               \
+	X(retrans) /* segments (partly) before the expected seq */         \
+	X(gap_absorbed) /* gaps of data bytes only: no resync needed */    \
+	X(sync_lost) /* gaps or errors that started a header search */     \
+	X(resync_confirm) /* confirmations accepted */                     \
+	X(resync_deny) /* denials accepted */                              \
+	X(resync_stale) /* replies that matched no pending request */      \
+	X(meta_full) /* placements skipped: frame metadata full */         \
+	X(csum_bad) /* header frames with a bad checksum: not tracked */   \
+	X(csum_partial) /* header frames taken on a partial checksum */    \
+	X(untracked) /* segments not followed (fragments): revoked */      \
+	X(unparsed) /* unreadable packets (ESP): flows' records revoked */ \
+	X(revoked) /* revocations written */                               \
+	X(contended) /* frames another CPU was tracking the flow of */     \
 	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */
 
 struct ddp_stats {
@@ -346,10 +371,37 @@ struct ddp_stats {
 
 #define DDP_CHUNK_SIZE (1u << 20) /* unit of the region shared out */
 #define DDP_CHUNKS_MAX 512 /* a region of at most 512 MiB */
+#define DDP_OWNERS_MAX 64 /* processes using one engine at once */
+
+/*
+ * A process using the engine. Its flows and region chunks name it by slot;
+ * the control programs act for it only when called by that process (tgid,
+ * as the kernel numbers it in its initial pid namespace). Whether it is
+ * alive does not depend on that number: token is the id of a BPF map the
+ * process holds open and nobody pins, gone when the process is.
+ */
+enum ddp_owner_state {
+	DDP_OWNER_FREE = 0,
+	DDP_OWNER_BUSY = 1, /* being claimed */
+	DDP_OWNER_LIVE = 2,
+	DDP_OWNER_REAPING = 3, /* found dead: its flows are being deleted */
+};
+
+struct ddp_owner {
+	__u32 state; /* enum ddp_owner_state */
+	__u32 tgid;
+	__u32 token; /* id of the process's liveness map */
+	__u32 pad;
+};
+
+/* chunk_owner[]: 0 free, else the owner's slot + 1, with this bit set for
+ * the chunks of an AF_XDP socket's frames, which no tag may use. */
+#define DDP_CHUNK_FRAMES (1u << 31)
+#define DDP_CHUNK_OWNER(v) (((v) & ~DDP_CHUNK_FRAMES) - 1)
 
 /* Written once by whoever attached the engine; read by those who join.
- * chunk_owner[] is the only part written later: processes claim pieces of
- * the buffer region with a compare-and-swap through mmap. */
+ * owners[] and chunk_owner[] change later, through the control programs
+ * only: everyone else maps ddp_info read-only. */
 struct ddp_info {
 	__u32 abi_version; /* DDP_ABI_VERSION of the build that attached */
 	__u32 max_flows;
@@ -359,16 +411,49 @@ struct ddp_info {
 	__u32 ifindex;
 	__u64 netns_ino; /* network namespace of ifindex */
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
-	__u32 trust_csum; /* TCP checksums not checked */
-	__u32 chunk_owner[DDP_CHUNKS_MAX]; /* pid, 0: free */
+	/* The TCP checksums of header frames are always checked. Where the
+	 * kernel itself hands on segments whose checksum field holds only
+	 * the pseudo-header sum (CHECKSUM_PARTIAL: a sender on this host
+	 * leaving it to offload, through veth or tun, or any segment in skb
+	 * mode), such a field is accepted as the kernel accepts it. */
+	__u32 csum_partial;
+	__u32 csum_max; /* bytes one bpf_csum_diff() call takes (probed) */
+	__u32 pad;
+	struct ddp_owner owners[DDP_OWNERS_MAX];
+	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };
 
 /* ---- Control programs (BPF_PROG_TYPE_SYSCALL, run with test_run) --------- */
+
+/*
+ * Each returns 0 or -errno and acts only for its caller: on flows whose
+ * owner is the calling process (or, for sk_del, an owner found dead), on
+ * chunks it owns. -EPERM: someone else's.
+ */
+
+/* ddp_owner_add: token in, owner slot out. ddp_owner_reap: the owner is
+ * dead (user space saw its token gone): its flows may be deleted by
+ * anyone. ddp_owner_del: the owner's flows are all free (deleted and
+ * released after a sync): its chunks and its slot are free again. */
+struct ddp_ctl_owner {
+	__u32 owner;
+	__u32 token;
+};
+
+/* ddp_chunk_get: claims chunks [first, first + n) if all are free;
+ * ddp_chunk_put: frees those of them the owner holds. */
+struct ddp_ctl_chunks {
+	__u32 owner;
+	__u32 first;
+	__u32 n;
+	__u32 flags; /* DDP_CHUNK_FRAMES */
+};
 
 /* ddp_sk_add: returns 0 and flow_id, or -errno */
 struct ddp_ctl_sk_add {
 	struct ddp_flow_key key;
 	struct ddp_sk_config cfg;
+	__u32 owner;
 	__u32 flow_id; /* out */
 };
 
@@ -386,7 +471,8 @@ struct ddp_ctl_sk_del {
 };
 
 /* ddp_setup: registers the buffer of command cid in a free tag of the
- * flow. The whole struct is passed whatever nsegs is. */
+ * flow. Segments lie in chunks the flow's owner holds, not frames. The
+ * whole struct is passed whatever nsegs is. */
 struct ddp_ctl_setup {
 	__u32 flow_id;
 	__u16 cid;
@@ -404,6 +490,13 @@ struct ddp_ctl_teardown {
 	__u16 pad;
 	__u32 tag; /* out */
 	__u32 freed; /* out: 1, or 0 if DEAD until a release frees it */
+};
+
+/* ddp_resync: the host's answer, DDP_RESYNC_REPLY(seq, id, confirm) */
+struct ddp_ctl_resync {
+	__u32 flow_id;
+	__u32 pad;
+	__u64 reply;
 };
 
 /*

@@ -1,22 +1,67 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * ddp_ctl.h - the control operations of the seed's tcp_ddp_ops (sk_add,
- * sk_del, setup, teardown) as BPF_PROG_TYPE_SYSCALL programs, run by the
- * library through BPF_PROG_TEST_RUN.
+ * sk_del, setup, teardown, resync) and the ownership of flows and region
+ * chunks, as BPF_PROG_TYPE_SYSCALL programs run by the library through
+ * BPF_PROG_TEST_RUN, in the calling process.
  *
  * Doing them in BPF keeps every counter in ddp_stats (atomic adds here,
- * plain per-CPU adds in the engine, which softirq context never splits)
- * and every check of what the engine will trust in one place. They return
- * 0 or -errno; outputs go back through the context.
+ * plain per-CPU adds in the engine, which softirq context never splits),
+ * every check of what the engine will trust in one place, and every write
+ * to what the hosts map read-only here. They return 0 or -errno; outputs
+ * go back through the context. Each acts only for its caller: a flow or a
+ * chunk belongs to an owner (struct ddp_owner), and the caller must be
+ * that owner's process, or the owner found dead (reaping).
  */
 #ifndef DDP_CTL_H
 #define DDP_CTL_H
 
+#define EPERM 1
 #define ENOENT 2
 #define EBUSY 16
 #define EEXIST 17
 #define EINVAL 22
 #define ENOSPC 28
+
+static __always_inline struct ddp_info *ddp_info_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ddp_info, &zero);
+}
+
+static __always_inline struct ddp_owner *ddp_owner_get(struct ddp_info *in,
+						       __u32 o)
+{
+	return o < DDP_OWNERS_MAX ? &in->owners[o & (DDP_OWNERS_MAX - 1)] :
+				    NULL;
+}
+
+/* Is owner o the live process calling? */
+static __always_inline int ddp_caller_is(struct ddp_info *in, __u32 o)
+{
+	struct ddp_owner *w = ddp_owner_get(in, o);
+
+	return w && READ_ONCE(w->state) == DDP_OWNER_LIVE &&
+	       w->tgid == bpf_get_current_pid_tgid() >> 32;
+}
+
+/* Flow flow_id, alive and the caller's; or NULL and why in *err. */
+static __always_inline struct ddp_flow *ddp_flow_mine(__u32 flow_id, int *err)
+{
+	struct ddp_flow *f = ddp_flow_get(DDP_FLOW_SLOT(flow_id));
+	struct ddp_info *in = ddp_info_get();
+
+	*err = -ENOENT;
+	if (!f || !in || f->flow_id != flow_id ||
+	    READ_ONCE(f->state) != DDP_FLOW_ALIVE)
+		return NULL;
+	*err = -EPERM;
+	if (!ddp_caller_is(in, f->owner))
+		return NULL;
+	*err = 0;
+	return f;
+}
 
 /* Sync epoch: see the teardown steps in ddp.h */
 __u64 ddp_epoch;
@@ -51,6 +96,8 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 		return -EINVAL;
 	if (!cfg->io_threshold)
 		cfg->io_threshold = cfg_io_threshold;
+	if (!cfg->max_data)
+		cfg->max_data = DDP_DEF_MAX_DATA;
 	return 0;
 }
 
@@ -80,18 +127,24 @@ static __always_inline void ddp_flow_reset(struct ddp_flow *f, __u32 seq)
 			 sizeof(*f) - offsetof(struct ddp_flow, exp_seq));
 	f->exp_seq = seq;
 	f->pdu_seq = seq;
+	f->ign_end = seq;
 	f->sync = DDP_SYNC_OK;
+	/* a reply written before now answers nothing */
+	f->reply_seen = READ_ONCE(f->resync_reply);
 }
 
-static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 id,
+/* Everything but the state the claim set; a new incarnation of the slot. */
+static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 slot,
+					  __u32 owner,
 					  const struct ddp_flow_key *key,
 					  const struct ddp_sk_config *cfg)
 {
-	/* everything but the state the claim set */
-	f->flow_id = id;
+	f->flow_id = DDP_FLOW_ID(slot, (f->flow_id >> DDP_FLOW_SLOT_BITS) + 1);
 	f->key = *key;
 	f->cfg = *cfg;
 	f->dead_epoch = 0;
+	f->owner = owner;
+	f->resync_reply = 0;
 	ddp_flow_reset(f, cfg->start_seq);
 }
 
@@ -99,16 +152,21 @@ SEC("syscall")
 int ddp_sk_add(struct ddp_ctl_sk_add *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_info *in = ddp_info_get();
 	struct ddp_claim c = { .id = DDP_NO_TAG };
 	struct ddp_flow_key key;
 	struct ddp_sk_config cfg;
+	__u32 owner = a->owner;
 	struct ddp_flow *f;
 	int err;
 
-	if (!st)
+	if (!st || !in)
 		return -EINVAL;
 	__builtin_memcpy(&key, &a->key, sizeof(key));
 	__builtin_memcpy(&cfg, &a->cfg, sizeof(cfg));
+	err = -EPERM;
+	if (!ddp_caller_is(in, owner))
+		goto fail;
 	err = ddp_cfg_check(&cfg);
 	if (err)
 		goto fail;
@@ -117,15 +175,15 @@ int ddp_sk_add(struct ddp_ctl_sk_add *a)
 	err = -ENOSPC;
 	if (!f)
 		goto fail;
-	ddp_flow_init(f, c.id, &key, &cfg);
-	err = bpf_map_update_elem(&ddp_socks, &key, &c.id, BPF_NOEXIST);
+	ddp_flow_init(f, c.id, owner, &key, &cfg);
+	err = bpf_map_update_elem(&ddp_socks, &key, &f->flow_id, BPF_NOEXIST);
 	if (err) {
 		f->state = DDP_FLOW_FREE;
 		goto fail;
 	}
 	ddp_port_add(key.rport, 1);
 	ddp_count(&st->queue_init);
-	a->flow_id = c.id;
+	a->flow_id = f->flow_id;
 	return 0;
 fail:
 	ddp_count(&st->sk_add_fail);
@@ -139,13 +197,15 @@ SEC("syscall")
 int ddp_sk_update(struct ddp_ctl_sk_update *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
-	struct ddp_flow *f = ddp_flow_get(a->flow_id);
 	struct ddp_sk_config cfg;
+	struct ddp_flow *f;
 	__u32 flags;
+	int err;
 
 	__builtin_memcpy(&cfg, &a->cfg, sizeof(cfg));
-	if (!st || !f || f->state != DDP_FLOW_ALIVE)
-		return -ENOENT;
+	f = ddp_flow_mine(a->flow_id, &err);
+	if (!st || !f)
+		return st ? err : -ENOENT;
 	if (ddp_cfg_check(&cfg)) {
 		ddp_count(&st->sk_add_fail);
 		return -EINVAL;
@@ -195,7 +255,7 @@ static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st,
 
 struct ddp_flow_tags {
 	struct ddp_stats *st;
-	__u32 flow_id;
+	__u32 slot; /* of the flow */
 	__u32 n;
 	__u64 epoch;
 };
@@ -203,7 +263,7 @@ struct ddp_flow_tags {
 static long ddp_kill_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
-	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
+	struct ddp_tag *t = ddp_tag_get(c->slot * cfg_tags_per_flow + i);
 
 	if (!t)
 		return 1;
@@ -215,12 +275,22 @@ SEC("syscall")
 int ddp_sk_del(struct ddp_ctl_sk_del *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
-	struct ddp_flow_tags c = { .st = st, .flow_id = a->flow_id };
-	struct ddp_flow *f = ddp_flow_get(c.flow_id);
+	struct ddp_flow_tags c = { .st = st,
+				   .slot = DDP_FLOW_SLOT(a->flow_id) };
+	struct ddp_flow *f = ddp_flow_get(c.slot);
+	struct ddp_info *in = ddp_info_get();
+	struct ddp_owner *w;
 
+	if (!st || !f || !in || f->flow_id != a->flow_id ||
+	    READ_ONCE(f->state) != DDP_FLOW_ALIVE)
+		return -ENOENT;
+	/* the caller's own, or a dead owner's */
+	w = ddp_owner_get(in, f->owner);
+	if (!ddp_caller_is(in, f->owner) &&
+	    !(w && READ_ONCE(w->state) == DDP_OWNER_REAPING))
+		return -EPERM;
 	/* DYING until dead_epoch is written: a release cannot free it */
-	if (!st || !f ||
-	    __sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
+	if (__sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
 					DDP_FLOW_DYING) != DDP_FLOW_ALIVE)
 		return -ENOENT;
 	bpf_map_delete_elem(&ddp_socks, &f->key);
@@ -233,10 +303,48 @@ int ddp_sk_del(struct ddp_ctl_sk_del *a)
 	return 0;
 }
 
+struct ddp_chunk_walk {
+	const struct ddp_info *in;
+	__u32 first;
+	__u32 want;
+	int bad;
+};
+
+static long ddp_chunk_cb(__u32 i, void *arg)
+{
+	struct ddp_chunk_walk *c = arg;
+	__u32 k = c->first + i;
+
+	if (k >= DDP_CHUNKS_MAX ||
+	    READ_ONCE(c->in->chunk_owner[k & (DDP_CHUNKS_MAX - 1)]) !=
+		    c->want) {
+		c->bad = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does every chunk of [addr, addr + len) hold `want` (an owner's, not
+ * frames)? A global function: verified once, not in the segment loop. */
+__attribute__((noinline)) int ddp_range_owned(const struct ddp_info *in,
+					      __u32 addr, __u32 len, __u32 want)
+{
+	struct ddp_chunk_walk c = { .in = in, .want = want };
+
+	if (!in || !len)
+		return 0;
+	c.first = addr / DDP_CHUNK_SIZE;
+	bpf_loop((addr + len - 1) / DDP_CHUNK_SIZE - c.first + 1, ddp_chunk_cb,
+		 &c, 0);
+	return !c.bad;
+}
+
 struct ddp_seg_sum {
 	struct ddp_tag *t;
+	const struct ddp_info *in;
 	__u64 total;
-	int bad;
+	__u32 want; /* chunk_owner[] value of every chunk a segment uses */
+	int bad; /* -EINVAL outside the region, -EPERM not the owner's */
 };
 
 static long ddp_seg_cb(__u32 i, void *arg)
@@ -247,12 +355,17 @@ static long ddp_seg_cb(__u32 i, void *arg)
 	__u32 len = t->segs[i & DDP_SEG_MASK].len;
 
 	if (!len || addr >= cfg_buf_size || len > cfg_buf_size - addr) {
-		c->bad = 1;
+		c->bad = -EINVAL;
+		return 1;
+	}
+	/* in chunks the flow's owner holds, none of them AF_XDP frames */
+	if (!ddp_range_owned(c->in, addr, len, c->want)) {
+		c->bad = -EPERM;
 		return 1;
 	}
 	c->total += len;
 	if (c->total > 0xffffffffULL) {
-		c->bad = 1;
+		c->bad = -EINVAL;
 		return 1;
 	}
 	t->end[i & DDP_SEG_MASK] = c->total;
@@ -263,6 +376,7 @@ struct ddp_tag_claim {
 	__u32 base; /* the flow's first slot */
 	__u32 tag;
 	__u32 stamp; /* the claimed tag's, once active */
+	__u32 was; /* its stamp before: free */
 };
 
 /* Claim a free slot: BUSY with a new generation while it is filled, so a
@@ -284,6 +398,7 @@ static long ddp_claim_tag_cb(__u32 i, void *arg)
 		return 0;
 	c->tag = i;
 	c->stamp = DDP_TAG_STAMP(DDP_TAG_GEN(s) + 1, DDP_TAG_ACTIVE);
+	c->was = s;
 	return 1;
 }
 
@@ -302,9 +417,8 @@ int ddp_setup(struct ddp_ctl_setup *a)
 
 	if (!st)
 		return -EINVAL;
-	f = ddp_flow_get(key.flow_id);
-	err = -ENOENT;
-	if (!f || f->state != DDP_FLOW_ALIVE)
+	f = ddp_flow_mine(key.flow_id, &err);
+	if (!f)
 		goto fail;
 	err = -EINVAL;
 	if (!nsegs || nsegs > DDP_MAX_SEGS)
@@ -313,7 +427,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	err = -EEXIST;
 	if (bpf_map_lookup_elem(&ddp_cids, &key))
 		goto fail;
-	c.base = key.flow_id * cfg_tags_per_flow;
+	c.base = DDP_FLOW_SLOT(key.flow_id) * cfg_tags_per_flow;
 	bpf_loop(cfg_tags_per_flow, ddp_claim_tag_cb, &c, 0);
 	err = -ENOSPC;
 	if (c.tag == DDP_NO_TAG)
@@ -327,9 +441,13 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	for (i = 0; i < DDP_MAX_SEGS; i++)
 		*(__u64 *)&t->segs[i] = *(__u64 *)&a->segs[i];
 	sum.t = t;
+	sum.in = ddp_info_get();
+	sum.want = f->owner + 1;
+	if (!sum.in)
+		goto free;
 	bpf_loop(nsegs, ddp_seg_cb, &sum, 0);
-	err = -EINVAL;
-	if (sum.bad)
+	err = sum.bad;
+	if (err)
 		goto free;
 	t->nsegs = nsegs;
 	t->len = sum.total;
@@ -351,8 +469,9 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	a->len = sum.total;
 	return 0;
 free:
-	__sync_lock_test_and_set(&t->stamp, DDP_TAG_STAMP(DDP_TAG_GEN(c.stamp),
-							  DDP_TAG_FREE));
+	/* free as it was: no placement ever found it (its CID was never
+	 * findable), so its generation need not move on */
+	__sync_lock_test_and_set(&t->stamp, c.was);
 fail:
 	ddp_count(&st->ddp_setup_fail);
 	return err;
@@ -367,6 +486,8 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 	__u32 *slot, tag;
 	int r;
 
+	if (!ddp_flow_mine(key.flow_id, &r))
+		return r;
 	slot = bpf_map_lookup_elem(&ddp_cids, &key);
 	if (!st || !slot)
 		return -ENOENT;
@@ -377,7 +498,7 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 	r = ddp_tag_kill(t, st, true);
 	if (!r)
 		return -ENOENT;
-	a->tag = tag - key.flow_id * cfg_tags_per_flow;
+	a->tag = tag - DDP_FLOW_SLOT(key.flow_id) * cfg_tags_per_flow;
 	a->freed = r == 2;
 	return 0;
 }
@@ -392,7 +513,7 @@ int ddp_sync_begin(struct ddp_ctl_sync_begin *a)
 static long ddp_free_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
-	struct ddp_tag *t = ddp_tag_get(c->flow_id * cfg_tags_per_flow + i);
+	struct ddp_tag *t = ddp_tag_get(c->slot * cfg_tags_per_flow + i);
 
 	if (!t)
 		return 1;
@@ -403,17 +524,232 @@ static long ddp_free_cb(__u32 i, void *arg)
 SEC("syscall")
 int ddp_release(struct ddp_ctl_release *a)
 {
-	struct ddp_flow_tags c = { .flow_id = a->flow_id, .epoch = a->epoch };
-	struct ddp_flow *f = ddp_flow_get(c.flow_id);
+	struct ddp_flow_tags c = { .slot = DDP_FLOW_SLOT(a->flow_id),
+				   .epoch = a->epoch };
+	struct ddp_flow *f = ddp_flow_get(c.slot);
 
 	if (!f || a->epoch > ddp_epoch)
 		return -EINVAL;
+	if (f->flow_id != a->flow_id)
+		return -ENOENT;
 	bpf_loop(cfg_tags_per_flow, ddp_free_cb, &c, 0);
 	if (f->state == DDP_FLOW_DEAD && f->dead_epoch < c.epoch)
 		__sync_val_compare_and_swap(&f->state, DDP_FLOW_DEAD,
 					    DDP_FLOW_FREE);
 	a->freed = c.n;
 	return 0;
+}
+
+/* The host's answer to a resync request of its flow. */
+SEC("syscall")
+int ddp_resync(struct ddp_ctl_resync *a)
+{
+	struct ddp_flow *f;
+	int err;
+
+	f = ddp_flow_mine(a->flow_id, &err);
+	if (!f)
+		return err;
+	WRITE_ONCE(f->resync_reply, a->reply);
+	return 0;
+}
+
+/* ---- owners and chunks ---------------------------------------------------- */
+
+struct ddp_owner_claim {
+	struct ddp_info *in;
+	__u32 token;
+	__u32 owner;
+};
+
+static long ddp_owner_claim_cb(__u32 i, void *arg)
+{
+	struct ddp_owner_claim *c = arg;
+	struct ddp_owner *w = ddp_owner_get(c->in, i);
+
+	if (!w)
+		return 1;
+	if (__sync_val_compare_and_swap(&w->state, DDP_OWNER_FREE,
+					DDP_OWNER_BUSY) != DDP_OWNER_FREE)
+		return 0;
+	w->tgid = bpf_get_current_pid_tgid() >> 32;
+	w->token = c->token;
+	__sync_lock_test_and_set(&w->state, DDP_OWNER_LIVE);
+	c->owner = i;
+	return 1;
+}
+
+SEC("syscall")
+int ddp_owner_add(struct ddp_ctl_owner *a)
+{
+	struct ddp_owner_claim c = { .in = ddp_info_get(),
+				     .token = a->token,
+				     .owner = DDP_NO_TAG };
+
+	if (!c.in || !c.token)
+		return -EINVAL;
+	bpf_loop(DDP_OWNERS_MAX, ddp_owner_claim_cb, &c, 0);
+	if (c.owner == DDP_NO_TAG)
+		return -ENOSPC;
+	a->owner = c.owner;
+	return 0;
+}
+
+/* The owner's process is gone (its token with it): from now on its flows
+ * may be deleted by whoever cleans up, and it acts for nobody. */
+SEC("syscall")
+int ddp_owner_reap(struct ddp_ctl_owner *a)
+{
+	struct ddp_info *in = ddp_info_get();
+	struct ddp_owner *w = in ? ddp_owner_get(in, a->owner) : NULL;
+
+	if (!w)
+		return -EINVAL;
+	if (__sync_val_compare_and_swap(&w->state, DDP_OWNER_LIVE,
+					DDP_OWNER_REAPING) != DDP_OWNER_LIVE &&
+	    READ_ONCE(w->state) != DDP_OWNER_REAPING)
+		return -ENOENT;
+	return 0;
+}
+
+struct ddp_owner_use {
+	struct ddp_info *in;
+	__u32 owner;
+	__u32 n;
+};
+
+static long ddp_owner_flows_cb(__u32 i, void *arg)
+{
+	struct ddp_owner_use *c = arg;
+	struct ddp_flow *f = ddp_flow_get(i);
+
+	if (!f)
+		return 1;
+	c->n += READ_ONCE(f->state) != DDP_FLOW_FREE && f->owner == c->owner;
+	return 0;
+}
+
+static long ddp_owner_chunks_cb(__u32 i, void *arg)
+{
+	struct ddp_owner_use *c = arg;
+	__u32 *v = &c->in->chunk_owner[i & (DDP_CHUNKS_MAX - 1)];
+	__u32 cur = READ_ONCE(*v);
+
+	if (cur && DDP_CHUNK_OWNER(cur) == c->owner)
+		c->n += __sync_val_compare_and_swap(v, cur, 0) == cur;
+	return 0;
+}
+
+/* The owner's flows are all free, so no placement can write its chunks
+ * any more: they, and the slot, are free again. Its own process, or
+ * whoever reaps it. */
+SEC("syscall")
+int ddp_owner_del(struct ddp_ctl_owner *a)
+{
+	struct ddp_owner_use c = { .in = ddp_info_get(), .owner = a->owner };
+	struct ddp_owner *w = c.in ? ddp_owner_get(c.in, c.owner) : NULL;
+
+	if (!w)
+		return -EINVAL;
+	if (!ddp_caller_is(c.in, c.owner) &&
+	    READ_ONCE(w->state) != DDP_OWNER_REAPING)
+		return -EPERM;
+	bpf_loop(cfg_max_flows, ddp_owner_flows_cb, &c, 0);
+	if (c.n)
+		return -EBUSY;
+	bpf_loop(DDP_CHUNKS_MAX, ddp_owner_chunks_cb, &c, 0);
+	w->tgid = 0;
+	w->token = 0;
+	__sync_lock_test_and_set(&w->state, DDP_OWNER_FREE);
+	return 0;
+}
+
+struct ddp_chunk_run {
+	struct ddp_info *in;
+	__u32 first;
+	__u32 want; /* the value to claim with */
+	__u32 done; /* claimed, or freed */
+	int err;
+};
+
+static long ddp_chunk_get_cb(__u32 i, void *arg)
+{
+	struct ddp_chunk_run *c = arg;
+	__u32 k = (c->first + i) & (DDP_CHUNKS_MAX - 1);
+
+	if (__sync_val_compare_and_swap(&c->in->chunk_owner[k], 0, c->want)) {
+		c->err = -EBUSY;
+		return 1;
+	}
+	c->done++;
+	return 0;
+}
+
+static long ddp_chunk_undo_cb(__u32 i, void *arg)
+{
+	struct ddp_chunk_run *c = arg;
+
+	c->in->chunk_owner[(c->first + i) & (DDP_CHUNKS_MAX - 1)] = 0;
+	return 0;
+}
+
+/* Chunks [first, first + n) in range and owner the caller: 0 or -errno */
+static __always_inline int ddp_chunks_check(struct ddp_info *in,
+					    const struct ddp_ctl_chunks *a)
+{
+	__u32 nchunks = (cfg_buf_size + DDP_CHUNK_SIZE - 1) / DDP_CHUNK_SIZE;
+
+	if (!in || !a->n || a->first >= nchunks || a->n > nchunks - a->first ||
+	    a->flags & ~DDP_CHUNK_FRAMES)
+		return -EINVAL;
+	return ddp_caller_is(in, a->owner) ? 0 : -EPERM;
+}
+
+/* Claim chunks [first, first + n), all of them or none. */
+SEC("syscall")
+int ddp_chunk_get(struct ddp_ctl_chunks *a)
+{
+	struct ddp_chunk_run c = { .in = ddp_info_get(),
+				   .first = a->first,
+				   .want = (a->owner + 1) | a->flags };
+	int err = ddp_chunks_check(c.in, a);
+
+	if (err)
+		return err;
+	bpf_loop(a->n, ddp_chunk_get_cb, &c, 0);
+	if (c.err)
+		bpf_loop(c.done, ddp_chunk_undo_cb, &c, 0);
+	return c.err;
+}
+
+static long ddp_chunk_put_cb(__u32 i, void *arg)
+{
+	struct ddp_chunk_run *c = arg;
+	__u32 *v = &c->in->chunk_owner[(c->first + i) & (DDP_CHUNKS_MAX - 1)];
+	__u32 cur = READ_ONCE(*v);
+
+	if (!cur || DDP_CHUNK_OWNER(cur) != c->want) {
+		c->err = -EPERM;
+		return 0;
+	}
+	c->done += __sync_val_compare_and_swap(v, cur, 0) == cur;
+	return 0;
+}
+
+/* Free the caller's chunks among [first, first + n); -EPERM if some are
+ * not its own (those are left as they are). */
+SEC("syscall")
+int ddp_chunk_put(struct ddp_ctl_chunks *a)
+{
+	struct ddp_chunk_run c = { .in = ddp_info_get(),
+				   .first = a->first,
+				   .want = a->owner };
+	int err = ddp_chunks_check(c.in, a);
+
+	if (err)
+		return err;
+	bpf_loop(a->n, ddp_chunk_put_cb, &c, 0);
+	return c.err;
 }
 
 #endif /* DDP_CTL_H */

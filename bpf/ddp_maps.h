@@ -13,8 +13,12 @@ const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
 const volatile __u32 cfg_buf_size = DDP_DEF_BUF_SIZE;
 const volatile __u32 cfg_io_threshold = DDP_DEF_IO_THRESHOLD;
-/* 0: trust TCP checksums (a sender using checksum offload on veth) */
-const volatile __u32 cfg_csum_check = 1;
+/* The most bytes one bpf_csum_diff() takes (the loader probes it: 512 on
+ * kernels before 6.13) */
+const volatile __u32 cfg_csum_max = 512;
+/* Partial checksums accepted (see ddp_info.csum_partial): set by the
+ * loader once it knows the device and the mode it attached in. */
+__u32 ddp_csum_partial;
 
 /* 5-tuple of an offloaded connection -> flow id */
 struct {

@@ -6,7 +6,9 @@
  * DDP_HDR_NEED bytes of a PDU are consistent with the queue's
  * configuration, or -1. The same check frames PDUs while in sync and judges
  * resync candidates, so a header the tracker would refuse is never
- * proposed to the host.
+ * proposed to the host. No PDU is longer than the connection allows
+ * (cfg->max_data of data, headers and digests besides): a header found in
+ * read data cannot hold the tracker as a candidate for longer than that.
  */
 #ifndef DDP_PDU_H
 #define DDP_PDU_H
@@ -91,6 +93,9 @@ __attribute__((noinline)) int ddp_hdr_check(const struct nvme_tcp_hdr24 *h,
 	pdo = h->pdo;
 	if (!hlen || h->hlen != hlen || plen < hlen)
 		return -1;
+	/* header, digests and padding take at most 256 bytes besides */
+	if (plen - hlen > cfg->max_data + 256)
+		return -1;
 	pi->type = h->type;
 	pi->plen = plen;
 	pi->data_off = plen;
@@ -128,7 +133,8 @@ __attribute__((noinline)) int ddp_hdr_check(const struct nvme_tcp_hdr24 *h,
 		/* Padded to the alignment the host asked for (its HPDA, the
 		 * config's cpda), or not padded: targets read the ICReq and
 		 * ICResp fields differently. */
-		if ((pdo != want_pdo && pdo != hlen + hd) || !h->datal)
+		if ((pdo != want_pdo && pdo != hlen + hd) || !h->datal ||
+		    h->datal > cfg->max_data)
 			return -1;
 		if (!!(flags & NVME_TCP_F_DDGST) != !!dd)
 			return -1;

@@ -5,7 +5,7 @@
  * metadata for AF_XDP, per-PDU records for kernel sockets).
  *
  * A byte is written only at its exact place, and only if the host can be
- * told about it: the record or metadata slot is checked before the copy.
+ * told about it: the metadata slot is checked before the copy.
  */
 #ifndef DDP_PLACE_H
 #define DDP_PLACE_H
@@ -87,7 +87,8 @@ static __always_inline void ddp_tag_begin(struct ddp_rx *rx)
 	ddp_seg_seek(f, t, f->datao);
 }
 
-/* Can the host be told about bytes placed at rx->pos? */
+/* Can the host be told about bytes placed at rx->pos? A record always
+ * can: the ring overwrites the oldest, and the host sees it did. */
 static __always_inline int ddp_note_room(struct ddp_rx *rx)
 {
 	struct ddp_flow *f = rx->f;
@@ -103,17 +104,13 @@ static __always_inline int ddp_note_room(struct ddp_rx *rx)
 			return 0;
 		}
 	}
-	if ((f->cfg.flags & DDP_SK_RECORDS) &&
-	    f->rec_head - READ_ONCE(f->rec_tail) >= DDP_REC_RING) {
-		rx->st->rec_full++;
-		return 0;
-	}
 	return 1;
 }
 
 static __always_inline struct ddp_rec *ddp_rec_get(struct ddp_flow *f, __u32 n)
 {
-	__u32 key = f->flow_id * DDP_REC_RING + (n & (DDP_REC_RING - 1));
+	__u32 key = DDP_FLOW_SLOT(f->flow_id) * DDP_REC_RING +
+		    (n & (DDP_REC_RING - 1));
 
 	return bpf_map_lookup_elem(&ddp_recs, &key);
 }

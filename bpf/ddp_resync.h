@@ -34,9 +34,15 @@ static __always_inline void ddp_lose_sync(struct ddp_rx *rx)
 	f->rec_open = 0;
 }
 
+static __always_inline int ddp_seq_lt(__u32 a, __u32 b)
+{
+	return (int)(a - b) < 0;
+}
+
 /* Bytes [seq, end) came again: records overlapping them may describe bytes
  * the transport did not take (it may have dropped the first copy). */
-static __always_inline void ddp_revoke(struct ddp_flow *f, __u32 seq, __u32 end)
+static __always_inline void ddp_revoke(struct ddp_flow *f, struct ddp_stats *st,
+				       __u32 seq, __u32 end)
 {
 	__u32 i = f->rev_head & (DDP_REV_RING - 1);
 
@@ -45,8 +51,113 @@ static __always_inline void ddp_revoke(struct ddp_flow *f, __u32 seq, __u32 end)
 	f->rev[i].seq = seq;
 	f->rev[i].end = end;
 	f->rec_open = 0;
+	st->revoked++;
 	/* the entry is complete before the host can count it */
 	__sync_fetch_and_add(&f->rev_head, 1);
+}
+
+/*
+ * A segment carrying bytes [seq, end) went to the transport without the
+ * engine tracking it (a checksum it could not confirm, a fragment): the
+ * transport may take it. Records of those bytes placed from another copy
+ * are revoked now, and what the engine places there later (a duplicate
+ * it takes for new data) is revoked as it is placed: see ign_end.
+ */
+static __always_inline void
+ddp_untracked(struct ddp_flow *f, struct ddp_stats *st, __u32 seq, __u32 end)
+{
+	if (!(f->cfg.flags & DDP_SK_RECORDS))
+		return;
+	if (ddp_seq_lt(seq, f->exp_seq))
+		ddp_revoke(f, st, seq,
+			   ddp_seq_lt(end, f->exp_seq) ? end : f->exp_seq);
+	if (ddp_seq_lt(f->ign_end, end))
+		f->ign_end = end;
+}
+
+static __always_inline int ddp_addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+/* A frame of f was not tracked and its bytes are unknown: every record
+ * goes, and what the engine places within a datagram's reach of where it
+ * is (or of bytes it already did not track) is not believed. The ranges
+ * are the tracker's: one that is not tracking the flow only says so. */
+static __always_inline void ddp_missed(struct ddp_flow *f, struct ddp_stats *st)
+{
+	if (!(f->cfg.flags & DDP_SK_RECORDS))
+		return;
+	__sync_fetch_and_add(&f->rev_head, DDP_REV_RING);
+	__sync_lock_test_and_set(&f->missed, 1);
+	st->revoked++;
+}
+
+/*
+ * One CPU at a time tracks a flow, as a NIC queue's context is one queue's:
+ * frames of one flow may reach two CPUs at once (skb mode takes them on
+ * the sender's CPU, RPS spreads them, an RSS table changes). The tracker
+ * state is the one that enters; what the others missed, it hears.
+ */
+static __always_inline int ddp_flow_enter(struct ddp_flow *f,
+					  struct ddp_stats *st)
+{
+	__u32 far;
+
+	if (__sync_val_compare_and_swap(&f->busy, 0, 1)) {
+		st->contended++;
+		ddp_missed(f, st);
+		return 0;
+	}
+	if (READ_ONCE(f->missed) && __sync_lock_test_and_set(&f->missed, 0)) {
+		far = (ddp_seq_lt(f->ign_end, f->exp_seq) ? f->exp_seq :
+							    f->ign_end) +
+		      DDP_MAX_DGRAM;
+		f->ign_end = far;
+	}
+	return 1;
+}
+
+static __always_inline void ddp_flow_exit(struct ddp_flow *f)
+{
+	/* a full barrier: what was written is seen by the next one in */
+	__sync_lock_test_and_set(&f->busy, 0);
+}
+
+struct ddp_pair {
+	const struct ddp_flow_key *key;
+	struct ddp_stats *st;
+	__u32 flows; /* of them */
+};
+
+static long ddp_revoke_pair_cb(__u32 i, void *arg)
+{
+	struct ddp_pair *c = arg;
+	struct ddp_flow *f = bpf_map_lookup_elem(&ddp_flows, &i);
+
+	if (!f)
+		return 1;
+	if (f->state != DDP_FLOW_ALIVE || !(f->cfg.flags & DDP_SK_RECORDS) ||
+	    !ddp_addr_eq(f->key.raddr, c->key->raddr) ||
+	    !ddp_addr_eq(f->key.laddr, c->key->laddr))
+		return 0;
+	ddp_missed(f, c->st);
+	c->flows++;
+	return 0;
+}
+
+/* A packet between these addresses that the engine cannot read may be a
+ * segment of any of their flows. */
+static __always_inline void ddp_revoke_pair(const struct ddp_flow_key *key,
+					    struct ddp_stats *st)
+{
+	struct ddp_pair c = { .key = key, .st = st };
+
+	bpf_loop(cfg_max_flows, ddp_revoke_pair_cb, &c, 0);
+	if (c.flows)
+		st->unparsed++;
 }
 
 /* `gap` bytes before this frame never arrived. Returns 1 if the tracker

@@ -129,10 +129,10 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 
 		rx->st->retrans++;
 		if (old >= p->pay_len) {
-			ddp_revoke(f, p->seq, p->seq + p->pay_len);
+			ddp_revoke(f, rx->st, p->seq, p->seq + p->pay_len);
 			return -1;
 		}
-		ddp_revoke(f, p->seq, f->exp_seq);
+		ddp_revoke(f, rx->st, p->seq, f->exp_seq);
 		start = old;
 	} else if (d > 0 && !ddp_absorb(rx, d)) {
 		ddp_lose_sync(rx);
@@ -170,33 +170,51 @@ static __always_inline void ddp_track(struct ddp_rx *rx,
 				      const struct ddp_pkt *p)
 {
 	struct ddp_flow *f = rx->f;
+	__u32 exp = f->exp_seq, ign = f->ign_end, end = p->seq + p->pay_len;
 	int start;
 
 	rx->st->rx_packets++;
 	rx->st->rx_bytes += p->pay_len;
 	ddp_resync_reply(rx);
-	/* as if it never came: the transport drops it too */
-	if (cfg_csum_check && ddp_frame_has_header(f, p)) {
-		if (!ddp_tcp_csum_ok(rx->ctx, p)) {
+	if (ddp_frame_has_header(f, p)) {
+		int v = ddp_tcp_csum(rx->ctx, p);
+
+		if (v == DDP_TCPSUM_BAD) {
+			/* as if it never came; but the transport may know
+			 * better (an offload's mark) and take it */
 			rx->st->csum_bad++;
+			ddp_untracked(f, rx->st, p->seq, end);
 			return;
 		}
-		rx->csum_ok = 1;
+		rx->csum_ok = v == DDP_TCPSUM_OK;
+		if (v == DDP_TCPSUM_PARTIAL)
+			rx->st->csum_partial++;
 	}
 	start = ddp_seq_check(rx, p);
-	if (start < 0)
-		return;
-	rx->base = p->pay_off;
-	rx->seq = p->seq;
-	rx->pos = p->pay_off + start;
-	rx->end = p->pay_off + p->pay_len;
-	bpf_loop(DDP_MAX_STEPS, ddp_step, rx, 0);
-	/* out of steps while tracking: the tracker no longer knows where
-	 * the next header is */
-	if (rx->pos < rx->end && f->sync != DDP_SYNC_SEARCH) {
-		rx->err = 1;
-		ddp_lose_sync(rx);
+	if (start >= 0) {
+		rx->base = p->pay_off;
+		rx->seq = p->seq;
+		rx->pos = p->pay_off + start;
+		rx->end = p->pay_off + p->pay_len;
+		bpf_loop(DDP_MAX_STEPS, ddp_step, rx, 0);
+		/* out of steps while tracking: the tracker no longer knows
+		 * where the next header is */
+		if (rx->pos < rx->end && f->sync != DDP_SYNC_SEARCH) {
+			rx->err = 1;
+			ddp_lose_sync(rx);
+		}
 	}
+	/* placed over bytes an untracked frame may have brought the
+	 * transport already: this copy may be a corrupted duplicate */
+	if (rx->placed && ddp_seq_lt(exp, ign)) {
+		__u32 lo = ddp_seq_lt(p->seq, exp) ? exp : p->seq;
+		__u32 hi = ddp_seq_lt(ign, end) ? ign : end;
+
+		if (ddp_seq_lt(lo, hi))
+			ddp_revoke(f, rx->st, lo, hi);
+	}
+	if (ddp_seq_lt(f->ign_end, f->exp_seq))
+		f->ign_end = f->exp_seq;
 	if (rx->placed)
 		rx->st->offload_packets++;
 	if (rx->err)
@@ -217,42 +235,79 @@ static __always_inline void ddp_meta_write(struct xdp_md *ctx,
 	dst->magic = DDP_META_MAGIC;
 }
 
+/* A segment the engine cannot follow, of flow f: the kernel may take it. */
+static __always_inline void ddp_rx_untracked(struct ddp_flow *f,
+					     const struct ddp_pkt *p, int kind)
+{
+	struct ddp_stats *st = ddp_stats_get();
+
+	if (!st || !(f->cfg.flags & DDP_SK_OFFLOAD))
+		return;
+	st->untracked++;
+	if (!ddp_flow_enter(f, st))
+		return;
+	ddp_untracked(f, st, p->seq,
+		      p->seq + (kind == DDP_PKT_FRAG ? DDP_MAX_DGRAM :
+						       p->pay_len));
+	ddp_flow_exit(f);
+}
+
 static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 {
 	struct ddp_rx rx = { .ctx = ctx };
 	struct ddp_pkt p;
 	struct ddp_flow *f;
+	int kind, act;
 	__u32 *id;
 
-	if (ddp_parse(ctx, &p))
+	kind = ddp_parse(ctx, &p);
+	if (kind < 0)
 		return XDP_PASS;
+	if (kind == DDP_PKT_OPAQUE) {
+		rx.st = ddp_stats_get();
+		if (rx.st)
+			ddp_revoke_pair(&p.key, rx.st);
+		return XDP_PASS;
+	}
 	id = bpf_map_lookup_elem(&ddp_socks, &p.key);
 	if (!id)
 		return XDP_PASS;
-	f = ddp_flow_get(*id);
+	f = ddp_flow_get(DDP_FLOW_SLOT(*id));
 	if (!f || f->state != DDP_FLOW_ALIVE)
 		return XDP_PASS;
+	if (kind != DDP_PKT_TCP) {
+		ddp_rx_untracked(f, &p, kind);
+		return XDP_PASS;
+	}
 	if (p.pay_len && (f->cfg.flags & DDP_SK_OFFLOAD)) {
 		rx.f = f;
 		rx.st = ddp_stats_get();
 		rx.buf = ddp_buf_get();
-		if (rx.st && rx.buf)
+		/* tracked if no other CPU tracks the flow this instant */
+		if (rx.st && rx.buf && ddp_flow_enter(f, rx.st)) {
 			ddp_track(&rx, &p);
+			ddp_flow_exit(f);
+		}
 	}
 	if (!(f->cfg.flags & DDP_SK_XSK))
 		return XDP_PASS;
-	if (rx.meta.nr) {
-		/* header frames had their checksum checked before tracking */
-		if (!cfg_csum_check || rx.csum_ok || ddp_tcp_csum_ok(ctx, &p)) {
-			rx.meta.flags = DDP_META_CSUM;
-			if (!ddp_compact(ctx, &rx.meta, p.pay_off, p.pay_len)) {
-				rx.meta.flags |= DDP_META_COMPACT;
-				rx.st->compacted++;
-			}
+	/* The redirect is decided first: a frame that goes to the stack
+	 * (no socket on this queue) is never changed. One that is
+	 * redirected reaches the socket or is dropped. */
+	act = bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
+	if (act != XDP_REDIRECT || !rx.meta.nr)
+		return act;
+	/* header frames had their checksum checked before tracking; a
+	 * frame is flagged, and cut, only if it was computed and right */
+	if (rx.csum_ok || ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK) {
+		rx.meta.flags = DDP_META_CSUM;
+		if (!ddp_compact(ctx, &rx.meta, p.pay_off, p.pay_len)) {
+			rx.meta.flags |= DDP_META_COMPACT;
+			rx.st->compacted++;
 		}
-		ddp_meta_write(ctx, &rx.meta);
 	}
-	return bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
+	ddp_meta_write(ctx, &rx.meta);
+	return act;
 }
 
 #endif /* DDP_RX_H */

@@ -372,7 +372,9 @@ static void hq_answer_resync(struct host_queue *q)
 	for (i = 0; i < HIST && i < q->nhist; i++)
 		if (q->hist[i] == seq)
 			yes = true;
-	ddp_resync(q->h->dev, q->flow_id, seq, id, yes);
+	if (ddp_resync(q->h->dev, q->flow_id, seq, id, yes) && q->h->o.verbose)
+		fprintf(stderr, "ddp-host: queue %u: %s\n", q->qid,
+			ddp_errmsg(q->h->dev));
 	if (yes)
 		q->st.resync_confirm++;
 	else
@@ -639,6 +641,8 @@ static void hq_offload(struct host_queue *q)
 		.io_cpu = q->qid % (sysconf(_SC_NPROCESSORS_ONLN) ?: 1),
 		.flags = DDP_SK_OFFLOAD |
 			 (q->x.u ? DDP_SK_XSK : DDP_SK_RECORDS),
+		/* no PDU carries more than a command: MDTS, if it says */
+		.max_data = h->max_xfer,
 	};
 	struct ddp_flow_key key;
 	int err;

@@ -183,25 +183,28 @@ static int xport_wait(struct xport *x)
 /*
  * How the n bytes from sequence number seq start: *placed is set if a
  * valid record of command cid covers seq, and the length returned is how
- * far that (or the absence of one) lasts.
+ * far that (or the absence of one) lasts. Records the engine overwrote
+ * before we got to them say nothing: their bytes are copied.
  */
 static size_t xport_placed_run(struct xport *x, __u32 seq, size_t n, __u16 cid,
 			       bool *placed)
 {
 	struct xport_ddp *d = &x->ddp;
-	struct ddp_flow *f = ddp_flow_mem(d->dev, d->flow_id);
+	const struct ddp_flow *f = ddp_flow_mem(d->dev, d->flow_id);
 	__u32 head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
 	struct ddp_rec r;
+	bool have = false;
 
 	*placed = false;
+	if (head - d->rec_tail > DDP_REC_RING)
+		d->rec_tail = head - DDP_REC_RING; /* lapped */
 	/* records behind the stream are done with */
 	for (; d->rec_tail != head; d->rec_tail++) {
-		r = *ddp_rec_mem(d->dev, d->flow_id, d->rec_tail);
-		if ((int)(r.seq + r.len - seq) > 0)
+		have = ddp_rec_read(d->dev, d->flow_id, d->rec_tail, &r);
+		if (have && (int)(r.seq + r.len - seq) > 0)
 			break;
 	}
-	__atomic_store_n(&f->rec_tail, d->rec_tail, __ATOMIC_RELEASE);
-	if (d->rec_tail == head)
+	if (d->rec_tail == head || !have)
 		return n;
 	if ((int)(r.seq - seq) > 0)
 		return r.seq - seq < n ? r.seq - seq : n;

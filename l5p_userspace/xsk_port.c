@@ -114,6 +114,27 @@ void xsk_port_limits(struct xsk_port *p, const struct utcp_limits *lim)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Bind the socket. A queue is busy for a while after the last socket on
+ * it closed (the kernel frees its pool in a deferred work), so EBUSY with
+ * no socket of the engine's on the queue is waited out, up to 2 s.
+ */
+static int xsk_socket__create_retry(struct xsk_port *p, const char *ifname,
+				    __u32 queue,
+				    const struct xsk_socket_config *scfg)
+{
+	int ret, tries = 0, fd;
+
+	for (;;) {
+		ret = xsk_socket__create(&p->xsk, ifname, queue, p->umem,
+					 &p->rx, &p->tx, scfg);
+		if (ret != -EBUSY || ++tries > 200 ||
+		    !bpf_map_lookup_elem(p->xsks_fd, &queue, &fd))
+			return ret;
+		usleep(10000);
+	}
+}
+
 int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 		  struct xsk_port **out, char *err, size_t errlen)
 {
@@ -183,8 +204,9 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 		ret = utcp_fail(err, errlen, -ENOMEM, "out of memory");
 		goto err_free;
 	}
-	ret = ddp_buf_alloc(dev, (p->ntx + p->nrx) * UTCP_FRAME, UTCP_FRAME,
-			    &p->block);
+	/* chunks of frames: no tag may point into them */
+	ret = ddp_buf_alloc_frames(dev, (p->ntx + p->nrx) * UTCP_FRAME,
+				   &p->block);
 	if (ret) {
 		ret = utcp_fail(err, errlen, ret,
 				"allocating %u frames in the buffer region: %s",
@@ -206,8 +228,7 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 			ddp_buf_size(dev), strerror(-ret));
 		goto err_buf;
 	}
-	ret = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx,
-				 &p->tx, &scfg);
+	ret = xsk_socket__create_retry(p, ifname, queue, &scfg);
 	if (ret == -EBUSY) {
 		ret = utcp_fail(
 			err, errlen, ret,

@@ -38,8 +38,7 @@ static void ddp_free_list(struct ddp_done *t)
 	}
 }
 
-static int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx,
-		       size_t len)
+int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx, size_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = len);
 
@@ -49,12 +48,34 @@ static int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx,
 	return (int)opts.retval;
 }
 
+static bool ddp_flow_is_mine(const struct ddp_dev *d, __u32 flow_id)
+{
+	__u32 slot = DDP_FLOW_SLOT(flow_id);
+
+	return slot < d->lim.max_flows && d->mine[slot] &&
+	       d->flows[slot].flow_id == flow_id;
+}
+
+/* The flow is not this process's: a message for the step that found it. */
+static int ddp_not_mine(struct ddp_dev *d, int err, const char *step,
+			__u32 flow_id)
+{
+	if (err == -EPERM)
+		return ddp_err(d, err, "%s: flow %u belongs to another process",
+			       step, flow_id);
+	return ddp_err(d, err, "%s: flow %u is not offloaded", step, flow_id);
+}
+
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id)
 {
 	struct ddp_ctl_sk_add a = { .key = *key, .cfg = *cfg };
-	int err = ddp_ctl_run(d, P_ddp_sk_add, &a, sizeof(a));
+	int err = ddp_owner_ensure(d);
 
+	if (err)
+		return err;
+	a.owner = d->owner;
+	err = ddp_ctl_run(d, P_ddp_sk_add, &a, sizeof(a));
 	if (err == -EEXIST)
 		return ddp_err(d, err, "sk_add: connection already offloaded");
 	if (err == -ENOSPC || err == -E2BIG)
@@ -71,8 +92,8 @@ int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	if (err)
 		return ddp_err(d, err, "sk_add: %s", strerror(-err));
 	pthread_mutex_lock(&d->lock);
-	d->mine[a.flow_id] = true;
-	d->req_seen[a.flow_id] = 0;
+	d->mine[DDP_FLOW_SLOT(a.flow_id)] = true;
+	d->req_seen[DDP_FLOW_SLOT(a.flow_id)] = 0;
 	pthread_mutex_unlock(&d->lock);
 	*flow_id = a.flow_id;
 	return 0;
@@ -84,9 +105,8 @@ int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
 	struct ddp_ctl_sk_update a = { .flow_id = flow_id, .cfg = *cfg };
 	int err = ddp_ctl_run(d, P_ddp_sk_update, &a, sizeof(a));
 
-	if (err == -ENOENT)
-		return ddp_err(d, err, "sk_update: flow %u is not offloaded",
-			       flow_id);
+	if (err == -ENOENT || err == -EPERM)
+		return ddp_not_mine(d, err, "sk_update", flow_id);
 	if (err == -EINVAL)
 		return ddp_err(d, err, "sk_update: bad config (flags %#x)",
 			       cfg->flags);
@@ -145,9 +165,8 @@ int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id)
 	struct ddp_ctl_sk_del a = { .flow_id = flow_id };
 	int err = ddp_ctl_run(d, P_ddp_sk_del, &a, sizeof(a));
 
-	if (err == -ENOENT)
-		return ddp_err(d, err, "sk_del: flow %u is not offloaded",
-			       flow_id);
+	if (err == -ENOENT || err == -EPERM)
+		return ddp_not_mine(d, err, "sk_del", flow_id);
 	return err;
 }
 
@@ -158,8 +177,7 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
 	if (err)
 		return err;
 	pthread_mutex_lock(&d->lock);
-	if (flow_id < d->lim.max_flows)
-		d->mine[flow_id] = false;
+	d->mine[DDP_FLOW_SLOT(flow_id)] = false;
 	pthread_mutex_unlock(&d->lock);
 	/* the flow id is free again once a sync has passed */
 	return ddp_queue(d, flow_id, 0, NULL, DDP_WAIT_FLOW);
@@ -181,7 +199,20 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	}
 	a.nsegs = nsegs;
 	memcpy(a.segs, segs, nsegs * sizeof(*segs));
+	/* checked against what our live tags point at, and noted, as one;
+	 * a flow not ours the engine refuses with the reason */
+	pthread_mutex_lock(&d->live_lock);
+	err = ddp_flow_is_mine(d, flow_id) ?
+		      ddp_live_check(d, cid, segs, nsegs) :
+		      0;
+	if (err) {
+		pthread_mutex_unlock(&d->live_lock);
+		return err; /* said by ddp_live_check */
+	}
 	err = ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
+	if (!err)
+		ddp_live_add(d, flow_id, a.tag, segs, nsegs);
+	pthread_mutex_unlock(&d->live_lock);
 	if (err == -EEXIST)
 		return ddp_err(d, err,
 			       "setup: cid %u already registered in flow %u",
@@ -191,9 +222,13 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 			d, err,
 			"setup cid %u: a segment is empty or outside the %u-byte buffer region",
 			cid, d->lim.buf_size);
-	if (err == -ENOENT)
-		return ddp_err(d, err, "setup cid %u: flow %u is not offloaded",
-			       cid, flow_id);
+	if (err == -EPERM && ddp_flow_is_mine(d, flow_id))
+		return ddp_err(
+			d, err,
+			"setup cid %u: a segment lies outside this process's buffers, or on AF_XDP frames",
+			cid);
+	if (err == -ENOENT || err == -EPERM)
+		return ddp_not_mine(d, err, "setup", flow_id);
 	if (err == -ENOSPC)
 		return ddp_err(
 			d, err,
@@ -211,6 +246,8 @@ int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
 	struct ddp_ctl_teardown a = { .flow_id = flow_id, .cid = cid };
 	int err = ddp_ctl_run(d, P_ddp_teardown, &a, sizeof(a));
 
+	if (err == -EPERM)
+		return ddp_not_mine(d, err, "teardown", flow_id);
 	if (err == -ENOENT)
 		return ddp_err(d, err,
 			       "teardown: cid %u is not registered in flow %u",
@@ -269,8 +306,7 @@ int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed)
  * slot cannot be taken again) until then. */
 static bool ddp_tag_freed(struct ddp_dev *d, const struct ddp_done *t)
 {
-	const struct ddp_tag *tag =
-		&d->tags[t->flow_id * d->lim.tags_per_flow + t->tag];
+	const struct ddp_tag *tag = ddp_tag_mem(d, t->flow_id, t->tag);
 
 	return DDP_TAG_STATE(__atomic_load_n(&tag->stamp, __ATOMIC_ACQUIRE)) !=
 	       DDP_TAG_DEAD;
@@ -320,6 +356,9 @@ static void *ddp_teardown_thread(void *arg)
 			u = t->next;
 			t->next = NULL;
 			if (t->wait == DDP_WAIT_FLOW) {
+				/* its tags are free with it (a sync passed) */
+				if (epoch)
+					ddp_live_del(d, t->flow_id, 0, true);
 				free(t);
 			} else if (ddp_tag_freed(d, t)) {
 				t->wait = DDP_WAIT_NONE;
@@ -395,6 +434,8 @@ int ddp_dev_process(struct ddp_dev *d, const struct ddp_ulp_ops *ops)
 	pthread_mutex_unlock(&d->lock);
 	while ((t = list)) {
 		list = t->next;
+		/* the buffer is the host's again: it may free it now */
+		ddp_live_del(d, t->flow_id, t->tag, false);
 		if (ops && ops->teardown_done)
 			ops->teardown_done(ops->arg, t->ctx);
 		free(t);
@@ -407,21 +448,25 @@ int ddp_dev_process(struct ddp_dev *d, const struct ddp_ulp_ops *ops)
 			continue;
 		d->req_seen[i] = id;
 		if (ops && ops->resync_request)
-			ops->resync_request(ops->arg, i, seq, id);
+			ops->resync_request(ops->arg, d->flows[i].flow_id, seq,
+					    id);
 		n++;
 	}
 	return n;
 }
 
-void ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
-		bool confirm)
+int ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
+	       bool confirm)
 {
-	struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	struct ddp_ctl_resync a = {
+		.flow_id = flow_id,
+		.reply = DDP_RESYNC_REPLY(seq, req_id, confirm),
+	};
+	int err = ddp_ctl_run(d, P_ddp_resync, &a, sizeof(a));
 
-	if (f)
-		__atomic_store_n(&f->resync_reply,
-				 DDP_RESYNC_REPLY(seq, req_id, confirm),
-				 __ATOMIC_RELEASE);
+	if (err == -ENOENT || err == -EPERM)
+		return ddp_not_mine(d, err, "resync", flow_id);
+	return err;
 }
 
 __u8 *ddp_buf_mem(const struct ddp_dev *d)
@@ -434,23 +479,41 @@ __u32 ddp_buf_size(const struct ddp_dev *d)
 	return d->lim.buf_size;
 }
 
-struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id)
+const struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id)
 {
-	return flow_id < d->lim.max_flows ? &d->flows[flow_id] : NULL;
+	__u32 slot = DDP_FLOW_SLOT(flow_id);
+
+	return slot < d->lim.max_flows ? &d->flows[slot] : NULL;
 }
 
-struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id, __u32 tag)
+const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
+				  __u32 tag)
 {
-	if (flow_id >= d->lim.max_flows || tag >= d->lim.tags_per_flow)
+	__u32 slot = DDP_FLOW_SLOT(flow_id);
+
+	if (slot >= d->lim.max_flows || tag >= d->lim.tags_per_flow)
 		return NULL;
-	return &d->tags[flow_id * d->lim.tags_per_flow + tag];
+	return &d->tags[slot * d->lim.tags_per_flow + tag];
 }
 
-struct ddp_rec *ddp_rec_mem(const struct ddp_dev *d, __u32 flow_id, __u32 n)
+bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
+		  struct ddp_rec *r)
 {
-	if (flow_id >= d->lim.max_flows)
-		return NULL;
-	return &d->recs[flow_id * DDP_REC_RING + (n & (DDP_REC_RING - 1))];
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	__u32 head;
+
+	if (!f)
+		return false;
+	head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
+	if ((int)(n - head) >= 0 || head - n > DDP_REC_RING)
+		return false;
+	*r = d->recs[DDP_FLOW_SLOT(flow_id) * DDP_REC_RING +
+		     (n & (DDP_REC_RING - 1))];
+	/* record n + DDP_REC_RING is written in its slot while rec_head is
+	 * n + DDP_REC_RING: if it is not yet, the copy is record n */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
+	return head - n < DDP_REC_RING;
 }
 
 /* [a, a + alen) and [b, b + blen) intersect, in sequence space */

@@ -179,6 +179,9 @@ static struct ddp_attach_opts attach_opts;
 
 static int attach_opt(int c, const char *arg)
 {
+	/* 0 would mean the default: say it, don't mean it */
+	if (strchr("btfT", c) && arg && strtoull(arg, NULL, 10) == 0)
+		return -1;
 	switch (c) {
 	case 'm':
 		if (!strcmp(arg, "native"))
@@ -198,9 +201,6 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.max_flows);
 	case 'T':
 		return parse_size(arg, &attach_opts.lim.tags_per_flow);
-	case 'C':
-		attach_opts.lim.trust_csum = true;
-		return 0;
 	}
 	return -1;
 }
@@ -213,28 +213,26 @@ static int cmd_attach(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
-		{ "trust-checksums", no_argument, NULL, 'C' },
 		{ 0 }
 	};
 	struct ddp_dev *d;
 	struct ddp_caps c;
 	char sz[32];
-	int err;
+	int err, i;
 
+	/* gone: the engine recognises what the option was for by itself */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--trust-checksums"))
+			return usage_error(
+				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:C", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:", attach_opt, NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
 		return usage_error("attach takes one device");
-	err = ddp_dev_attach(argv[optind], &attach_opts, &d);
-	if (err == -EOPNOTSUPP) {
-		fprintf(stderr,
-			"ddpctl: couldn't attach to '%s': native XDP unsupported; try --mode skb\n",
-			argv[optind]);
-		return EXIT_FAILURE;
-	}
-	if (err)
+	/* the library's message: the step, the errno, the kernel's reason */
+	if (ddp_dev_attach(argv[optind], &attach_opts, &d))
 		return fail(ddp_errmsg(NULL));
 	if (ddp_dev_notice(d))
 		fprintf(stderr, "ddpctl: %s\n", ddp_dev_notice(d));
@@ -288,11 +286,25 @@ static void count_live(struct ddp_dev *d, __u32 *flows, __u32 *tags)
 		*tags += flow_tags(d, i);
 }
 
+/* Which TCP checksums the engine checks, and how: "headers" (the frames
+ * whose PDU header bytes it uses), "in N-byte calls" where the kernel's
+ * bpf_csum_diff() takes no more, "partial ok" where it accepts the
+ * kernel's partial checksums. */
+static void csum_str(char *buf, size_t len, const struct ddp_caps *c)
+{
+	int n = snprintf(buf, len, c->csum_max ? "headers" : "none");
+
+	if (c->csum_max && c->csum_max < 9216)
+		n += snprintf(buf + n, len - n, ",%uB-calls", c->csum_max);
+	if (c->csum_partial)
+		snprintf(buf + n, len - n, ",partial-ok");
+}
+
 static int status_one(const char *dev, bool json, bool first)
 {
 	struct bpf_prog_info pi = { 0 };
 	__u32 plen = sizeof(pi), flows, tags;
-	char sz[32], fl[32], tg[32];
+	char sz[32], fl[32], tg[32], cs[48];
 	struct ddp_dev *d;
 	struct ddp_caps c;
 
@@ -305,15 +317,17 @@ static int status_one(const char *dev, bool json, bool first)
 	size_str(sz, sizeof(sz), c.buf_size);
 	snprintf(fl, sizeof(fl), "%u/%u", flows, c.max_flows);
 	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
+	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
 		       flows, c.max_flows, tags, c.max_tags, c.buf_size,
-		       c.io_threshold);
+		       c.io_threshold, c.csum_max ? "headers" : "none",
+		       c.csum_max, c.csum_partial ? "true" : "false");
 	else
-		printf("%-15s %-7s %-6u %-9s %-13s %-9s %u\n", dev,
-		       mode_str(c.xdp_flags), pi.id, fl, tg, sz,
-		       c.io_threshold);
+		printf("%-15s %-7s %-6u %-9s %-13s %-9s %-10u %s\n", dev,
+		       mode_str(c.xdp_flags), pi.id, fl, tg, sz, c.io_threshold,
+		       cs);
 	ddp_dev_close(d);
 	return 0;
 }
@@ -341,8 +355,9 @@ static int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-15s %-7s %-6s %-9s %-13s %-9s %s\n", "DEV", "MODE",
-		       "PROG", "FLOWS", "TAGS", "REGION", "THRESHOLD");
+		printf("%-15s %-7s %-6s %-9s %-13s %-9s %-10s %s\n", "DEV",
+		       "MODE", "PROG", "FLOWS", "TAGS", "REGION", "THRESHOLD",
+		       "CHECKSUMS");
 	if (optind < argc) {
 		rc = status_one(argv[optind], json, true);
 	} else if ((dir = opendir(DDP_PIN_ROOT))) {
@@ -487,30 +502,31 @@ static int cmd_flows(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-4s %-26s %-26s %-6s %-9s %-10s %-5s %-12s %s\n", "ID",
-		       "REMOTE", "LOCAL", "PATH", "SYNC", "EXP_SEQ", "TAGS",
-		       "PLACED", "RESYNCS");
+		printf("%-8s %-26s %-26s %-6s %-9s %-10s %-5s %-12s %-8s %s\n",
+		       "ID", "REMOTE", "LOCAL", "PATH", "SYNC", "EXP_SEQ",
+		       "TAGS", "PLACED", "RESYNCS", "OWNER");
 	for (i = 0; i < c.max_flows; i++) {
 		const struct ddp_flow *f = ddp_flow_mem(d, i);
-		char r[64], l[64];
+		char r[64], l[64], o[32];
 
 		if (f->state != DDP_FLOW_ALIVE)
 			continue;
 		addr_str(r, sizeof(r), f->key.raddr, f->key.rport);
 		addr_str(l, sizeof(l), f->key.laddr, f->key.lport);
+		ddp_owner_str(d, f->owner, o, sizeof(o));
 		if (json)
-			printf("%s{\"id\":%u,\"remote\":\"%s\",\"local\":\"%s\",\"path\":\"%s\",\"sync\":\"%s\",\"exp_seq\":%u,\"tags\":%u,\"placed_bytes\":%llu,\"resyncs\":%llu}",
-			       first ? "" : ",", i, r, l,
+			printf("%s{\"id\":%u,\"remote\":\"%s\",\"local\":\"%s\",\"path\":\"%s\",\"sync\":\"%s\",\"exp_seq\":%u,\"tags\":%u,\"placed_bytes\":%llu,\"resyncs\":%llu,\"owner\":\"%s\"}",
+			       first ? "" : ",", f->flow_id, r, l,
 			       path_str(f->cfg.flags), sync_str(f->sync),
 			       f->exp_seq, flow_tags(d, i),
 			       (unsigned long long)f->placed_bytes,
-			       (unsigned long long)f->resyncs);
+			       (unsigned long long)f->resyncs, o);
 		else
-			printf("%-4u %-26s %-26s %-6s %-9s %-10u %-5u %-12llu %llu\n",
-			       i, r, l, path_str(f->cfg.flags),
+			printf("%-8u %-26s %-26s %-6s %-9s %-10u %-5u %-12llu %-8llu %s\n",
+			       f->flow_id, r, l, path_str(f->cfg.flags),
 			       sync_str(f->sync), f->exp_seq, flow_tags(d, i),
 			       (unsigned long long)f->placed_bytes,
-			       (unsigned long long)f->resyncs);
+			       (unsigned long long)f->resyncs, o);
 		first = false;
 	}
 	if (json)
@@ -539,7 +555,7 @@ static int cmd_tags(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-5s %-5s %-6s %-7s %-11s %-5s %s\n", "FLOW", "TAG",
+		printf("%-8s %-5s %-6s %-7s %-11s %-5s %s\n", "FLOW", "TAG",
 		       "CID", "STATE", "LEN", "SEGS", "GEN");
 	for (i = 0; i < c.max_flows; i++)
 		for (t = 0; t < c.tags_per_flow; t++) {
@@ -551,19 +567,49 @@ static int cmd_tags(int argc, char **argv)
 				continue;
 			if (json)
 				printf("%s{\"flow\":%u,\"tag\":%u,\"cid\":%u,\"state\":\"%s\",\"len\":%u,\"segs\":%u,\"gen\":%u}",
-				       first ? "" : ",", i, t, g->cid,
+				       first ? "" : ",", g->flow_id, t, g->cid,
 				       st[DDP_TAG_STATE(stamp)], g->len,
 				       g->nsegs, DDP_TAG_GEN(stamp));
 			else
-				printf("%-5u %-5u %-6u %-7s %-11u %-5u %u\n", i,
-				       t, g->cid, st[DDP_TAG_STATE(stamp)],
-				       g->len, g->nsegs, DDP_TAG_GEN(stamp));
+				printf("%-8u %-5u %-6u %-7s %-11u %-5u %u\n",
+				       g->flow_id, t, g->cid,
+				       st[DDP_TAG_STATE(stamp)], g->len,
+				       g->nsegs, DDP_TAG_GEN(stamp));
 			first = false;
 		}
 	if (json)
 		printf("]\n");
 	ddp_dev_close(d);
 	return 0;
+}
+
+/* ---- reap ---------------------------------------------------------------- */
+
+static int cmd_reap(int argc, char **argv)
+{
+	struct ddp_reaped r[DDP_OWNERS_MAX];
+	struct ddp_dev *d;
+	int err, n, i;
+
+	err = parse_opts(argc, argv, NULL, "", NULL, NULL);
+	if (err)
+		return err;
+	if (optind != argc - 1)
+		return usage_error("reap takes one device");
+	if (join(argv[optind], &d))
+		return EXIT_FAILURE;
+	n = ddp_dev_reap(d, r, DDP_OWNERS_MAX);
+	if (n < 0) {
+		err = fail(ddp_errmsg(d));
+	} else if (!n) {
+		printf("nothing to reap on %s: every process using it is alive\n",
+		       argv[optind]);
+	}
+	for (i = 0; i < n; i++)
+		printf("reaped pid %u: %u flows, %u tags, %u chunks of the region\n",
+		       r[i].tgid, r[i].flows, r[i].tags, r[i].chunks);
+	ddp_dev_close(d);
+	return err;
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -661,7 +707,7 @@ static int cmd_events(int argc, char **argv)
 			was[i] = now_;
 			if (!what[0])
 				continue;
-			printf("flow %u %s > %s: %s\n", i, r, l, what);
+			printf("flow %u %s > %s: %s\n", f->flow_id, r, l, what);
 			n++;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -683,7 +729,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--trust-checksums]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -692,23 +738,31 @@ static const struct cmd cmds[] = {
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
 	  "  --flows      connections offloaded at once (default 64)\n"
 	  "  --tags       tags registered at once per connection (default 128)\n"
-	  "  --trust-checksums  do not check the TCP checksum of frames whose PDU\n"
-	  "               headers are used: for senders on veth that leave checksums\n"
-	  "               to offload (the check fails there and nothing is placed)\n"
-	  "Refuses a device that has another XDP program." },
+	  "Refuses a device that has another XDP program. In auto mode, falls back\n"
+	  "to skb mode only where the driver has no native XDP." },
 	{ "detach", cmd_detach, "DEV",
 	  "Take the engine off DEV and remove its pins. Processes that joined it\n"
 	  "keep what they hold until they exit." },
 	{ "status", cmd_status, "[DEV] [--json]",
 	  "The engines attached (or the one on DEV): mode, program id, flows and\n"
-	  "tags in use, buffer region, io_threshold." },
+	  "tags in use, buffer region, io_threshold, and the TCP checksums the\n"
+	  "engine checks: 'headers' (every frame whose PDU header bytes it uses;\n"
+	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
+	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"
+	  "accepts the partial checksums the kernel itself hands on (veth, tun,\n"
+	  "skb mode)." },
 	{ "stats", cmd_stats, "DEV [--json] [--watch[=SECONDS]]",
 	  "The engine's counters summed over CPUs. --watch prints them again every\n"
 	  "SECONDS (default 1) with the rate of each, until interrupted." },
 	{ "flows", cmd_flows, "DEV [--json]",
-	  "The offloaded connections: addresses, receive path (kernel socket,\n"
+	  "The offloaded connections: id, addresses, receive path (kernel socket,\n"
 	  "xsk, steer), sync state, expected sequence number, tags, bytes placed,\n"
-	  "resyncs." },
+	  "resyncs, and the process that owns it ('dead' once it is gone: 'ddpctl\n"
+	  "reap' cleans up)." },
+	{ "reap", cmd_reap, "DEV",
+	  "Clean up after the processes that used the engine on DEV and are gone:\n"
+	  "their flows are deleted and their tags torn down, then their chunks of\n"
+	  "the buffer region are freed. A process that needs room does the same." },
 	{ "tags", cmd_tags, "DEV [--json]",
 	  "The registered tags: flow, CID, state (active, or dead while its\n"
 	  "teardown completes), length, segments, generation." },

@@ -12,8 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -106,14 +110,19 @@ static struct ddp_dev *ddp_dev_new(void)
 		d->map_fd[i] = -1;
 	for (i = 0; i < DDP_PROG_NR; i++)
 		d->prog_fd[i] = -1;
-	d->efd = d->epfd = -1;
+	d->efd = d->epfd = d->token_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->owner_lock, NULL);
+	pthread_mutex_init(&d->live_lock, NULL);
 	pthread_cond_init(&d->wake, NULL);
 	return d;
 }
 
+/* Maps a BPF_F_MMAPABLE map; read-only (and never to be made writable:
+ * the kernel clears VM_MAYWRITE) unless it is the buffer region. */
 static void *ddp_map_mmap(struct ddp_dev *d, enum ddp_map_idx m)
 {
+	int prot = m == M_ddp_bufs ? PROT_READ | PROT_WRITE : PROT_READ;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	long page = sysconf(_SC_PAGESIZE);
@@ -124,7 +133,7 @@ static void *ddp_map_mmap(struct ddp_dev *d, enum ddp_map_idx m)
 		return NULL;
 	sz = (size_t)info.value_size * info.max_entries;
 	sz = (sz + page - 1) / page * page;
-	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, d->map_fd[m], 0);
+	p = mmap(NULL, sz, prot, MAP_SHARED, d->map_fd[m], 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -184,6 +193,9 @@ void ddp_dev_close(struct ddp_dev *d)
 
 	if (!d)
 		return;
+	/* this process's flows, tags and chunks go first: nothing of it is
+	 * placed into memory another process is given next */
+	ddp_owner_leave(d);
 	ddp_teardown_stop(d);
 	ddp_alloc_fini(d);
 	ring_buffer__free(d->ring);
@@ -209,12 +221,17 @@ void ddp_dev_close(struct ddp_dev *d)
 			close(d->prog_fd[i]);
 	free(d->mine);
 	free(d->req_seen);
+	free(d->live);
+	ddp_bpf__destroy(d->skel);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->owner_lock);
+	pthread_mutex_destroy(&d->live_lock);
 	pthread_cond_destroy(&d->wake);
 	free(d);
 }
 
-/* Load the object sized to lim and keep descriptors of what it holds. */
+/* Load the object sized to lim and keep descriptors of what it holds; the
+ * skeleton stays for what is set after the attach (ddp_csum_partial). */
 static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 {
 	struct ddp_bpf *s = ddp_bpf__open();
@@ -224,11 +241,12 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	if (!s)
 		return ddp_err0(-errno, "open of the engine's BPF object: %s",
 				strerror(errno));
+	d->csum_max = ddp_probe_csum_max();
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
-	s->rodata->cfg_csum_check = !lim->trust_csum;
+	s->rodata->cfg_csum_max = d->csum_max;
 	bpf_map__set_max_entries(s->maps.ddp_socks, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
@@ -252,7 +270,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 		d->prog_fd[i] =
 			dup(bpf_program__fd(bpf_object__find_program_by_name(
 				s->obj, ddp_prog_names[i])));
-	ddp_bpf__destroy(s);
+	d->skel = s;
 	d->lim = *lim;
 	return 0;
 }
@@ -262,6 +280,31 @@ static __u64 ddp_netns_ino(void)
 	struct stat st;
 
 	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+/* What the loader tells those who join: written once, before the pins
+ * make the engine findable, by a map update (the mapping is read-only). */
+static int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
+			  __u32 xdp_flags)
+{
+	struct ddp_info info = {
+		.abi_version = DDP_ABI_VERSION,
+		.max_flows = d->lim.max_flows,
+		.tags_per_flow = d->lim.tags_per_flow,
+		.buf_size = d->lim.buf_size,
+		.io_threshold = d->lim.io_threshold,
+		.ifindex = ifindex,
+		.netns_ino = netns_ino,
+		.xdp_flags = xdp_flags,
+		.csum_partial = d->skel ? d->skel->bss->ddp_csum_partial : 0,
+		.csum_max = d->csum_max,
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(d->map_fd[M_ddp_info], &zero, &info, BPF_ANY))
+		return ddp_err(d, -errno, "write of ddp_info: %s",
+			       strerror(errno));
+	return 0;
 }
 
 static int ddp_load_instance(const struct ddp_limits *in, struct ddp_dev **out)
@@ -287,12 +330,12 @@ static int ddp_load_instance(const struct ddp_limits *in, struct ddp_dev **out)
 		ddp_dev_close(d);
 		return err;
 	}
-	d->info->abi_version = DDP_ABI_VERSION;
-	d->info->max_flows = lim.max_flows;
-	d->info->tags_per_flow = lim.tags_per_flow;
-	d->info->buf_size = lim.buf_size;
-	d->info->io_threshold = lim.io_threshold;
-	d->info->trust_csum = lim.trust_csum;
+	err = ddp_info_write(d, 0, 0, 0);
+	if (err) {
+		ddp_err0(err, "%s", d->err);
+		ddp_dev_close(d);
+		return err;
+	}
 	*out = d;
 	return 0;
 }
@@ -449,37 +492,94 @@ static __u32 ddp_pinned_prog_id(const char *ifname)
 	return id;
 }
 
+/* veth or tun: devices whose frames come from a sender on this host */
+static bool ddp_is_virtual(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&di };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool yes = false;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCETHTOOL, &ifr))
+		yes = !strcmp(di.driver, "veth") || !strcmp(di.driver, "tun");
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+/* libbpf tells the kernel's own reason for a refused attach (netlink's
+ * extended ack) only through its print callback: keep it for the error. */
+static __thread char ddp_extack[160];
+static libbpf_print_fn_t ddp_print_prev;
+
+static int ddp_print_extack(enum libbpf_print_level level, const char *fmt,
+			    va_list ap)
+{
+	static const char tag[] = "libbpf: Kernel error message: ";
+	char msg[128];
+	va_list aq;
+	size_t n;
+
+	va_copy(aq, ap);
+	vsnprintf(msg, sizeof(msg), fmt, aq);
+	va_end(aq);
+	if (!strncmp(msg, tag, sizeof(tag) - 1)) {
+		n = strcspn(msg, "\n");
+		msg[n] = 0;
+		snprintf(ddp_extack, sizeof(ddp_extack), " (kernel: %.96s)",
+			 msg + sizeof(tag) - 1);
+	}
+	return ddp_print_prev ? ddp_print_prev(level, fmt, ap) : 0;
+}
+
+/* One attach in one mode; the kernel's reason, if it gave one, in
+ * ddp_extack. */
+static int ddp_xdp_try(struct ddp_dev *d, __u32 mode_flag)
+{
+	int err;
+
+	ddp_extack[0] = 0;
+	ddp_print_prev = libbpf_set_print(ddp_print_extack);
+	err = bpf_xdp_attach(d->ifindex, d->prog_fd[P_ddp_rx],
+			     XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag, NULL);
+	libbpf_set_print(ddp_print_prev);
+	if (!err)
+		d->xdp_flags = mode_flag;
+	return err;
+}
+
+/* Native, else (auto) skb mode, but only when the driver has no native
+ * XDP: any other error is the device's now, and said as it is. */
 static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 			  enum ddp_mode mode)
 {
-	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
-	int fd = d->prog_fd[P_ddp_rx], err;
+	int err;
 
 	if (mode != DDP_MODE_SKB) {
-		err = bpf_xdp_attach(d->ifindex, fd, flags | XDP_FLAGS_DRV_MODE,
-				     NULL);
-		if (!err) {
-			d->xdp_flags = XDP_FLAGS_DRV_MODE;
+		err = ddp_xdp_try(d, XDP_FLAGS_DRV_MODE);
+		if (!err)
 			return 0;
-		}
-		if (err != -EOPNOTSUPP || mode == DDP_MODE_NATIVE)
+		if (err == -EOPNOTSUPP && mode == DDP_MODE_NATIVE)
 			return ddp_err(
 				d, err,
-				err == -EOPNOTSUPP ?
-					"couldn't attach to '%s': native XDP unsupported; try mode skb" :
-					"couldn't attach to '%s' in native mode: %s",
-				ifname, strerror(-err));
+				"couldn't attach to '%s': native XDP unsupported%s; try --mode skb",
+				ifname, ddp_extack);
+		if (err != -EOPNOTSUPP)
+			return ddp_err(
+				d, err,
+				"couldn't attach to '%s' in native mode: %s%s",
+				ifname, strerror(-err), ddp_extack);
 		snprintf(
 			d->notice, sizeof(d->notice),
-			"native XDP unsupported on '%s': attached in skb (generic) mode",
-			ifname);
+			"native XDP unsupported on '%s'%s: attached in skb (generic) mode",
+			ifname, ddp_extack);
 	}
-	err = bpf_xdp_attach(d->ifindex, fd, flags | XDP_FLAGS_SKB_MODE, NULL);
+	err = ddp_xdp_try(d, XDP_FLAGS_SKB_MODE);
 	if (err)
 		return ddp_err(d, err,
-			       "couldn't attach to '%s' in skb mode: %s",
-			       ifname, strerror(-err));
-	d->xdp_flags = XDP_FLAGS_SKB_MODE;
+			       "couldn't attach to '%s' in skb mode: %s%s",
+			       ifname, strerror(-err), ddp_extack);
 	return 0;
 }
 
@@ -524,10 +624,13 @@ int ddp_dev_attach(const char *ifname, const struct ddp_attach_opts *opts,
 	err = ddp_xdp_attach(d, ifname, o.mode);
 	if (err)
 		goto fail;
-	d->info->ifindex = ifindex;
-	d->info->netns_ino = ddp_netns_ino();
-	d->info->xdp_flags = d->xdp_flags;
-	err = ddp_pin(d, ifname);
+	/* the kernel hands on partial checksums through veth and tun, and
+	 * in skb mode; a NIC's frames carry full ones */
+	d->skel->bss->ddp_csum_partial = d->xdp_flags == XDP_FLAGS_SKB_MODE ||
+					 ddp_is_virtual(ifname);
+	err = ddp_info_write(d, ifindex, ddp_netns_ino(), d->xdp_flags);
+	if (!err)
+		err = ddp_pin(d, ifname);
 	if (err) {
 		bpf_xdp_detach(ifindex, d->xdp_flags, NULL);
 		goto fail;
@@ -585,8 +688,8 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 	d->lim = (struct ddp_limits){ .max_flows = info.max_flows,
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
-				      .io_threshold = info.io_threshold,
-				      .trust_csum = info.trust_csum };
+				      .io_threshold = info.io_threshold };
+	d->csum_max = info.csum_max;
 	d->ifindex = info.ifindex;
 	d->xdp_flags = info.xdp_flags;
 	if (info.netns_ino != ddp_netns_ino())
@@ -697,7 +800,8 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = false,
 		.full_cid_range = true,
-		.csum_check = !d->lim.trust_csum,
+		.csum_max = d->csum_max,
+		.csum_partial = d->info->csum_partial,
 		.ifindex = d->ifindex,
 		.xdp_flags = d->xdp_flags,
 	};

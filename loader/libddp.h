@@ -32,8 +32,6 @@ struct ddp_limits {
 	__u32 tags_per_flow; /* tags registered at once per connection */
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
-	bool trust_csum; /* skip the TCP checksum check of header frames:
-			     * for senders using checksum offload on veth */
 };
 
 enum ddp_mode {
@@ -80,25 +78,45 @@ struct ddp_caps {
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
 	bool crc_offload; /* false: the host checks data digests */
 	bool full_cid_range; /* true: any 16-bit CID */
-	bool csum_check; /* header frames' TCP checksums checked */
+	/* The engine checks the TCP checksum of every frame whose PDU header
+	 * bytes it uses, with calls of at most csum_max bytes (the kernel's
+	 * limit); where the kernel hands on partial checksums (veth, tun,
+	 * skb mode) it accepts them as the kernel does (csum_partial). */
+	__u32 csum_max;
+	bool csum_partial;
 	__u32 ifindex; /* 0: not attached */
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 };
 void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *caps);
 
+/* Clean up after processes that used the engine and are gone: their flows
+ * deleted, their tags torn down, then their region chunks freed. Returns
+ * how many, and what each held (up to max of them in out). Done also when
+ * a process first needs room, and by 'ddpctl reap'. */
+struct ddp_reaped {
+	__u32 owner; /* slot */
+	__u32 tgid; /* pid, as the kernel numbers it (initial pid namespace) */
+	__u32 flows, tags, chunks;
+};
+int ddp_dev_reap(struct ddp_dev *d, struct ddp_reaped *out, int max);
+
 /* ---- The buffer region ------------------------------------------------------
  * Shared by all who use the instance: placement writes into it, and it is
- * registrable as AF_XDP UMEM. Offsets, not pointers, name buffers. */
+ * registrable as AF_XDP UMEM. Offsets, not pointers, name buffers. A
+ * process claims 1 MiB chunks of it; its tags may point only into its own
+ * chunks, never into AF_XDP frames. */
 
 __u8 *ddp_buf_mem(const struct ddp_dev *d);
 __u32 ddp_buf_size(const struct ddp_dev *d);
 /* size bytes aligned to align (a power of two, 0: 64); *off names them. */
 int ddp_buf_alloc(struct ddp_dev *d, __u32 size, __u32 align, __u32 *off);
-void ddp_buf_free(struct ddp_dev *d, __u32 off);
+/* size bytes of AF_XDP frames, in whole chunks no tag may use. */
+int ddp_buf_alloc_frames(struct ddp_dev *d, __u32 size, __u32 *off);
+/* -EBUSY while a tag of ours may still write it (until teardown_done). */
+int ddp_buf_free(struct ddp_dev *d, __u32 off);
 
 /* ---- Connections and tags ------------------------------------------------ */
 
-/* Offload a connection; on failure the L5P goes on in software. */
 /* The key of an IPv4 flow, addresses and ports in network order: the
  * engine keys IPv4 by its IPv4-mapped IPv6 addresses. */
 static inline void ddp_flow_key_ipv4(struct ddp_flow_key *key, __be32 laddr,
@@ -113,6 +131,9 @@ static inline void ddp_flow_key_ipv4(struct ddp_flow_key *key, __be32 laddr,
 	key->lport = lport;
 }
 
+/* Offload a connection; on failure the L5P goes on in software. The flow
+ * id names this incarnation: once deleted, it names nothing. Flows and
+ * tags act only for the process that added them. */
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id);
 /* A new config for a flow already added, with the tracker starting at
@@ -123,7 +144,9 @@ int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
 /* Stop offloading it; its tags go with it (without teardown_done). */
 int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
 
-/* Register the buffer of command cid; *tag (optional) says which tag. */
+/* Register the buffer of command cid; *tag (optional) says which tag.
+ * Segments lie in this process's buffers and overlap no other live tag's
+ * (nor each other). */
 int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
 /* Stop placing for cid. The engine may still write its buffer until
@@ -148,9 +171,9 @@ struct ddp_ulp_ops {
 int ddp_dev_fd(const struct ddp_dev *d);
 /* Deliver what is pending; returns how many callbacks ran. */
 int ddp_dev_process(struct ddp_dev *d, const struct ddp_ulp_ops *ops);
-/* The host's answer to request (seq, req_id) of a flow. */
-void ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
-		bool confirm);
+/* The host's answer to request (seq, req_id) of a flow of its own. */
+int ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
+	       bool confirm);
 
 /* ---- Statistics ------------------------------------------------------------ */
 
@@ -160,11 +183,15 @@ int ddp_stats_read(struct ddp_dev *d, struct ddp_stats *sum);
 /* Name of counter i of struct ddp_stats (NULL past the last one). */
 const char *ddp_stat_name(unsigned int i);
 
-/* ---- Shared memory, read as the ABI says ------------------------------------ */
+/* ---- Shared memory, read as the ABI says (read-only) ----------------------- */
 
-struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id);
-struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id, __u32 tag);
-struct ddp_rec *ddp_rec_mem(const struct ddp_dev *d, __u32 flow_id, __u32 n);
+/* The slot of flow_id (whatever incarnation is in it now) */
+const struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id);
+const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
+				  __u32 tag);
+/* Record n of a flow, if written and not yet overwritten: a copy in *r. */
+bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
+		  struct ddp_rec *r);
 /* Whether record r may still be skipped: no revocation written since it
  * was opened overlaps it. Ask only for bytes the transport has already
  * taken in order. */

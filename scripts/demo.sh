@@ -14,9 +14,7 @@ build=${1:-build}
 secs=${DEMO_SECONDS:-5}
 here=$(dirname "$0")
 . "$here/../tests/lib/netns.sh"
-host=$(realpath "$build/ddp-host")
-target=$(realpath "$build/ddp-target")
-ddpctl=$(realpath "$build/ddpctl")
+netns_bins "$build"
 h=demo$$h
 t=demo$$t
 nqn=nqn.2024-01.io.ddp:demo

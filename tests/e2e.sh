@@ -23,9 +23,7 @@ bpffs_private "$@"
 build=${1:-build}
 transport=${2:-kernel}
 . "$(dirname "$0")/lib/netns.sh"
-host=$(realpath "$build/ddp-host")
-target=$(realpath "$build/ddp-target")
-ddpctl=$(realpath "$build/ddpctl")
+netns_bins "$build"
 fault_inject=$(realpath "$build/fault_inject")
 h=dde$$h
 t=dde$$t

@@ -31,7 +31,9 @@ prog=$(sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' <<<"$show" | head -1)
 maps=$(bpftool prog show id "$prog" | sed -n 's/.*map_ids \([0-9,]*\).*/\1/p')
 stats=
 for m in ${maps//,/ }; do
-	if bpftool map show id "$m" | grep -q 'name ddp_stats'; then
+	# captured, not piped to grep -q: with pipefail, bpftool's SIGPIPE
+	# when grep stops reading early would make it a failure
+	if [[ $(bpftool map show id "$m") == *"name ddp_stats "* ]]; then
 		stats=$(bpftool map dump id "$m")
 	fi
 done

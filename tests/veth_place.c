@@ -76,7 +76,7 @@ static void send_frame(int sock, const struct sockaddr_ll *to,
 {
 	static __u8 frame[PKT_MAX];
 	size_t n = pkt_build(fl, ISN + off, st.buf + off, len, frame);
-	struct ddp_flow *f = ddp_flow_mem(dev, flow_id);
+	const struct ddp_flow *f = ddp_flow_mem(dev, flow_id);
 	__u32 before = f->exp_seq;
 	struct ddp_stats s0, s1;
 	int i;
@@ -124,20 +124,23 @@ static void build(struct ddp_seg *bufs)
 static int verify(const struct ddp_seg *bufs, __u64 *placed)
 {
 	const __u8 *buf = ddp_buf_mem(dev);
-	struct ddp_flow *f = ddp_flow_mem(dev, flow_id);
+	const struct ddp_flow *f = ddp_flow_mem(dev, flow_id);
+	struct ddp_rec r, *rec = &r;
 	size_t i;
 	__u32 n;
 	int bad = 0;
 
 	*placed = 0;
-	for (n = f->rec_tail; n != f->rec_head; n++) {
-		const struct ddp_rec *rec = ddp_rec_mem(dev, flow_id, n);
-		size_t off = rec->seq - ISN;
-		long p = stream_pdu_at(&st, off);
+	for (n = 0; n != f->rec_head; n++) {
+		size_t off;
+		long p;
 		const struct pdu_pos *pp;
 
-		if (!ddp_rec_valid(dev, flow_id, rec))
+		if (!ddp_rec_read(dev, flow_id, n, rec) ||
+		    !ddp_rec_valid(dev, flow_id, rec))
 			continue;
+		off = rec->seq - ISN;
+		p = stream_pdu_at(&st, off);
 		if (p < 0 || st.pdus[p].type != NVME_TCP_C2H_DATA) {
 			fprintf(stderr, "record outside C2HData data\n");
 			return 1;
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
 	struct ddp_stats s;
 	struct pkt_flow fl;
 	int ifindex, sock, r, bad;
+	__u32 r32;
 	size_t off, lost_data, lost_hdr;
 	__u64 placed, data_bytes = (__u64)READS * READ_LEN;
 	unsigned int i;
@@ -191,6 +195,9 @@ int main(int argc, char **argv)
 		die(argv[2], "no such device");
 	if (ddp_dev_load(&lim, &dev))
 		die("engine load", ddp_errmsg(NULL));
+	/* the whole region is this process's: its tags may go anywhere */
+	if (ddp_buf_alloc(dev, lim.buf_size, 0, &r32) || r32)
+		die("region", ddp_errmsg(dev));
 	if (bpf_xdp_attach(ifindex, ddp_xdp_prog_fd(dev), XDP_FLAGS_DRV_MODE,
 			   NULL))
 		die("native XDP attach", strerror(errno));

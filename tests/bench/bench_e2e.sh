@@ -33,9 +33,7 @@ secs=${BENCH_SECONDS:-3}
 rounds=${BENCH_ROUNDS:-3}
 here=$(dirname "$0")
 . "$here/../lib/netns.sh"
-host=$(realpath "$build/ddp-host")
-target=$(realpath "$build/ddp-target")
-ddpctl=$(realpath "$build/ddpctl")
+netns_bins "$build"
 h=bh$$
 t=bt$$
 nqn=nqn.2024-01.io.ddp:bench

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "fixtures.h"
+#include "libddp_priv.h"
+#include "ddp.skel.h"
 
 void gen_data(__u8 *buf, size_t n, __u32 seed)
 {
@@ -164,10 +166,16 @@ static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
 	int i;
 
 	snprintf(eng_where, sizeof(eng_where), "%s, %s", fx->name, mode);
+	ddp_probe_csum_pretend = fx->csum_max;
 	eng_open(&e, 1 << 20);
+	ddp_probe_csum_pretend = 0;
+	e.d->skel->bss->ddp_csum_partial = fx->csum_partial;
+	e.no_socket = fx->no_socket;
+	e.max_data = fx->max_data;
 	pkt_flow_init(&e.fl, fx->v6, 4420, 40000);
 	e.fl.vlan = fx->vlan;
 	e.fl.tcp_opt_len = fx->tcp_opt_len;
+	e.fl.ip6_dstopts = fx->ip6_dstopts;
 	e.o = fx->o;
 	e.threshold = fx->io_threshold;
 	eng_flow(&e, flags);

@@ -26,9 +26,14 @@ struct fixture {
 	int v6;
 	__u16 vlan;
 	__u8 tcp_opt_len;
+	__u8 ip6_dstopts; /* IPv6 destination options header bytes */
 	struct pdu_opts o;
 	__u32 flags; /* 0: run as both kernel-socket and AF_XDP flow */
 	__u32 io_threshold; /* 0: the harness default, 1024 */
+	__u32 max_data; /* sk_add's, 0: the engine's default */
+	__u32 csum_max; /* load as if bpf_csum_diff took no more (0: as is) */
+	bool csum_partial; /* partial checksums accepted (veth, skb mode) */
+	bool no_socket; /* AF_XDP flows without a socket in ddp_xsks */
 	void (*build)(struct eng *e);
 	void (*run)(struct eng *e);
 	/* per C2HData PDU in stream order: 'P' all its data reported placed

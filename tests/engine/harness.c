@@ -1,16 +1,99 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* harness.c - drives the engine with BPF_PROG_TEST_RUN. */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <linux/if_xdp.h>
 #include <bpf/bpf.h>
+#include <xdp/xsk.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 #include "libddp_priv.h"
+#include "ddp.skel.h"
 
 char eng_where[200];
 
+void eng_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/*
+ * An AF_XDP socket, bound in copy mode to a veth of a network namespace
+ * this test process made for itself (both go with the process): put in
+ * ddp_xsks, it makes the engine redirect AF_XDP flows' frames as on a
+ * host, and BPF_PROG_TEST_RUN report XDP_REDIRECT for them.
+ */
+static int eng_xsk_fd(void)
+{
+	static struct xsk_socket *xsk;
+	static struct xsk_umem *umem;
+	static struct xsk_ring_prod fill, tx;
+	static struct xsk_ring_cons comp, rx;
+	struct xsk_socket_config cfg = {
+		.rx_size = 64,
+		.tx_size = 64,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	size_t len = 64 * 4096;
+	void *mem;
+
+	if (xsk)
+		return xsk_socket__fd(xsk);
+	eng_assert(!unshare(CLONE_NEWNET), "unshare: %s", strerror(errno));
+	eng_assert(!system("ip link add ddpxa type veth peer name ddpxb && "
+			   "ip link set ddpxa up && ip link set ddpxb up"),
+		   "a veth pair for the AF_XDP socket");
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	eng_assert(mem != MAP_FAILED, "UMEM");
+	eng_assert(!xsk_umem__create(&umem, mem, len, &fill, &comp, NULL),
+		   "UMEM");
+	eng_assert(!xsk_socket__create(&xsk, "ddpxa", 0, umem, &rx, &tx, &cfg),
+		   "AF_XDP socket on ddpxa");
+	return xsk_socket__fd(xsk);
+}
+
+void eng_xsk_bind(struct eng *e, bool on)
+{
+	int fd, map = ddp_map_fd(e->d, "ddp_xsks");
+	__u32 q = 0;
+
+	if (on) {
+		fd = eng_xsk_fd();
+		eng_assert(!bpf_map_update_elem(map, &q, &fd, BPF_ANY),
+			   "ddp_xsks: %s", strerror(errno));
+	} else {
+		bpf_map_delete_elem(map, &q);
+	}
+	e->xsk_bound = on;
+}
+
+struct ddp_flow *eng_flow_rw(struct eng *e)
+{
+	size_t len = e->lim.max_flows * sizeof(struct ddp_flow);
+	struct ddp_flow *f = mmap(NULL, (len + 4095) & ~4095ul,
+				  PROT_READ | PROT_WRITE, MAP_SHARED,
+				  e->d->map_fd[M_ddp_flows], 0);
+
+	eng_assert(f != MAP_FAILED, "mmap of ddp_flows");
+	return &f[DDP_FLOW_SLOT(e->flow_id)];
+}
+
 void eng_open_lim(struct eng *e, const struct ddp_limits *lim)
 {
+	__u32 off;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -19,6 +102,9 @@ void eng_open_lim(struct eng *e, const struct ddp_limits *lim)
 	eng_assert(err == 0, "engine load: %d", err);
 	e->lim = e->d->lim;
 	e->prog = ddp_xdp_prog_fd(e->d);
+	/* the whole region is this process's: tags may go anywhere */
+	err = ddp_buf_alloc(e->d, e->lim.buf_size, 0, &off);
+	eng_assert(err == 0 && off == 0, "the region: %s", ddp_errmsg(e->d));
 	memset(ddp_buf_mem(e->d), ENG_FILL, e->lim.buf_size);
 	pkt_flow_init(&e->fl, 0, 4420, 40000);
 	e->isn = 0xfffff000; /* wraps within the first stream */
@@ -43,9 +129,11 @@ static void eng_release_dead(struct eng *e)
 		return;
 	eng_assert(ddp_sync(e->d, &e->epoch) == 0, "sync: %s",
 		   ddp_errmsg(e->d));
-	for (i = 0; i < e->ndead; i++)
+	for (i = 0; i < e->ndead; i++) {
 		eng_assert(ddp_release(e->d, e->dead[i], e->epoch, NULL) == 0,
 			   "release: %s", ddp_errmsg(e->d));
+		ddp_live_del(e->d, e->dead[i], 0, true);
+	}
 	e->ndead = 0;
 }
 
@@ -55,6 +143,9 @@ void eng_next_flow(struct eng *e, __u32 sk_flags)
 		   "bytes written outside every tag's buffer");
 	eng_assert(ddp_ctl_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
 		   ddp_errmsg(e->d));
+	/* between engine runs nothing writes its tags' buffers: they are
+	 * the host's again at once */
+	ddp_live_del(e->d, e->flow_id, 0, true);
 	e->dead[e->ndead++] = e->flow_id;
 	if (e->ndead + 1 >= e->lim.max_flows)
 		eng_release_dead(e);
@@ -79,6 +170,7 @@ void eng_flow(struct eng *e, __u32 sk_flags)
 			(e->o.ddgst ? NVME_TCP_DGST_DATA : 0),
 		.queue_size = 128,
 		.io_threshold = e->threshold,
+		.max_data = e->max_data,
 		.start_seq = e->isn,
 		.flags = sk_flags,
 	};
@@ -88,6 +180,8 @@ void eng_flow(struct eng *e, __u32 sk_flags)
 	pkt_flow_key(&e->fl, &key);
 	err = ddp_sk_add(e->d, &key, &cfg, &e->flow_id);
 	eng_assert((err) == (0), "sk_add: %s", ddp_errmsg(e->d));
+	if ((sk_flags & DDP_SK_XSK) && !e->xsk_bound && !e->no_socket)
+		eng_xsk_bind(e, true);
 }
 
 static struct eng_tag *eng_tag_new(struct eng *e, __u16 cid)
@@ -153,6 +247,7 @@ void eng_untag(struct eng *e, __u16 cid)
 	/* between engine runs no placement is writing: free at once */
 	err = ddp_ctl_teardown(e->d, e->flow_id, cid, NULL);
 	eng_assert(err == 1, "teardown: %d %s", err, ddp_errmsg(e->d));
+	ddp_live_del(e->d, e->flow_id, t->tag, false);
 	t->live = false;
 }
 
@@ -244,9 +339,10 @@ static void eng_check_out(struct eng *e, const __u8 *frame, size_t len,
 }
 
 /* Run one frame; checks the verdict and what came out. Returns the
- * metadata length; the output (metadata first) is in out. */
+ * metadata length; the output (metadata first) is in out. `ours`: a
+ * frame of the flow under test. */
 static __u32 eng_run(struct eng *e, const __u8 *frame, size_t len,
-		     size_t pay_len, __u8 *out, size_t out_cap)
+		     size_t pay_len, __u8 *out, size_t out_cap, bool ours)
 {
 	struct xdp_md ctx_in = { .data_end = len }, ctx_out = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
@@ -255,15 +351,25 @@ static __u32 eng_run(struct eng *e, const __u8 *frame, size_t len,
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
 		    .ctx_size_out = sizeof(ctx_out));
 	int err = bpf_prog_test_run_opts(e->prog, &opts);
+	__u32 want = ours && (e->sk_flags & DDP_SK_XSK) && e->xsk_bound ?
+			     XDP_REDIRECT :
+			     XDP_PASS;
 
 	eng_assert(err == 0, "test_run: %d", err);
 	e->frames++;
 	e->verdict = opts.retval;
 	/* Never dropped; redirected only to a bound AF_XDP socket */
-	eng_assert(opts.retval == XDP_PASS, "frame %d: verdict %u", e->frames,
-		   opts.retval);
+	eng_assert(opts.retval == want, "frame %d: verdict %u, not %u",
+		   e->frames, opts.retval, want);
 	eng_assert(ctx_out.data == 0 || ctx_out.data == sizeof(struct ddp_meta),
 		   "metadata of %u bytes", ctx_out.data);
+	/* a frame that goes to the stack is exactly the frame received */
+	if (opts.retval == XDP_PASS) {
+		eng_assert(ctx_out.data == 0 && opts.data_size_out == len &&
+				   !memcmp(out, frame, len),
+			   "frame %d passed to the stack changed", e->frames);
+		return 0;
+	}
 	eng_check_out(e, frame, len, pay_len, out + ctx_out.data,
 		      opts.data_size_out - ctx_out.data,
 		      ctx_out.data ? (const void *)out : NULL);
@@ -273,7 +379,7 @@ static __u32 eng_run(struct eng *e, const __u8 *frame, size_t len,
 int eng_send_frame(struct eng *e, const __u8 *frame, size_t len)
 {
 	static __u8 out[PKT_MAX + 256];
-	__u32 metalen = eng_run(e, frame, len, 0, out, sizeof(out));
+	__u32 metalen = eng_run(e, frame, len, 0, out, sizeof(out), false);
 
 	eng_assert((metalen) == (0), "metadata on a frame of another flow");
 	return e->verdict;
@@ -298,7 +404,13 @@ static int eng_send_frame_of(struct eng *e, size_t off, size_t len,
 		eng_assert(patch->at[i] < len, "patch past the frame");
 		frame[flen - len + patch->at[i]] ^= patch->xor [i];
 	}
-	metalen = eng_run(e, frame, flen, len, out, sizeof(out));
+	metalen = eng_run(e, frame, flen, len, out, sizeof(out), true);
+	/* flagged checked only if the engine computed a right checksum */
+	if (metalen && (((struct ddp_meta *)out)->flags & DDP_META_CSUM))
+		eng_assert(
+			!patch && e->fl.csum == PKT_CSUM_FULL,
+			"frame %d flagged checked, its checksum is not right",
+			e->frames);
 	if (!patch)
 		eng_note_meta(e, off, len, out, metalen);
 	return e->verdict;
@@ -398,30 +510,36 @@ static long eng_tag_addr(const struct eng_tag *t, __u32 io)
 	return -1;
 }
 
-/* Mark the bytes of valid records (kernel-socket host view). */
+/* Mark the bytes of valid records (kernel-socket host view): those the
+ * ring still holds (the slot of the oldest is the next one's). */
 static void eng_note_records(struct eng *e)
 {
-	struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
-	__u32 n;
+	const struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
+	__u32 n = f->rec_head >= DDP_REC_RING ? f->rec_head - DDP_REC_RING + 1 :
+						0;
+	struct ddp_rec r;
 
 	if (!(e->sk_flags & DDP_SK_RECORDS))
 		return;
-	for (n = f->rec_tail; n != f->rec_head; n++) {
-		struct ddp_rec *r = ddp_rec_mem(e->d, e->flow_id, n);
-		size_t off = eng_off(e, r->seq);
-		long p = stream_pdu_at(&e->s, off);
+	for (; n != f->rec_head; n++) {
+		size_t off;
+		long p;
 
+		eng_assert(ddp_rec_read(e->d, e->flow_id, n, &r),
+			   "record %u unreadable", n);
+		off = eng_off(e, r.seq);
+		p = stream_pdu_at(&e->s, off);
 		eng_assert(p >= 0 && e->s.pdus[p].type == NVME_TCP_C2H_DATA,
 			   "record at stream offset %zu is not in a C2HData",
 			   off);
-		eng_assert((r->cid) == (e->s.pdus[p].cid),
-			   "(r->cid) == (e->s.pdus[p].cid)");
-		eng_assert((off + r->len) <=
+		eng_assert((r.cid) == (e->s.pdus[p].cid),
+			   "(r.cid) == (e->s.pdus[p].cid)");
+		eng_assert((off + r.len) <=
 				   (e->s.pdus[p].off + e->s.pdus[p].data_off +
 				    e->s.pdus[p].datal),
 			   "record runs past its PDU's data");
-		if (ddp_rec_valid(e->d, e->flow_id, r))
-			memset(e->reported + off, 1, r->len);
+		if (ddp_rec_valid(e->d, e->flow_id, &r))
+			memset(e->reported + off, 1, r.len);
 	}
 }
 
@@ -526,9 +644,7 @@ void eng_close(struct eng *e)
 		   "bytes written outside every tag's buffer");
 	for (i = 0; i < e->ntags; i++)
 		if (e->tags[i].live)
-			eng_assert(ddp_ctl_teardown(e->d, e->flow_id,
-						    e->tags[i].cid, NULL) == 1,
-				   "teardown: %s", ddp_errmsg(e->d));
+			eng_untag(e, e->tags[i].cid);
 	eng_assert(ddp_ctl_sk_del(e->d, e->flow_id) == 0, "sk_del: %s",
 		   ddp_errmsg(e->d));
 	e->dead[e->ndead++] = e->flow_id;

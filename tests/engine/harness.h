@@ -41,6 +41,7 @@ struct eng {
 	struct pdu_opts o;
 	__u32 sk_flags;
 	__u32 threshold; /* sk_add's io_threshold, 0: the engine's */
+	__u32 max_data; /* sk_add's, 0: the engine's */
 	__u32 flow_id;
 	__u32 isn; /* TCP seq of stream byte 0 */
 	struct stream s; /* what the controller sends */
@@ -53,10 +54,16 @@ struct eng {
 	int nev;
 	__u64 epoch;
 	int frames;
+	bool xsk_bound; /* an AF_XDP socket in ddp_xsks: AF_XDP flows'
+			 * frames are redirected */
+	bool no_socket; /* AF_XDP flows without one */
 	__u32 dead[64]; /* flows deleted, not yet released */
 	__u32 ndead;
 	int verdict; /* of the last frame */
 };
+
+/* Run a shell command; it must succeed. */
+void eng_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A fresh engine (small limits) with the region filled with ENG_FILL. */
 void eng_open(struct eng *e, __u32 buf_size);
@@ -67,8 +74,14 @@ void eng_next_flow(struct eng *e, __u32 sk_flags);
 /* Tears everything down and checks that nothing leaked. */
 void eng_close(struct eng *e);
 
-/* Offload the flow e->fl with e->o and flags; the stream starts at isn. */
+/* Offload the flow e->fl with e->o and flags; the stream starts at isn.
+ * An AF_XDP flow gets a socket in ddp_xsks unless e->no_socket. */
 void eng_flow(struct eng *e, __u32 sk_flags);
+/* The flow's state writable, as the engine has it: to play what the
+ * engine does on another CPU. */
+struct ddp_flow *eng_flow_rw(struct eng *e);
+/* Put this process's AF_XDP socket in ddp_xsks, or take it out. */
+void eng_xsk_bind(struct eng *e, bool on);
 /* Tag `tag` for cid: one segment at addr, or nsegs equal ones spread
  * `gap` bytes apart. */
 void eng_tag(struct eng *e, __u16 cid, __u32 addr, __u32 len);

@@ -2,13 +2,17 @@
 /*
  * test_ctl.c - the control library and the engine's control programs:
  * what sk_add, sk_del, setup, teardown and release accept, refuse and
- * count, teardown epochs, asynchronous teardown_done, the region allocator.
+ * count, teardown epochs, asynchronous teardown_done, the region
+ * allocator, and the bad input of one process (test_owners.c has what
+ * one process may not do to another's).
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 #include "libddp_priv.h"
@@ -20,11 +24,16 @@ static struct ddp_limits lim = { .max_flows = 4,
 				 .tags_per_flow = 8,
 				 .buf_size = 8 << 20 };
 
+#define MINE (2u << 20) /* the region's first chunks: this process's */
+
 static void ctl_init(void)
 {
 	struct pkt_flow fl;
+	__u32 off;
 
 	cr_assert_eq(ddp_dev_load(&lim, &d), 0, "%s", ddp_errmsg(NULL));
+	cr_assert_eq(ddp_buf_alloc(d, MINE, 0, &off), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(off, 0);
 	pkt_flow_init(&fl, 0, 4420, 40000);
 	pkt_flow_key(&fl, &key);
 	cfg = (struct ddp_sk_config){ .queue_size = 32,
@@ -54,6 +63,20 @@ static __u32 add_flow(__u16 lport)
 	k.lport = htons(lport);
 	cr_assert_eq(ddp_sk_add(d, &k, &cfg, &id), 0, "%s", ddp_errmsg(d));
 	return id;
+}
+
+/* A tag as the engine sees it, writable: to play a placement in progress
+ * (its writers count), which the library's read-only mapping cannot. */
+static struct ddp_tag *tag_rw(__u32 id, __u32 tag)
+{
+	size_t len = (size_t)lim.max_flows * lim.tags_per_flow *
+		     sizeof(struct ddp_tag);
+	struct ddp_tag *t = mmap(NULL, (len + 4095) & ~4095ul,
+				 PROT_READ | PROT_WRITE, MAP_SHARED,
+				 d->map_fd[M_ddp_tags], 0);
+
+	cr_assert_neq(t, MAP_FAILED);
+	return &t[DDP_FLOW_SLOT(id) * lim.tags_per_flow + tag];
 }
 
 /* Wait (at most 2 s) for the library's teardown thread to free a flow. */
@@ -123,13 +146,20 @@ Test(ctl, flow_is_reused_once_its_deletion_completed)
 
 	for (i = 1; i < 4; i++)
 		add_flow(40000 + i);
+	char msg[64];
+
 	cr_assert_eq(ddp_sk_del(d, id), 0);
 	cr_assert_eq(ddp_sk_del(d, id), -ENOENT);
-	cr_assert_str_eq(ddp_errmsg(d), "sk_del: flow 0 is not offloaded");
+	snprintf(msg, sizeof(msg), "sk_del: flow %u is not offloaded", id);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
 	wait_flow_free(id);
 	key.lport = htons(50000);
 	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id2), 0, "%s", ddp_errmsg(d));
-	cr_assert_eq(id2, id);
+	/* the same slot, a new incarnation: the old id names nothing */
+	cr_assert_eq(DDP_FLOW_SLOT(id2), DDP_FLOW_SLOT(id));
+	cr_assert_neq(id2, id);
+	cr_assert_eq(ddp_sk_del(d, id), -ENOENT);
+	cr_assert_eq(ddp_flow_mem(d, id2)->state, DDP_FLOW_ALIVE);
 	cr_assert_eq(stats().queue_teardown, 1);
 }
 
@@ -141,9 +171,10 @@ Test(ctl, setup_checks_segments_and_counts_failures)
 	struct ddp_seg past = { 8 << 20, 1 };
 	struct ddp_seg empty = { 0, 0 };
 	struct ddp_seg many[DDP_MAX_SEGS + 1];
+	char msg[128];
 
 	for (i = 0; i <= DDP_MAX_SEGS; i++)
-		many[i] = (struct ddp_seg){ i * 16, 16 };
+		many[i] = (struct ddp_seg){ 32768 + i * 16, 16 };
 	cr_assert_eq(ddp_setup(d, id, 1, &outside, 1, NULL), -EINVAL);
 	cr_assert_str_eq(
 		ddp_errmsg(d),
@@ -155,6 +186,8 @@ Test(ctl, setup_checks_segments_and_counts_failures)
 	cr_assert_str_eq(ddp_errmsg(d),
 			 "setup cid 1: 257 segments; 1 to 256 allowed");
 	cr_assert_eq(ddp_setup(d, id + 1, 1, &ok, 1, NULL), -ENOENT);
+	snprintf(msg, sizeof(msg), "setup: flow %u is not offloaded", id + 1);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
 	cr_assert_eq(stats().ddp_setup_fail, 5);
 	cr_assert_eq(stats().ddp_setup, 0);
 
@@ -164,15 +197,22 @@ Test(ctl, setup_checks_segments_and_counts_failures)
 	cr_assert_eq(ddp_tag_mem(d, id, tag)->end[DDP_MAX_SEGS - 1],
 		     DDP_MAX_SEGS * 16);
 	cr_assert_eq(ddp_setup(d, id, 1, &ok, 1, NULL), -EEXIST);
-	cr_assert_str_eq(ddp_errmsg(d),
-			 "setup: cid 1 already registered in flow 0");
+	snprintf(msg, sizeof(msg), "setup: cid 1 already registered in flow %u",
+		 id);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
 	/* the whole 16-bit CID range, until the table is full */
-	for (i = 0; i < 7; i++)
-		cr_assert_eq(ddp_setup(d, id, 0xffff - i, &ok, 1, NULL), 0);
+	for (i = 0; i < 7; i++) {
+		ok.addr = 65536 * (i + 1);
+		cr_assert_eq(ddp_setup(d, id, 0xffff - i, &ok, 1, NULL), 0,
+			     "%s", ddp_errmsg(d));
+	}
+	ok.addr = 65536 * 8;
 	cr_assert_eq(ddp_setup(d, id, 9, &ok, 1, NULL), -ENOSPC);
-	cr_assert_str_eq(
-		ddp_errmsg(d),
-		"setup cid 9: tag table of flow 0 full (8 tags registered or being torn down)");
+	snprintf(
+		msg, sizeof(msg),
+		"setup cid 9: tag table of flow %u full (8 tags registered or being torn down)",
+		id);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
 	cr_assert_eq(stats().ddp_setup_fail, 7);
 	cr_assert_eq(stats().ddp_setup, 8);
 }
@@ -184,23 +224,27 @@ Test(ctl, tag_being_written_stays_dead_until_its_writer_is_done)
 	struct ddp_tag *busy;
 	__u64 e1;
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 8; i++) {
+		seg.addr = i * 4096;
 		cr_assert_eq(ddp_setup(d, id, 100 + i, &seg, 1,
 				       i == 3 ? &t1 :
 				       i == 4 ? &t2 :
 						NULL),
-			     0);
+			     0, "%s", ddp_errmsg(d));
+	}
+	seg.addr = 8 * 4096;
 	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), 1, "nobody writes it");
 	cr_assert_eq(ddp_ctl_teardown(d, id, 103, NULL), -ENOENT);
 	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, t1)->stamp),
 		     DDP_TAG_FREE);
 	/* as the engine counts a copy in progress */
-	busy = ddp_tag_mem(d, id, t2);
+	busy = tag_rw(id, t2);
 	__atomic_fetch_add(&busy->writers, 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(ddp_ctl_teardown(d, id, 104, NULL), 0);
 	cr_assert_eq(DDP_TAG_STATE(busy->stamp), DDP_TAG_DEAD);
 	/* a dead tag is not reused: one slot free of eight */
 	cr_assert_eq(ddp_setup(d, id, 200, &seg, 1, NULL), 0);
+	seg.addr += 4096;
 	cr_assert_eq(ddp_setup(d, id, 201, &seg, 1, NULL), -ENOSPC);
 	cr_assert_eq(ddp_sync(d, &e1), 0);
 	cr_assert_eq(ddp_release(d, id, e1, &freed), 0);
@@ -236,8 +280,10 @@ Test(ctl, teardown_done_comes_through_the_fd_after_the_tags_are_free)
 	struct pollfd p = { .fd = ddp_dev_fd(d), .events = POLLIN };
 	int waited;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
+		seg.addr = i * 4096;
 		cr_assert_eq(ddp_setup(d, id, i, &seg, 1, &tags[i]), 0);
+	}
 	cr_assert_eq(ddp_dev_process(d, &ops), 0, "nothing is pending yet");
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(ddp_teardown(d, id, i, &tags[i]), 0);
@@ -266,7 +312,7 @@ Test(ctl, teardown_done_waits_for_the_writer)
 	int i;
 
 	cr_assert_eq(ddp_setup(d, id, 7, &seg, 1, &tag), 0);
-	t = ddp_tag_mem(d, id, tag);
+	t = tag_rw(id, tag);
 	__atomic_fetch_add(&t->writers, 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(ddp_teardown(d, id, 7, &tag), 0);
 	for (i = 0; i < 20; i++) {
@@ -291,7 +337,9 @@ Test(ctl, sk_del_tears_down_its_tags)
 	struct ddp_stats st;
 
 	cr_assert_eq(ddp_setup(d, id, 1, &seg, 1, NULL), 0);
+	seg.addr = 4096;
 	cr_assert_eq(ddp_setup(d, id, 2, &seg, 1, NULL), 0);
+	seg.addr = 8192;
 	cr_assert_eq(ddp_setup(d, other, 1, &seg, 1, &tag), 0);
 	cr_assert_eq(ddp_sk_del(d, id), 0);
 	st = stats();
@@ -301,14 +349,26 @@ Test(ctl, sk_del_tears_down_its_tags)
 		     DDP_TAG_ACTIVE);
 	/* its CIDs are gone */
 	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), -ENOENT);
+	seg.addr = 12288;
 	cr_assert_eq(ddp_setup(d, id, 3, &seg, 1, NULL), -ENOENT);
 	wait_flow_free(id);
 }
 
+static __u32 chunks_mine(void)
+{
+	__u32 i, n = 0;
+
+	for (i = 0; i < 8; i++)
+		n += d->info->chunk_owner[i] &&
+		     DDP_CHUNK_OWNER(d->info->chunk_owner[i]) == d->owner;
+	return n;
+}
+
 Test(ctl, region_allocator_aligns_and_shares_out_chunks)
 {
-	__u32 a, b, big, i, owned = 0;
+	__u32 a, b, big, i;
 
+	cr_assert_eq(chunks_mine(), 2, "the two of ctl_init");
 	cr_assert_eq(ddp_buf_alloc(d, 100, 0, &a), 0);
 	cr_assert_eq(ddp_buf_alloc(d, 5000, 4096, &b), 0);
 	cr_assert_eq(b % 4096, 0);
@@ -316,19 +376,16 @@ Test(ctl, region_allocator_aligns_and_shares_out_chunks)
 	cr_assert_eq(ddp_buf_alloc(d, 3 << 20, 0, &big), 0);
 	cr_assert_eq(big % DDP_CHUNK_SIZE, 0);
 	cr_assert(big >= b + 5000 || big + (3 << 20) <= a, "overlap");
-	for (i = 0; i < 8; i++)
-		owned += d->info->chunk_owner[i] == (__u32)getpid();
-	cr_assert_eq(owned, 4, "one chunk split, three whole");
-	cr_assert_eq(ddp_buf_alloc(d, 5 << 20, 0, &i), -ENOSPC);
-	cr_assert(strstr(ddp_errmsg(d), "no room for 5242880 bytes"), "%s",
+	cr_assert_eq(chunks_mine(), 6, "one chunk split, three whole");
+	cr_assert_eq(ddp_buf_alloc(d, 3 << 20, 0, &i), -ENOSPC);
+	cr_assert(strstr(ddp_errmsg(d), "no room for 3145728 bytes"), "%s",
 		  ddp_errmsg(d));
 	cr_assert_eq(ddp_buf_alloc(d, 64, 3, &i), -EINVAL);
-	ddp_buf_free(d, big);
-	ddp_buf_free(d, a);
-	ddp_buf_free(d, b);
-	for (i = 0; i < 8; i++)
-		cr_assert_eq(d->info->chunk_owner[i], 0, "chunk %u kept", i);
-	cr_assert_eq(ddp_buf_alloc(d, 7 << 20, 0, &big), 0);
+	cr_assert_eq(ddp_buf_free(d, big), 0);
+	cr_assert_eq(ddp_buf_free(d, a), 0);
+	cr_assert_eq(ddp_buf_free(d, b), 0);
+	cr_assert_eq(chunks_mine(), 2, "chunks kept");
+	cr_assert_eq(ddp_buf_alloc(d, 6 << 20, 0, &big), 0);
 }
 
 Test(ctl, limits_are_checked_before_load)
@@ -359,4 +416,139 @@ Test(ctl, caps_report_the_limits)
 	cr_assert(c.full_cid_range);
 	cr_assert_eq(c.digests, NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA);
 	cr_assert_eq(c.ifindex, 0, "loaded, not attached");
+}
+
+/* ---- bad input: a table of refusals, each said, none changing anything --- */
+
+/* What a refusal must leave as it was: the flows, the tags, who owns which
+ * chunk, what our tags point at, the counters (but the failure counts). */
+struct snap {
+	struct ddp_stats st;
+	struct ddp_flow flows[4];
+	struct ddp_tag tags[32];
+	__u32 chunks[DDP_CHUNKS_MAX];
+	size_t nlive;
+};
+
+static void snap_take(struct snap *s)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->st = stats();
+	s->st.ddp_setup_fail = s->st.sk_add_fail = 0;
+	memcpy(s->flows, d->flows, sizeof(s->flows));
+	/* a free tag is its stamp: what else its slot holds means nothing */
+	for (i = 0; i < 32; i++)
+		if (DDP_TAG_STATE(d->tags[i].stamp) == DDP_TAG_FREE)
+			s->tags[i].stamp = d->tags[i].stamp;
+		else
+			s->tags[i] = d->tags[i];
+	memcpy(s->chunks, d->info->chunk_owner, sizeof(s->chunks));
+	s->nlive = d->nlive;
+}
+
+#define REFUSED(call, err, msg)                                              \
+	do {                                                                 \
+		struct snap a_, b_;                                          \
+		snap_take(&a_);                                              \
+		cr_assert_eq((call), (err), "%s: %s", #call, ddp_errmsg(d)); \
+		cr_assert_str_eq(ddp_errmsg(d), (msg), "%s: said %s", #call, \
+				 ddp_errmsg(d));                             \
+		snap_take(&b_);                                              \
+		cr_assert(!memcmp(&a_, &b_, sizeof(a_)),                     \
+			  "%s changed the state", #call);                    \
+	} while (0)
+
+Test(ctl, bad_input_is_refused_with_a_reason_and_changes_nothing)
+{
+	__u32 id = add_flow(40000), stale, rest, i;
+	struct ddp_seg seg = { 0, 4096 },
+		       two[2] = { { 8192, 4096 }, { 12000, 100 } };
+	struct ddp_seg many[DDP_MAX_SEGS + 1];
+	char m[256];
+
+	cr_assert_eq(ddp_setup(d, id, 1, &seg, 1, NULL), 0);
+	stale = DDP_FLOW_ID(DDP_FLOW_SLOT(id), (id >> DDP_FLOW_SLOT_BITS) + 1);
+
+	/* flows that are not there, or no longer */
+	snprintf(m, sizeof(m), "setup: flow %u is not offloaded", stale);
+	REFUSED(ddp_setup(d, stale, 2, &seg, 1, NULL), -ENOENT, m);
+	snprintf(m, sizeof(m), "sk_del: flow %u is not offloaded", 3);
+	REFUSED(ddp_sk_del(d, 3), -ENOENT, m);
+	snprintf(m, sizeof(m), "sk_update: flow %u is not offloaded", stale);
+	REFUSED(ddp_sk_update(d, stale, &cfg), -ENOENT, m);
+	snprintf(m, sizeof(m), "resync: flow %u is not offloaded", stale);
+	REFUSED(ddp_resync(d, stale, 1, 1, true), -ENOENT, m);
+	snprintf(m, sizeof(m), "teardown: cid 9 is not registered in flow %u",
+		 id);
+	REFUSED(ddp_teardown(d, id, 9, NULL), -ENOENT, m);
+
+	/* buffers: overlapping a live tag, overlapping itself */
+	seg = (struct ddp_seg){ 2048, 4096 };
+	snprintf(
+		m, sizeof(m),
+		"setup cid 2: segment 0 [2048, +4096) overlaps the buffer of live tag 0 of flow %u",
+		id);
+	REFUSED(ddp_setup(d, id, 2, &seg, 1, NULL), -EBUSY, m);
+	two[1].addr = 10000;
+	REFUSED(ddp_setup(d, id, 2, two, 2, NULL), -EINVAL,
+		"setup cid 2: segments 0 and 1 overlap");
+
+	/* lengths at and past the limits: the region's end, 256 segments */
+	cr_assert_eq(ddp_buf_alloc(d, (8 << 20) - MINE, 0, &rest), 0);
+	seg = (struct ddp_seg){ (8 << 20) - 4096, 4097 };
+	REFUSED(ddp_setup(d, id, 2, &seg, 1, NULL), -EINVAL,
+		"setup cid 2: a segment is empty or outside the 8388608-byte buffer region");
+	for (i = 0; i <= DDP_MAX_SEGS; i++)
+		many[i] = (struct ddp_seg){ 65536 + i * 16, 16 };
+	REFUSED(ddp_setup(d, id, 2, many, DDP_MAX_SEGS + 1, NULL), -EINVAL,
+		"setup cid 2: 257 segments; 1 to 256 allowed");
+	seg.len = 4096;
+	cr_assert_eq(ddp_setup(d, id, 2, &seg, 1, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	cr_assert_eq(ddp_setup(d, id, 3, many, DDP_MAX_SEGS, NULL), 0, "%s",
+		     ddp_errmsg(d));
+
+	/* the region: sizes and alignments, buffers a tag points into */
+	REFUSED(ddp_buf_alloc(d, 0, 0, &i), -EINVAL,
+		"buffer of 0 bytes aligned to 64: size 1 to 8388608, alignment a power of 2");
+	REFUSED(ddp_buf_alloc(d, (8 << 20) + 1, 0, &i), -EINVAL,
+		"buffer of 8388609 bytes aligned to 64: size 1 to 8388608, alignment a power of 2");
+	REFUSED(ddp_buf_alloc(d, 64, 48, &i), -EINVAL,
+		"buffer of 64 bytes aligned to 48: size 1 to 8388608, alignment a power of 2");
+	snprintf(
+		m, sizeof(m),
+		"free of 0: tag 0 of flow %u still points into it; free it after its teardown_done",
+		id);
+	REFUSED(ddp_buf_free(d, 0), -EBUSY, m);
+	REFUSED(ddp_buf_free(d, 12345), -ENOENT,
+		"free of 12345: no buffer of this process starts there");
+}
+
+/* Once its teardown is done, a tag's buffer is the host's to free. */
+Test(ctl, a_buffer_is_freed_after_teardown_done)
+{
+	__u32 id = add_flow(40000), buf;
+	struct dones got = { 0 };
+	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
+	struct ddp_seg seg;
+	int i;
+
+	cr_assert_eq(ddp_buf_alloc(d, 8192, 0, &buf), 0);
+	seg = (struct ddp_seg){ buf, 8192 };
+	cr_assert_eq(ddp_setup(d, id, 5, &seg, 1, NULL), 0);
+	cr_assert_eq(ddp_buf_free(d, buf), -EBUSY);
+	cr_assert_eq(ddp_teardown(d, id, 5, &seg), 0);
+	for (i = 0; i < 200 && !got.n; i++) {
+		ddp_dev_process(d, &ops);
+		poll(NULL, 0, 5);
+	}
+	cr_assert_eq(got.n, 1);
+	cr_assert_eq(ddp_buf_free(d, buf), 0, "%s", ddp_errmsg(d));
+	/* and its bytes may carry a new tag */
+	cr_assert_eq(ddp_buf_alloc(d, 8192, 0, &buf), 0);
+	seg = (struct ddp_seg){ buf, 8192 };
+	cr_assert_eq(ddp_setup(d, id, 6, &seg, 1, NULL), 0, "%s",
+		     ddp_errmsg(d));
 }

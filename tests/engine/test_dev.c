@@ -29,16 +29,6 @@
 static char va[IF_NAMESIZE], vb[IF_NAMESIZE], br[IF_NAMESIZE];
 static char msg[512];
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-}
 
 static void dev_init(void)
 {
@@ -47,8 +37,8 @@ static void dev_init(void)
 	snprintf(va, sizeof(va), "dd%da", getpid());
 	snprintf(vb, sizeof(vb), "dd%db", getpid());
 	snprintf(br, sizeof(br), "dd%dbr", getpid());
-	sh("ip link add %s type veth peer name %s", va, vb);
-	sh("ip link set %s up && ip link set %s up", va, vb);
+	eng_sh("ip link add %s type veth peer name %s", va, vb);
+	eng_sh("ip link set %s up && ip link set %s up", va, vb);
 }
 
 static void dev_fini(void)
@@ -125,7 +115,7 @@ Test(dev, attach_refuses_another_program)
 	char want[256];
 	__u32 other;
 
-	sh("ip link set dev %s xdp obj " DDP_BUILD "/xdp_pass.bpf.o sec xdp",
+	eng_sh("ip link set dev %s xdp obj " DDP_BUILD "/xdp_pass.bpf.o sec xdp",
 	   va);
 	other = attached_id(va);
 	cr_assert_eq(ddp_dev_attach(va, NULL, &a), -EBUSY);
@@ -155,11 +145,11 @@ Test(dev, native_unsupported_then_auto_falls_back_to_skb)
 	char want[256];
 
 	libbpf_set_print(quiet); /* the refusal is expected */
-	sh("ip link add %s type bridge && ip link set %s up", br, br);
+	eng_sh("ip link add %s type bridge && ip link set %s up", br, br);
 	cr_assert_eq(ddp_dev_attach(br, &o, &a), -EOPNOTSUPP);
 	snprintf(
 		want, sizeof(want),
-		"couldn't attach to '%s': native XDP unsupported; try mode skb",
+		"couldn't attach to '%s': native XDP unsupported (kernel: Underlying driver does not support XDP in native mode); try --mode skb",
 		br);
 	cr_assert_str_eq(err0(), want);
 	cr_assert_eq(attached_id(br), 0);
@@ -167,7 +157,7 @@ Test(dev, native_unsupported_then_auto_falls_back_to_skb)
 	cr_assert_eq(ddp_dev_attach(br, &o, &a), 0, "%s", err0());
 	snprintf(
 		want, sizeof(want),
-		"native XDP unsupported on '%s': attached in skb (generic) mode",
+		"native XDP unsupported on '%s' (kernel: Underlying driver does not support XDP in native mode): attached in skb (generic) mode",
 		br);
 	cr_assert_str_eq(ddp_dev_notice(a), want);
 	ddp_dev_caps(a, &c);
@@ -175,6 +165,28 @@ Test(dev, native_unsupported_then_auto_falls_back_to_skb)
 	ddp_dev_close(a);
 	cr_assert_eq(ddp_dev_detach(br), 0, "%s", err0());
 	cr_assert_eq(attached_id(br), 0);
+}
+
+/* A native attach the driver refuses for another reason than having no
+ * XDP (here veth: its peer's MTU is too large for one page) is said as it
+ * is, errno and the kernel's words, and auto mode does not hide it by
+ * falling back to skb mode. */
+Test(dev, other_native_errors_are_said_and_not_fallen_back)
+{
+	struct ddp_attach_opts o = { .mode = DDP_MODE_AUTO };
+	struct ddp_dev *a;
+	char want[256];
+
+	libbpf_set_print(quiet); /* the refusal is expected */
+	eng_sh("ip link set %s mtu 9000", vb);
+	cr_assert_eq(ddp_dev_attach(va, &o, &a), -ERANGE);
+	snprintf(
+		want, sizeof(want),
+		"couldn't attach to '%s' in native mode: Numerical result out of range (kernel: veth: Peer MTU is too large to set XDP)",
+		va);
+	cr_assert_str_eq(err0(), want);
+	cr_assert_eq(attached_id(va), 0, "fell back to skb mode");
+	cr_assert_eq(ddp_dev_join(va, &a), -ENOENT, "pinned anyway");
 }
 
 Test(dev, errors_name_the_device_and_the_fix)
@@ -241,11 +253,15 @@ static void link_open(struct link *l, __u32 sk_flags)
 					      .io_threshold = 4096 } };
 	struct ddp_sk_config cfg = { .queue_size = 32, .flags = sk_flags };
 	struct ddp_flow_key key;
+	__u32 off;
 
 	memset(l, 0, sizeof(*l));
 	l->isn = 0xfff00000;
 	cfg.start_seq = l->isn;
 	cr_assert_eq(ddp_dev_attach(va, &o, &l->d), 0, "%s", err0());
+	/* the first chunk is ours: the tags below point into it */
+	cr_assert_eq(ddp_buf_alloc(l->d, DDP_CHUNK_SIZE, 0, &off), 0);
+	cr_assert_eq(off, 0);
 	pkt_flow_init(&l->fl, 0, 4420, 40000);
 	l->fl.tcp_opt_len = 12;
 	pkt_flow_key(&l->fl, &key);

@@ -478,7 +478,11 @@ static void run_other_flows(struct eng *e)
 }
 
 /* The frame with C2HData 2's header arrives with its datao changed (and
- * so a bad checksum), then as it was sent. */
+ * so a bad checksum), then as it was sent. Its first copy steers nothing;
+ * the transport might have taken it (the engine cannot tell a corrupted
+ * frame from one whose checksum an offload vouched for), so what the
+ * second copy places is not believed on a kernel socket: records of
+ * those bytes are revoked. AF_XDP frames carry their own metadata. */
 static void run_corrupt_header(struct eng *e)
 {
 	struct eng_patch p = { 1, { 12 + 1 }, { 0x40 } }; /* datao += 16K */
@@ -486,6 +490,8 @@ static void run_corrupt_header(struct eng *e)
 	eng_send_all(e, 0, 2048, 1024);
 	eng_send_corrupt(e, 2048, 1000, &p);
 	eng_send_all(e, 2048, e->s.len, 1000);
+	cr_assert_eq(eng_reported(e, C(e, 1)),
+		     e->sk_flags & DDP_SK_RECORDS ? 2000 - (1000 - 24) : 2000);
 }
 
 /* A data-only frame of C2HData 2 arrives corrupted, then resent. */
@@ -549,11 +555,13 @@ static void run_record_ring_full(struct eng *e)
 	int i;
 
 	eng_send_all(e, 0, e->s.len, 1448);
-	/* the host consumed none: the ring holds DDP_REC_RING records */
+	/* the engine never waits for the host: the ring holds the last
+	 * DDP_REC_RING - 1 records whole (the oldest slot is the next
+	 * one's), the older ones say nothing any more */
 	for (i = 0; i < 1100; i++)
-		cr_assert_eq(eng_reported(e, C(e, i)), i < DDP_REC_RING,
+		cr_assert_eq(eng_reported(e, C(e, i)), i > 1100 - DDP_REC_RING,
 			     "C2HData %d", i);
-	cr_assert_eq(eng_stats(e).rec_full, 1100 - DDP_REC_RING);
+	cr_assert_eq(eng_stats(e).offload_bytes, 1100);
 }
 
 static void rsps_then_read(struct eng *e)
@@ -592,6 +600,178 @@ static void run_compacted(struct eng *e)
 	cr_assert_eq(st.compacted, st.offload_packets, "%llu of %llu",
 		     (unsigned long long)st.compacted,
 		     (unsigned long long)st.offload_packets);
+}
+
+/* ---- what the engine does not track (integrity) ---------------------------- */
+
+/*
+ * six_reads: C2HData 2 is [2048, 4072), its data from 2072, its
+ * CapsuleResp at 4072. A data-only frame of it arrives corrupted: placed
+ * (data-only frames are not checked) and recorded, and dropped by the
+ * transport. The resend comes repacketised, [3000, 4100), with the
+ * CapsuleResp's header in its new bytes, in a way the engine cannot
+ * follow; the transport takes it. The record of the corrupted bytes must
+ * go, or the host skips bytes that are wrong in its buffer.
+ */
+static void send_corrupted_then(struct eng *e, void (*resend)(struct eng *))
+{
+	struct eng_patch p = { 2, { 10, 500 }, { 0xff, 0x01 } };
+
+	eng_send_all(e, 0, 3048, 1000);
+	eng_send_corrupt(e, 3048, 1000, &p);
+	resend(e);
+	send_losing_header(e, 4100, 0);
+	cr_assert_eq(eng_reported(e, C(e, 1)), 0,
+		     "the corrupted bytes trusted");
+}
+
+/* ... with a checksum the engine finds wrong, which an offload vouched
+ * for (or a partial one where the engine may not take those) */
+static void resend_vouched(struct eng *e)
+{
+	e->fl.csum = PKT_CSUM_WRONG;
+	eng_send(e, 3000, 1100);
+	e->fl.csum = PKT_CSUM_FULL;
+}
+
+static void run_resend_vouched(struct eng *e)
+{
+	send_corrupted_then(e, resend_vouched);
+}
+
+/* ... as two IP fragments, which only the kernel reassembles */
+static void resend_fragmented(struct eng *e)
+{
+	static __u8 frame[PKT_MAX], a[PKT_MAX], b[PKT_MAX];
+	size_t n = pkt_build(&e->fl, e->isn + 3000, e->s.buf + 3000, 1100,
+			     frame),
+	       n2, n1 = pkt_fragment(&e->fl, frame, n, 512, a, b, &n2);
+
+	eng_send_frame(e, a, n1);
+	eng_send_frame(e, b, n2);
+}
+
+static void run_resend_fragmented(struct eng *e)
+{
+	send_corrupted_then(e, resend_fragmented);
+	cr_assert_eq(eng_stats(e).untracked, 1, "the first fragment");
+}
+
+/* ... behind an IP header the engine cannot look past (ESP) */
+static void resend_opaque(struct eng *e)
+{
+	__u8 frame[PKT_MAX];
+
+	eng_send_frame(e, frame,
+		       pkt_build_ip(&e->fl, 50, e->s.buf + 3000, 1100, frame));
+}
+
+static void run_resend_opaque(struct eng *e)
+{
+	send_corrupted_then(e, resend_opaque);
+	cr_assert_eq(eng_stats(e).unparsed, 1);
+	/* and nothing placed within a datagram's reach is believed */
+	cr_assert_eq(eng_reported(e, C(e, 2)), 0);
+}
+
+/* The transport took a frame the engine could not check ([3048, 4100),
+ * an offload vouched for it); then a corrupted copy of its data-only part
+ * comes (a spurious resend): new bytes to the engine, which places them
+ * unchecked, a duplicate to the transport, which drops it and never asks
+ * for them again. Nothing of it may be believed. */
+static void run_duplicate_of_untracked(struct eng *e)
+{
+	struct eng_patch p = { 1, { 300 }, { 0x5a } };
+
+	eng_send_all(e, 0, 3048, 1000);
+	e->fl.csum = PKT_CSUM_WRONG;
+	eng_send(e, 3048, 1052);
+	e->fl.csum = PKT_CSUM_FULL;
+	eng_send_corrupt(e, 3048, 1000, &p);
+	send_losing_header(e, 4100, 0);
+	/* the record of C2HData 2 grew over the duplicate: all of it goes */
+	cr_assert_eq(eng_reported(e, C(e, 1)), 0);
+}
+
+/* A frame of C2HData 2 comes while another CPU tracks the flow (skb mode
+ * takes frames on the sender's CPU): it is not followed, and everything
+ * that depended on the engine seeing every frame is dropped: the records
+ * so far, and belief in what is placed within a datagram's reach. */
+static void run_another_cpu_tracking(struct eng *e)
+{
+	struct ddp_flow *f = eng_flow_rw(e);
+
+	eng_send_all(e, 0, 3048, 1000);
+	f->busy = 1;
+	eng_send(e, 3048, 1000);
+	f->busy = 0;
+	eng_send_all(e, 4048, e->s.len, 1000);
+	cr_assert_eq(eng_reported(e, C(e, 0)), 0, "a record kept");
+	if (e->sk_flags & DDP_SK_RECORDS)
+		cr_assert_eq(eng_reported(e, C(e, 5)), 0, "believed too soon");
+}
+
+/* Every frame of the stream comes with a partial checksum (a sender on
+ * this host leaving it to offload): taken as the kernel takes it where
+ * the engine is told the kernel hands those on, never flagged checked. */
+static void run_partial_checksums(struct eng *e)
+{
+	e->fl.csum = PKT_CSUM_PARTIAL;
+	run_answering(e);
+	e->fl.csum = PKT_CSUM_FULL;
+}
+
+/* A header in a read's data that is self-consistent but claims 1 GiB:
+ * the tracker, searching after a lost header, must not follow it for a
+ * gigabyte; the next real header resyncs. */
+static void fake_huge_header(struct eng *e)
+{
+	struct nvme_tcp_hdr24 h = { .type = NVME_TCP_C2H_DATA,
+				    .flags = NVME_TCP_F_DATA_LAST,
+				    .hlen = 24,
+				    .pdo = 24,
+				    .plen = 24 + (1u << 30),
+				    .cccid = 9,
+				    .datal = 1u << 30 };
+	__u8 data[6000];
+	int i;
+
+	gen_data(data, sizeof(data), 5);
+	memcpy(data + 3000, &h, sizeof(h)); /* in the second frame's data */
+	eng_tag(e, 1, 0, 2000);
+	add_read(e, 1, 2000, 2000);
+	eng_tag(e, 2, 4096, 6000);
+	pdu_c2h_data(&e->s, &e->o, 2, 0, data, sizeof(data),
+		     NVME_TCP_F_DATA_LAST);
+	pdu_rsp(&e->s, &e->o, 2);
+	for (i = 3; i <= 6; i++) {
+		eng_tag(e, i, i * 8192, 2000);
+		add_read(e, i, 2000, 2000);
+	}
+}
+
+/* The frame with C2HData 2's header is lost: the search finds the fake
+ * header first. */
+static void run_fake_huge_header(struct eng *e)
+{
+	size_t lost = D(e, C(e, 1)) - 24;
+
+	eng_send_all(e, 0, lost, 1000);
+	send_losing_header(e, lost + 1000, 0);
+	eng_send(e, lost, 1000);
+}
+
+/* max_data 8 KiB: a C2HData carrying 16 KiB is a protocol error */
+static void over_max_data(struct eng *e)
+{
+	int i;
+
+	eng_tag(e, 1, 0, 16384);
+	add_read(e, 1, 16384, 16384);
+	for (i = 2; i <= 6; i++) {
+		eng_tag(e, i, 16384 + i * 4096, 2000);
+		add_read(e, i, 2000, 2000);
+	}
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -685,7 +865,7 @@ FIXTURE(lost_header_frame_resync_confirmed, .build = six_reads,
 		   { "retrans", 1 } },
 	.events = 1)
 FIXTURE(corrupted_header_frame_ignored, .build = six_reads,
-	.run = run_corrupt_header,
+	.run = run_corrupt_header, .placed = "P?PPPP",
 	.stats = { { "csum_bad", 1 },
 		   { "sync_lost", 0 },
 		   { "resync", 0 },
@@ -731,3 +911,58 @@ FIXTURE(xsk_frames_compacted, .flags = DDP_SK_OFFLOAD | DDP_SK_XSK,
 	.run = run_compacted)
 FIXTURE(steered_only_flow_not_tracked, .flags = DDP_SK_XSK, .build = one_read,
 	.placed = "--", .stats = { { "rx_packets", 0 }, { "pdus", 0 } })
+
+/* integrity: what the engine does not follow still revokes */
+FIXTURE(resend_with_a_vouched_checksum_revokes, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_vouched,
+	.placed = "P?????", .events = -1,
+	.stats = { { "csum_bad", 1 }, { "sync_lost", 1 } })
+FIXTURE(duplicate_of_an_untracked_frame_not_believed, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+	.run = run_duplicate_of_untracked, .placed = "P?????", .events = -1)
+FIXTURE(resend_in_ip_fragments_revokes, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_fragmented,
+	.placed = "P?????", .events = -1)
+FIXTURE(resend_in_ipv6_fragments_revokes, .v6 = 1, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_fragmented,
+	.placed = "P?????", .events = -1)
+FIXTURE(resend_behind_esp_revokes_every_record, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_opaque,
+	.placed = "??????", .events = -1)
+FIXTURE(ipv6_destination_options_followed, .v6 = 1, .ip6_dstopts = 16,
+	.build = six_reads,
+	.stats = { { "offload_bytes", 6 * 2000 }, { "sync_lost", 0 } })
+FIXTURE(partial_checksums_taken_where_the_kernel_hands_them_on,
+	.csum_partial = true, .build = six_reads, .run = run_partial_checksums,
+	.stats = { { "offload_bytes", 6 * 2000 },
+		   { "csum_bad", 0 },
+		   { "compacted", 0 } })
+FIXTURE(partial_checksums_refused_elsewhere, .build = six_reads,
+	.run = run_partial_checksums, .placed = "------",
+	.stats = { { "offload_bytes", 0 }, { "csum_partial", 0 } })
+FIXTURE(checksums_in_512_byte_calls, .csum_max = 512, .build = six_reads,
+	.run = run_corrupt_header, .placed = "P?PPPP",
+	.stats = { { "csum_bad", 1 }, { "offload_bytes", 6 * 2000 } })
+FIXTURE(ipv6_checksums_in_512_byte_calls, .csum_max = 512, .v6 = 1,
+	.tcp_opt_len = 40, .build = long_pdu,
+	.stats = { { "offload_bytes", 30000 }, { "csum_bad", 0 } })
+
+FIXTURE(frame_another_cpu_tracks_is_missed_and_said,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .build = six_reads,
+	.run = run_another_cpu_tracking, .placed = "??????", .events = -1,
+	.stats = { { "contended", 1 } })
+
+/* a plausible header with a huge length stalls nothing */
+FIXTURE(huge_header_in_read_data_not_followed, .build = fake_huge_header,
+	.run = run_fake_huge_header, .placed = "P-???P", .events = 1,
+	.stats = { { "resync_confirm", 1 } })
+FIXTURE(data_longer_than_max_data_is_an_error, .max_data = 8192,
+	.build = over_max_data, .placed = "-????P",
+	.stats = { { "pdu_err", 1 }, { "resync_confirm", 1 } }, .events = 1)
+
+/* an AF_XDP flow whose frames go to the stack (no socket on the queue)
+ * finds every frame as it came: nothing cut out */
+FIXTURE(no_socket_frames_pass_unchanged, .flags = DDP_SK_OFFLOAD | DDP_SK_XSK,
+	.no_socket = true, .o = { .hdgst = 1, .ddgst = 1 },
+	.build = long_read_then_one, .placed = "??",
+	.stats = { { "compacted", 0 }, { "offload_bytes", 8000 } })

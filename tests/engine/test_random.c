@@ -320,7 +320,8 @@ static void send_frames(struct run *u)
 			eng_send(e, u->fr[i].off, u->fr[i].len);
 		}
 		if (getenv("DDP_TRACE")) {
-			struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
+			const struct ddp_flow *f =
+				ddp_flow_mem(e->d, e->flow_id);
 
 			fprintf(stderr,
 				"frame [%zu, %zu)%s: sync %u pdu at %zu off %u place %u\n",
@@ -435,7 +436,7 @@ static void check_stream(struct run *u, const struct ddp_stats *before,
 	struct eng *e = u->e;
 	struct ddp_stats st = eng_stats(e);
 	int overflow = st.meta_full != before->meta_full ||
-		       st.rec_full != before->rec_full;
+		       ddp_flow_mem(e->d, e->flow_id)->rec_head > DDP_REC_RING;
 	size_t i, last = 0;
 	__u32 placed = 0;
 	int have_last = 0;

@@ -5,6 +5,13 @@
 # failing script leaves nothing behind. A script with more to undo sets a
 # trap of its own that ends with netns_cleanup.
 
+# netns_bins BUILD: host, target, ddpctl: the project's programs in BUILD
+netns_bins() {
+	host=$(realpath "$1/ddp-host")
+	target=$(realpath "$1/ddp-target")
+	ddpctl=$(realpath "$1/ddpctl")
+}
+
 NETNS_MADE=()
 NETNS_PIDS=()
 NETNS_TMP=

@@ -71,21 +71,31 @@ static size_t put_l2(const struct pkt_flow *fl, __u8 *out)
 	return off + 2;
 }
 
-/* IP header for an l4 of l4_len bytes; returns its length. */
+/* IP header (and IPv6 extension headers) for an l4 of l4_len bytes;
+ * returns its length. */
 static size_t put_l3(const struct pkt_flow *fl, __u8 proto, size_t l4_len,
 		     __u8 *out)
 {
 	if (fl->v6) {
 		__u32 vtc = htonl(6u << 28);
-		__u16 plen = htons(l4_len);
+		__u16 plen = htons(fl->ip6_dstopts + l4_len);
+		__u8 *x = out + 40;
 
 		memcpy(out, &vtc, 4);
 		memcpy(out + 4, &plen, 2);
-		out[6] = proto;
+		out[6] = fl->ip6_dstopts ? 60 : proto;
 		out[7] = 64;
 		memcpy(out + 8, fl->raddr, 16);
 		memcpy(out + 24, fl->laddr, 16);
-		return 40;
+		if (fl->ip6_dstopts) {
+			/* next header, length in 8 bytes less one, PadN */
+			memset(x, 0, fl->ip6_dstopts);
+			x[0] = proto;
+			x[1] = fl->ip6_dstopts / 8 - 1;
+			x[2] = 1;
+			x[3] = fl->ip6_dstopts - 4;
+		}
+		return 40 + fl->ip6_dstopts;
 	}
 	__u16 tot = htons(20 + l4_len), sum;
 
@@ -139,9 +149,66 @@ size_t pkt_build(const struct pkt_flow *fl, __u32 seq, const void *payload,
 		th[thl - 9] = 10;
 	}
 	memcpy(th + thl, payload, len);
-	sum = csum_fold(csum_add(pseudo_sum(fl, 6, thl + len), th, thl + len));
+	if (fl->csum == PKT_CSUM_PARTIAL)
+		/* ~csum_fold(): the sum before it is inverted */
+		sum = ~csum_fold(pseudo_sum(fl, 6, thl + len)) & 0xffff;
+	else
+		sum = csum_fold(csum_add(pseudo_sum(fl, 6, thl + len), th,
+					 thl + len)) ^
+		      (fl->csum == PKT_CSUM_WRONG ? 0x0100 : 0);
 	memcpy(th + 16, &sum, 2);
 	return l2 + l3 + thl + len;
+}
+
+size_t pkt_build_ip(const struct pkt_flow *fl, __u8 proto, const void *payload,
+		    size_t len, __u8 *out)
+{
+	size_t l2 = put_l2(fl, out), l3 = put_l3(fl, proto, len, out + l2);
+
+	memcpy(out + l2 + l3, payload, len);
+	return l2 + l3 + len;
+}
+
+size_t pkt_fragment(const struct pkt_flow *fl, const __u8 *frame, size_t len,
+		    size_t at, __u8 *out1, __u8 *out2, size_t *len2)
+{
+	size_t l2 = fl->vlan ? 18 : 14, hl = fl->v6 ? 40 : 20;
+	size_t pay = len - l2 - hl, rest = pay - at, fh = fl->v6 ? 8 : 0;
+	__u8 *h;
+	__u16 v, sum;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		__u8 *o = k ? out2 : out1;
+		size_t n = k ? rest : at, from = k ? at : 0;
+
+		memcpy(o, frame, l2 + hl);
+		memcpy(o + l2 + hl + fh, frame + l2 + hl + from, n);
+		h = o + l2;
+		if (fl->v6) {
+			/* a fragment header: next, 0, offset|M, id */
+			__u8 *f = h + 40;
+
+			f[0] = h[6];
+			f[1] = 0;
+			v = htons(from | !k);
+			memcpy(f + 2, &v, 2);
+			memcpy(f + 4, "\0\0\0\x2a", 4);
+			h[6] = 44;
+			v = htons(fh + n);
+			memcpy(h + 4, &v, 2);
+		} else {
+			v = htons(hl + n);
+			memcpy(h + 2, &v, 2);
+			v = htons((from / 8) | (k ? 0 : 0x2000));
+			memcpy(h + 6, &v, 2);
+			memset(h + 10, 0, 2);
+			sum = csum_fold(csum_add(0, h, 20));
+			memcpy(h + 10, &sum, 2);
+		}
+	}
+	*len2 = l2 + hl + fh + rest;
+	return l2 + hl + fh + at;
 }
 
 size_t pkt_build_udp(const struct pkt_flow *fl, const void *payload, size_t len,

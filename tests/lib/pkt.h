@@ -10,6 +10,15 @@
 #include <linux/types.h>
 #include "ddp.h"
 
+/* What the TCP checksum field of a built frame holds */
+enum pkt_csum {
+	PKT_CSUM_FULL = 0, /* the checksum, as a NIC on a wire gets it */
+	/* the pseudo-header sum only: what the kernel's CHECKSUM_PARTIAL
+	 * leaves for the offload (a sender on this host, GRO) */
+	PKT_CSUM_PARTIAL,
+	PKT_CSUM_WRONG, /* neither */
+};
+
 /* One direction of a connection: the controller (remote) sending to the
  * host (local). */
 struct pkt_flow {
@@ -19,6 +28,9 @@ struct pkt_flow {
 	__u8 laddr[16];
 	__u16 rport, lport;
 	__u8 tcp_opt_len; /* 0..40, a multiple of 4: NOPs and a timestamp */
+	__u8 ip6_dstopts; /* IPv6: bytes of a destination options header
+			   * before TCP, a multiple of 8 (0: none) */
+	enum pkt_csum csum;
 };
 
 #define PKT_MAX 9216
@@ -33,5 +45,13 @@ size_t pkt_build(const struct pkt_flow *fl, __u32 seq, const void *payload,
 /* A frame that is not TCP (UDP to the same host). */
 size_t pkt_build_udp(const struct pkt_flow *fl, const void *payload, size_t len,
 		     __u8 *out);
+/* An IP packet of protocol proto (50: ESP) between the flow's hosts. */
+size_t pkt_build_ip(const struct pkt_flow *fl, __u8 proto, const void *payload,
+		    size_t len, __u8 *out);
+/* Cut a frame built by pkt_build into two IP fragments: the first holds
+ * `at` bytes (a multiple of 8) of the IP payload, the second the rest.
+ * Returns the first's length, the second's in *len2. */
+size_t pkt_fragment(const struct pkt_flow *fl, const __u8 *frame, size_t len,
+		    size_t at, __u8 *out1, __u8 *out2, size_t *len2);
 
 #endif /* TESTS_PKT_H */

@@ -8,6 +8,11 @@
 #                      without DDP, throughput and CPU cycles per byte
 #   make bench-engine  engine costs measured with BPF_PROG_TEST_RUN
 #   make vmlinux       regenerate vmlinux.h from the running kernel's BTF
+#
+# Sources are found by folder, a folder being a layer (docs/ARCHITECTURE.md):
+# a file added to a folder is built with it. In l5p_userspace/host and
+# l5p_userspace/target, host*.c and target*.c are the host and the target
+# (what the fuzzers take); the other files are the program's command line.
 
 OUT := build
 CLANG ?= clang
@@ -23,53 +28,62 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# One include path per library: the ABI header, libddp's headers, and the
+# L5P layers by folder ("nvme/nvme.h", "xport/xport.h").
+INCLUDES := -Ibpf -Iloader/libddp -Il5p_userspace -I$(OUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 	-D__TARGET_ARCH_$(ARCH) -I. -Ibpf
-CFLAGS := -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	-Ibpf -Iloader -I$(OUT)
+CFLAGS := -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 LIBBPF_LIBS := -lxdp $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lpthread
 
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h
-LOADER_SRCS := $(filter-out loader/ddpctl.c,$(wildcard loader/*.c))
-LOADER_OBJS := $(LOADER_SRCS:loader/%.c=$(OUT)/loader/%.o)
-L5P_LIB_SRCS := l5p_userspace/nvme_tcp_pdu.c l5p_userspace/xport_sock.c \
-	l5p_userspace/xsk_port.c l5p_userspace/utcp.c
-UTCP_TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/utcp/*.c))
-L5P_LIB_OBJS := $(L5P_LIB_SRCS:l5p_userspace/%.c=$(OUT)/l5p/%.o)
-TARGET_SRCS := $(wildcard l5p_userspace/target*.c)
-HOST_SRCS := $(wildcard l5p_userspace/host*.c)
-L5P_TEST_SRCS := $(wildcard tests/l5p/*.c)
-TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+# loader/: the library, and ddpctl over it
+LIBDDP_SRCS := $(wildcard loader/libddp/*.c)
+LIBDDP_HDRS := $(wildcard loader/libddp/*.h) bpf/ddp.h
+LIBDDP_OBJS := $(LIBDDP_SRCS:%.c=$(OUT)/%.o)
+DDPCTL_SRCS := $(wildcard loader/ddpctl/*.c)
+# l5p_userspace/: the protocol and the streams (libl5p), the host, the target
+L5P_LIB_SRCS := $(wildcard l5p_userspace/nvme/*.c l5p_userspace/xport/*.c)
+L5P_LIB_OBJS := $(L5P_LIB_SRCS:%.c=$(OUT)/%.o)
+L5P_HDRS := $(wildcard l5p_userspace/*/*.h) bpf/ddp.h loader/libddp/libddp.h
+HOST_SRCS := $(wildcard l5p_userspace/host/*.c)
+TARGET_SRCS := $(wildcard l5p_userspace/target/*.c)
+# tests/ mirrors the source tree; tests/lib is theirs in common
+TESTLIB_SRCS := $(filter-out %.bpf.c,$(wildcard tests/lib/*.c))
+ENGINE_TEST_SRCS := $(wildcard tests/bpf/*.c)
+ENGINE_HARNESS_SRCS := $(filter-out tests/bpf/test_%.c,$(ENGINE_TEST_SRCS))
+LIBDDP_TEST_SRCS := $(wildcard tests/loader/libddp/*.c)
+L5P_TEST_SRCS := $(wildcard tests/l5p_userspace/nvme/*.c \
+	tests/l5p_userspace/target/*.c)
+UTCP_TEST_DIR := tests/l5p_userspace/xport
+UTCP_TEST_SRCS := $(filter-out %.bpf.c,$(wildcard $(UTCP_TEST_DIR)/*.c))
+TEST_BPF_SRCS := $(wildcard tests/*/*.bpf.c tests/*/*/*.bpf.c)
+TEST_BPF_DIRS := $(sort $(dir $(TEST_BPF_SRCS)))
 FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
-ENGINE_TEST_SRCS := $(wildcard tests/engine/*.c)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps demo test test-engine test-veth test-ddpctl test-fuzz \
-	test-interop test-l5p test-e2e test-utcp bench bench-engine vmlinux
+.PHONY: all clean deps demo test test-layers test-engine test-veth \
+	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp bench \
+	bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
-	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_l5p $(OUT)/bench_engine \
-	$(OUT)/veth_place $(OUT)/xdp_pass.bpf.o $(OUT)/ddp_hold $(OUT)/test_utcp \
-	$(OUT)/fault_inject $(FUZZERS)
+	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_libddp $(OUT)/test_l5p \
+	$(OUT)/bench_engine $(OUT)/veth_place $(OUT)/xdp_pass.bpf.o \
+	$(OUT)/ddp_hold $(OUT)/test_utcp $(OUT)/fault_inject $(FUZZERS)
 
-$(OUT) $(OUT)/loader $(OUT)/tests $(OUT)/l5p:
+$(OUT):
 	$(Q)mkdir -p $@
 
 # BPF objects: compile, link with bpftool (as libbpf-bootstrap), skeleton.
+# The engine's from bpf/, the tests' from wherever their folder is.
 $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUT)/%.tmp.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(OUT)/%.tmp.bpf.o: tests/%.bpf.c $(BPF_HDRS) | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(OUT)/%.tmp.bpf.o: tests/utcp/%.bpf.c tests/utcp/utcp_fault.h $(BPF_HDRS) | $(OUT)
+vpath %.bpf.c $(TEST_BPF_DIRS)
+$(OUT)/%.tmp.bpf.o: %.bpf.c $(BPF_HDRS) \
+		$(wildcard $(addsuffix *.h,$(TEST_BPF_DIRS))) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -81,26 +95,28 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-# The control library
-$(OUT)/loader/%.o: loader/%.c $(OUT)/ddp.skel.h $(OUT)/ddp_probe.skel.h \
-		$(wildcard loader/*.h) \
-		bpf/ddp.h | $(OUT)/loader
+# The control library, and ddpctl
+$(OUT)/loader/libddp/%.o: loader/libddp/%.c $(OUT)/ddp.skel.h \
+		$(OUT)/ddp_probe.skel.h $(LIBDDP_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/libddp.a: $(LOADER_OBJS)
+$(OUT)/libddp.a: $(LIBDDP_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(OUT)/ddpctl: loader/ddpctl.c $(OUT)/libddp.a
+$(OUT)/ddpctl: $(DDPCTL_SRCS) $(wildcard loader/ddpctl/*.h) $(LIBDDP_HDRS) \
+		$(OUT)/libddp.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(OUT)/libddp.a $(LIBBPF_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(DDPCTL_SRCS) -o $@ $(OUT)/libddp.a \
+		$(LIBBPF_LIBS) -lpthread
 
-# NVMe/TCP: protocol and transport, the target, the host
-L5P_HDRS := $(wildcard l5p_userspace/*.h) bpf/ddp.h loader/libddp.h
-$(OUT)/l5p/%.o: l5p_userspace/%.c $(L5P_HDRS) | $(OUT)/l5p
+# NVMe/TCP: protocol and streams, the target, the host
+$(OUT)/l5p_userspace/%.o: l5p_userspace/%.c $(L5P_HDRS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libl5p.a: $(L5P_LIB_OBJS)
 	$(call msg,AR,$@)
@@ -108,52 +124,65 @@ $(OUT)/libl5p.a: $(L5P_LIB_OBJS)
 
 $(OUT)/ddp-target: $(TARGET_SRCS) $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace $(TARGET_SRCS) -o $@ \
+	$(Q)$(CC) $(CFLAGS) $(TARGET_SRCS) -o $@ \
 		$(OUT)/libl5p.a $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal
 
 $(OUT)/ddp-host: $(HOST_SRCS) $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace $(HOST_SRCS) -o $@ \
+	$(Q)$(CC) $(CFLAGS) $(HOST_SRCS) -o $@ \
 		$(OUT)/libl5p.a $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal -lm
 
-$(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p/*.h) $(OUT)/libl5p.a \
-		$(OUT)/libddp.a $(OUT)/ddp-target
+$(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p_userspace/*/*.h) \
+		$(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/ddp-target
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
 		$(L5P_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
 		-lcriterion $(LIBBPF_LIBS) -lisal
 
 # utcp against the kernel's TCP, faults injected by utcp_fault.bpf.o
-$(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard tests/utcp/*.h) tests/lib/bpffs.c \
-		$(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/utcp_fault.bpf.o
+$(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard $(UTCP_TEST_DIR)/*.h) \
+		tests/lib/bpffs.c $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a \
+		$(OUT)/utcp_fault.bpf.o
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Il5p_userspace -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
 		$(UTCP_TEST_SRCS) tests/lib/bpffs.c -o $@ $(OUT)/libl5p.a \
 		$(OUT)/libddp.a \
 		-lcriterion $(LIBBPF_LIBS)
 
 # faults for the end-to-end tests, the utcp tests' programs
-$(OUT)/fault_inject: tests/fault_inject.c tests/utcp/fault_env.c \
-		tests/utcp/fault_env.h $(OUT)/utcp_fault.bpf.o
+$(OUT)/fault_inject: tests/e2e/fault_inject.c $(UTCP_TEST_DIR)/fault_env.c \
+		$(UTCP_TEST_DIR)/fault_env.h $(OUT)/utcp_fault.bpf.o
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/utcp $< tests/utcp/fault_env.c -o $@ \
-		$(LIBBPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(UTCP_TEST_DIR) $< $(UTCP_TEST_DIR)/fault_env.c \
+		-o $@ $(LIBBPF_LIBS)
 
-# libFuzzer targets: the PDU decoders of the host and the target
+# libFuzzer targets: the PDU decoders of the host and the target. A fuzzer
+# includes host.c or target.c (for their static functions) and links the
+# rest of its folder's host*.c or target*.c.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-	-Ibpf -Iloader -Il5p_userspace -I$(OUT)
-$(OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(L5P_HDRS) $(wildcard l5p_userspace/*.c) \
+	$(INCLUDES)
+$(OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(L5P_HDRS) $(wildcard l5p_userspace/*/*.c) \
 		$(OUT)/libddp.a
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(L5P_LIB_SRCS) -o $@ $(OUT)/libddp.a \
-		$(LIBBPF_LIBS) -lisal
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard l5p_userspace/$*/$*_*.c) \
+		$(L5P_LIB_SRCS) -o $@ $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal
 
-# Tests and benchmarks
-$(OUT)/test_engine: $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) $(wildcard tests/*/*.h) \
+# Tests and benchmarks. The library's tests drive the engine through the
+# engine tests' harness.
+$(OUT)/test_engine: $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) \
+		$(wildcard tests/bpf/*.h tests/lib/*.h) $(LIBDDP_HDRS) \
 		$(OUT)/libddp.a $(OUT)/xdp_pass.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
 		$(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) \
+		-o $@ $(OUT)/libddp.a -lcriterion $(LIBBPF_LIBS)
+
+$(OUT)/test_libddp: $(LIBDDP_TEST_SRCS) $(ENGINE_HARNESS_SRCS) $(TESTLIB_SRCS) \
+		$(wildcard tests/bpf/*.h tests/lib/*.h) $(LIBDDP_HDRS) \
+		$(OUT)/libddp.a $(OUT)/xdp_pass.bpf.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Itests/lib -DDDP_BUILD='"$(OUT)"' \
+		$(LIBDDP_TEST_SRCS) $(ENGINE_HARNESS_SRCS) $(TESTLIB_SRCS) \
 		-o $@ $(OUT)/libddp.a -lcriterion $(LIBBPF_LIBS)
 
 $(OUT)/bench_engine: tests/bench/bench_engine.c $(TESTLIB_SRCS) \
@@ -162,12 +191,12 @@ $(OUT)/bench_engine: tests/bench/bench_engine.c $(TESTLIB_SRCS) \
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
 		$(OUT)/libddp.a $(LIBBPF_LIBS)
 
-$(OUT)/ddp_hold: tests/ddp_hold.c $(TESTLIB_SRCS) $(OUT)/libddp.a
+$(OUT)/ddp_hold: tests/loader/ddpctl/ddp_hold.c $(TESTLIB_SRCS) $(OUT)/libddp.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
 		$(OUT)/libddp.a $(LIBBPF_LIBS)
 
-$(OUT)/veth_place: tests/veth_place.c $(TESTLIB_SRCS) $(OUT)/libddp.a
+$(OUT)/veth_place: tests/bpf/veth/veth_place.c $(TESTLIB_SRCS) $(OUT)/libddp.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
 		$(OUT)/libddp.a $(LIBBPF_LIBS)
@@ -178,15 +207,22 @@ deps:
 # The README's test command: installs, builds, runs every suite.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-engine test-veth test-ddpctl \
-		test-l5p test-utcp test-e2e test-fuzz test-interop
+	$(Q)$(MAKE) --no-print-directory test-layers test-engine test-veth \
+		test-ddpctl test-l5p test-utcp test-e2e test-fuzz test-interop
 
-test-engine: $(OUT)/test_engine
+# Which layer includes which, from the compiler's own dependencies; fails
+# on an include upwards or a cycle. Needs no build.
+test-layers:
+	$(Q)CC="$(CC)" INCLUDES="$(INCLUDES)" scripts/layers.sh
+
+# The engine's suite, then the library's (on veth)
+test-engine: $(OUT)/test_engine $(OUT)/test_libddp
 	$(Q)$(OUT)/test_engine --jobs 2
+	$(Q)$(OUT)/test_libddp --jobs 2
 
 test-veth: $(OUT)/ddp.bpf.o $(OUT)/veth_place
-	$(Q)tests/veth_attach.sh $(OUT)/ddp.bpf.o
-	$(Q)tests/veth_place.sh $(OUT)/veth_place >/dev/null
+	$(Q)tests/bpf/veth/veth_attach.sh $(OUT)/ddp.bpf.o
+	$(Q)tests/bpf/veth/veth_place.sh $(OUT)/veth_place >/dev/null
 	@echo "veth_place: native XDP placement on veth verified: ok"
 
 # Each fuzzer replays its seeds and the inputs that once broke it, then
@@ -219,13 +255,13 @@ test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
 # host's transports; in skb mode with a sender's offloads; two hosts, one
 # killed
 test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl $(OUT)/fault_inject
-	$(Q)tests/e2e.sh $(OUT) xsk
-	$(Q)tests/e2e.sh $(OUT) kernel
-	$(Q)tests/e2e_skb.sh $(OUT)
-	$(Q)tests/e2e_owners.sh $(OUT)
+	$(Q)tests/e2e/e2e.sh $(OUT) xsk
+	$(Q)tests/e2e/e2e.sh $(OUT) kernel
+	$(Q)tests/e2e/e2e_skb.sh $(OUT)
+	$(Q)tests/e2e/e2e_owners.sh $(OUT)
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
-	$(Q)tests/ddpctl.sh $(OUT)
+	$(Q)tests/loader/ddpctl/ddpctl.sh $(OUT)
 
 # The main job: a target and a host in namespaces, the host reading over
 # AF_XDP while the engine places, every byte verified.

@@ -109,7 +109,7 @@ enum ddp_sk_flags {
 struct ddp_sk_config {
 	__u16 pfv; /* must be 0 (NVMe/TCP 1.0) */
 	__u8 cpda; /* C2HData alignment, dwords, 0's based: the HPDA the
-		    * host sent in ICReq (the seed calls it cpda) */
+		    * host sent in ICReq (the specification calls it cpda) */
 	__u8 dgst; /* enum nvme_tcp_digest */
 	__u32 queue_size; /* I/O queue entries */
 	__u32 queue_id;
@@ -327,7 +327,7 @@ struct ddp_event {
 
 /* One list: the struct below and the names the tools print. */
 #define DDP_STATS(X)                                                       \
-	/* the seed's nine and sk_add_fail */                              \
+	/* the specification's nine and sk_add_fail */                     \
 	X(queue_init) /* sk_add succeeded */                               \
 	X(queue_teardown) /* sk_del */                                     \
 	X(ddp_setup) /* tags registered */                                 \

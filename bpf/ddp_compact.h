@@ -3,8 +3,8 @@
  * ddp_compact.h - AF_XDP frames without their placed bytes.
  *
  * In copy mode the kernel copies every frame into the UMEM; placed payload
- * bytes would be copied a second time. So, as the seed's NIC "will only
- * store the remaining TCP and PDU headers", the engine cuts the placed
+ * bytes would be copied a second time. So, as the specification's NIC "will
+ * only store the remaining TCP and PDU headers", the engine cuts the placed
  * ranges out of a frame it redirects: the bytes between them (digests,
  * headers) move down, the frame is shortened, and the metadata says so.
  * A frame is cut only once its TCP checksum is known right, since nobody

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * ddp_ctl.h - the control operations of the seed's tcp_ddp_ops (sk_add,
- * sk_del, setup, teardown, resync) and the ownership of flows and region
- * chunks, as BPF_PROG_TYPE_SYSCALL programs run by the library through
- * BPF_PROG_TEST_RUN, in the calling process.
+ * ddp_ctl.h - the control operations of the specification's tcp_ddp_ops
+ * (sk_add, sk_del, setup, teardown, resync) and the ownership of flows and
+ * region chunks, as BPF_PROG_TYPE_SYSCALL programs run by the library
+ * through BPF_PROG_TEST_RUN, in the calling process.
  *
  * Doing them in BPF keeps every counter in ddp_stats (atomic adds here,
  * plain per-CPU adds in the engine, which softirq context never splits),

@@ -7,9 +7,10 @@
  * Otherwise the engine scans for a header that ddp_hdr_check() accepts,
  * tracks PDUs from it until DDP_CHAIN_MIN more headers matched at the
  * offsets their plen predicted, then asks the host whether a PDU starts at
- * that header's FIRST byte (the seed's text names the last byte; the first
- * is what the host's PDU bookkeeping holds). Placement resumes with the
- * first header framed after the host confirmed; a denial restarts the scan.
+ * that header's FIRST byte (the specification's text names the last byte;
+ * the first is what the host's PDU bookkeeping holds). Placement resumes
+ * with the first header framed after the host confirmed; a denial restarts
+ * the scan.
  */
 #ifndef DDP_RESYNC_H
 #define DDP_RESYNC_H

@@ -6,7 +6,7 @@
  * the rest is the stream after ICResp.
  */
 #include <fcntl.h>
-#include "../../l5p_userspace/host.c"
+#include "../../l5p_userspace/host/host.c"
 
 #define FUZZ_LEN 65536
 

@@ -6,7 +6,7 @@
  * the completion mode; the rest is the stream.
  */
 #include <fcntl.h>
-#include "../../l5p_userspace/target.c"
+#include "../../l5p_userspace/target/target.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

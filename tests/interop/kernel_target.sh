@@ -348,7 +348,7 @@ prepare() {
 	prepare_kernel "$out" "$pkgver"
 	kver=$(cat "$out/kernel/kver")
 
-	cc -O2 -Wall -Wextra -Werror -std=gnu11 -I"$here/../../l5p_userspace" \
+	cc -O2 -Wall -Wextra -Werror -std=gnu11 -I"$here/../../l5p_userspace/nvme" \
 		-o "$out/pattern.tmp" "$here/pattern.c"
 	mv "$out/pattern.tmp" "$out/pattern"
 
@@ -360,7 +360,7 @@ prepare() {
 
 	# everything the initramfs is made of, so a change rebuilds it
 	stamp=$( { cat "$out/kernel/stamp" "$self" "$here/pattern.c" \
-		"$here/../../l5p_userspace/pattern.h" "$(command -v busybox)"; } |
+		"$here/../../l5p_userspace/nvme/pattern.h" "$(command -v busybox)"; } |
 		sha256sum | cut -d' ' -f1)
 	if [ -f "$out/initramfs.gz" ] &&
 	   [ "$(cat "$out/initramfs.stamp" 2>/dev/null)" = "$stamp" ]; then

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * host.c - the NVMe/TCP host's queues: commands and their PDUs, and the
+ * direct data placement of reads through the engine (kernel-socket mode
+ * of docs/ARCHITECTURE.md); the engine's events for them. The
+ * association that opens them is host_connect.c's.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "host_priv.h"
+#include "libddp.h"
+#include "xport/utcp.h"
+
+int herr(struct host *h, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->err, sizeof(h->err), fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -err;
+}
+
+const char *host_error(const struct host *h)
+{
+	return h->err;
+}
+
+/* ---- queues: commands out, PDUs in ------------------------------------------ */
+
+static struct host_cmd *hq_cmd_of(struct host_queue *q, __u16 cid)
+{
+	struct host_cmd *c = &q->cmds[cid & ((1u << q->slot_bits) - 1)];
+
+	return c->busy && c->cid == cid && c->io ? c : NULL;
+}
+
+/* A fatal transport error: tell the controller, close, fail the rest. */
+static int hq_fatal(struct host_queue *q, __u16 fes, __u32 fei, const void *hdr,
+		    size_t hdr_len, const char *why)
+{
+	__u8 buf[NTCP_TERM_MAX_PLEN];
+	struct iovec v = { buf, 0 };
+
+	if (fes) {
+		v.iov_len =
+			ntcp_enc_term(buf, NTCP_HOST, fes, fei, hdr, hdr_len);
+		xport_send(&q->x, &v, 1);
+	}
+	herr(q->h, -EPROTO, "queue %u: %s", q->qid, why);
+	q->failed = -EPROTO;
+	xport_close(&q->x);
+	return -EPROTO;
+}
+
+static void hq_complete(struct host_queue *q, struct host_cmd *c)
+{
+	struct host_io *io = c->io;
+
+	io->status = c->status;
+	io->err = 0;
+	io->placed_all = c->ddp && c->skipped == io->len;
+	io->completed_ns = now_ns();
+	q->st.ios++;
+	q->st.bytes += io->len;
+	c->busy = false;
+	c->io = NULL;
+	q->inflight--;
+	q->completed++;
+	if (io->done)
+		io->done(io);
+}
+
+/* The command is over on the wire: a registered buffer is the engine's
+ * until teardown_done. */
+static void hq_finish(struct host_queue *q, struct host_cmd *c)
+{
+	if (c->ddp && ddp_teardown(q->h->dev, q->flow_id, c->cid, c) == 0) {
+		c->td_wait = true;
+		return;
+	}
+	hq_complete(q, c);
+}
+
+int hq_send_cmd(struct host_queue *q, struct host_cmd *c, struct nvme_sqe *sqe,
+		const void *data, __u32 len)
+{
+	__u8 hdr[NTCP_HDR_MAX + 128];
+	__u32 incap = data ? len : 0, dgst;
+	struct iovec v[3] = { { hdr, 0 } };
+	int n = 1;
+
+	sqe->cid = c->cid;
+	sqe->flags = NVME_SGL_PSDT;
+	sqe->sgl_len = len;
+	sqe->sgl_type = data ? NVME_SGL_INCAPSULE : NVME_SGL_TRANSPORT;
+	sqe->sgl_addr = 0;
+	v[0].iov_len = ntcp_enc_cmd(hdr, &q->p, sqe, incap);
+	if (incap) {
+		v[n++] = (struct iovec){ (void *)data, len };
+		if (q->p.ddgst) {
+			dgst = ntcp_crc32c(data, len);
+			v[n++] = (struct iovec){ &dgst, sizeof(dgst) };
+		}
+	}
+	return xport_send(&q->x, v, n);
+}
+
+struct host_cmd *hq_slot(struct host_queue *q)
+{
+	__u32 i;
+
+	for (i = 0; i < q->size; i++) {
+		struct host_cmd *c = &q->cmds[i];
+
+		if (c->busy)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->busy = true;
+		/* the slot in the low bits, a use count above */
+		c->cid = i | (__u16)(q->uses[i]++ << q->slot_bits);
+		q->inflight++;
+		return c;
+	}
+	return NULL;
+}
+
+/* Register a read's buffer as a tag, if the engine may place it. */
+static void hq_register(struct host_queue *q, struct host_cmd *c,
+			struct host_io *io)
+{
+	struct host *h = q->h;
+	struct ddp_seg seg;
+
+	if (!q->x.offloaded || io->len < h->threshold ||
+	    !host_buf_placeable(h, io->buf, io->len))
+		return;
+	seg = (struct ddp_seg){ (__u8 *)io->buf - ddp_buf_mem(h->dev),
+				io->len };
+	if (ddp_setup(h->dev, q->flow_id, c->cid, &seg, 1, NULL)) {
+		q->st.ddp_fail++;
+		return;
+	}
+	c->ddp = true;
+	q->st.ddp_ios++;
+}
+
+int hq_submit(struct host_queue *q, struct host_io *io)
+{
+	struct nvme_sqe sqe = { .opcode = io->opcode, .nsid = io->nsid };
+	struct host_cmd *c;
+	bool incap;
+	int err;
+
+	if (q->failed)
+		return q->failed;
+	c = hq_slot(q);
+	if (!c)
+		return -EBUSY;
+	c->io = io;
+	c->write = io->opcode == NVME_CMD_WRITE;
+	io->submitted_ns = now_ns();
+	if (io->opcode != NVME_CMD_FLUSH) {
+		sqe.cdw10 = (__u32)io->slba;
+		sqe.cdw11 = io->slba >> 32;
+		sqe.cdw12 = io->nlb - 1;
+	}
+	if (io->opcode == NVME_CMD_READ)
+		hq_register(q, c, io);
+	incap = c->write && io->len <= q->incapsule;
+	err = hq_send_cmd(q, c, &sqe, incap ? io->buf : NULL,
+			  io->opcode == NVME_CMD_FLUSH ? 0 : io->len);
+	if (err) {
+		q->failed = err;
+		return err;
+	}
+	return 0;
+}
+
+static int hq_recv_pad(struct host_queue *q, __u32 n)
+{
+	while (n) {
+		__u32 k = n < sizeof(q->scratch) ? n : sizeof(q->scratch);
+		int err = xport_recv(&q->x, q->scratch, k);
+
+		if (err)
+			return err;
+		n -= k;
+	}
+	return 0;
+}
+
+static int hq_c2h_data(struct host_queue *q, const struct ntcp_pdu *pdu,
+		       const void *hdr)
+{
+	struct host_cmd *c = hq_cmd_of(q, pdu->data.cccid);
+	__u32 off = pdu->data.off, len = pdu->data.len, dgst;
+	__u8 *dst;
+	ssize_t skipped;
+	int err;
+
+	if (!c || c->write || !c->io->buf)
+		return hq_fatal(q, NTCP_FES_INVALID_HDR, 8, hdr, pdu->hdr_len,
+				"C2HData for a command that reads nothing");
+	if (off > c->io->len || len > c->io->len - off)
+		return hq_fatal(q, NTCP_FES_OUT_OF_RANGE, 12, hdr, pdu->hdr_len,
+				"C2HData out of the command's range");
+	err = hq_recv_pad(q, pdu->pad_len);
+	if (err)
+		return err;
+	dst = (__u8 *)c->io->buf + off;
+	if (c->ddp) {
+		skipped = xport_recv_data(&q->x, dst, len, c->cid);
+		if (skipped < 0)
+			return skipped;
+		c->skipped += skipped;
+		q->st.skipped += skipped;
+		q->st.copied += len - skipped;
+	} else {
+		err = xport_recv(&q->x, dst, len);
+		if (err)
+			return err;
+		q->st.copied += len;
+	}
+	c->received += len;
+	if (pdu->ddgst) {
+		err = xport_recv(&q->x, &dgst, sizeof(dgst));
+		if (err)
+			return err;
+		/* placed or copied, the data is in the buffer now */
+		if (ntcp_crc32c(dst, len) != dgst)
+			c->status = NVME_SC_DATA_XFER_ERROR;
+	}
+	if (pdu->flags & NVME_TCP_F_DATA_SUCCESS) {
+		c->rsp = true;
+		hq_finish(q, c);
+	}
+	return 0;
+}
+
+/* Send the data an R2T asks for. */
+static int hq_r2t(struct host_queue *q, const struct ntcp_pdu *pdu,
+		  const void *hdr)
+{
+	struct host_cmd *c = hq_cmd_of(q, pdu->data.cccid);
+	__u32 off = pdu->data.off, end, max = q->p.maxh2cdata;
+
+	if (!c || !c->write)
+		return hq_fatal(q, NTCP_FES_INVALID_HDR, 8, hdr, pdu->hdr_len,
+				"R2T for a command that writes nothing");
+	if (off > c->io->len || pdu->data.len > c->io->len - off)
+		return hq_fatal(q, NTCP_FES_OUT_OF_RANGE, 12, hdr, pdu->hdr_len,
+				"R2T out of the command's range");
+	end = off + pdu->data.len;
+	while (off < end) {
+		__u32 n = end - off < max ? end - off : max, dgst;
+		__u8 h[NTCP_HDR_MAX + 128];
+		const __u8 *data = (const __u8 *)c->io->buf + off;
+		struct iovec v[3] = { { h, 0 }, { (void *)data, n } };
+		int cnt = 2, err;
+
+		v[0].iov_len = ntcp_enc_data(
+			h, &q->p, NVME_TCP_H2C_DATA, c->cid, pdu->data.ttag,
+			off, n, off + n == end ? NVME_TCP_F_DATA_LAST : 0);
+		if (q->p.ddgst) {
+			dgst = ntcp_crc32c(data, n);
+			v[cnt++] = (struct iovec){ &dgst, sizeof(dgst) };
+		}
+		err = xport_send(&q->x, v, cnt);
+		if (err)
+			return err;
+		off += n;
+	}
+	return 0;
+}
+
+/* Answer the engine once the stream is at or past the sequence number
+ * it asks about: we know every PDU boundary we crossed. */
+static void hq_answer_resync(struct host_queue *q)
+{
+	__u64 r = __atomic_load_n(&q->resync, __ATOMIC_ACQUIRE);
+	__u32 seq = (__u32)r, id = r >> 32, cur, i;
+	bool yes = false;
+
+	if (!r || !q->x.offloaded)
+		return;
+	cur = xport_seq_of(&q->x, q->x.rx);
+	if ((int)(seq - cur) > 0)
+		return; /* not there yet */
+	for (i = 0; i < HIST && i < q->nhist; i++)
+		if (q->hist[i] == seq)
+			yes = true;
+	if (ddp_resync(q->h->dev, q->flow_id, seq, id, yes) && q->h->o.verbose)
+		fprintf(stderr, "ddp-host: queue %u: %s\n", q->qid,
+			ddp_errmsg(q->h->dev));
+	if (yes)
+		q->st.resync_confirm++;
+	else
+		q->st.resync_deny++;
+	__atomic_compare_exchange_n(&q->resync, &r, 0, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_RELAXED);
+}
+
+/* Receive one PDU. */
+static int hq_recv_pdu(struct host_queue *q)
+{
+	__u8 hdr[NTCP_HDR_MAX];
+	struct ntcp_pdu pdu;
+	struct ntcp_err e;
+	struct host_cmd *c;
+	__u32 hdr_len;
+	int err;
+
+	if (q->x.offloaded) {
+		q->hist[q->nhist++ % HIST] = xport_seq_of(&q->x, q->x.rx);
+		hq_answer_resync(q);
+	}
+	err = xport_recv(&q->x, hdr, NTCP_CH_LEN);
+	if (!err && ntcp_ch_check(&q->p, NTCP_HOST, hdr, &hdr_len, &e))
+		return hq_fatal(q, e.fes, e.fei, hdr, NTCP_CH_LEN, e.why);
+	if (!err)
+		err = xport_recv(&q->x, hdr + NTCP_CH_LEN,
+				 hdr_len - NTCP_CH_LEN);
+	if (err) {
+		q->failed = err;
+		return herr(q->h, err, "queue %u: %s", q->qid,
+			    err == -ECONNRESET ? "the controller closed it" :
+						 strerror(-err));
+	}
+	if (ntcp_hdr_parse(&q->p, NTCP_HOST, hdr, hdr_len, &pdu, &e))
+		return hq_fatal(q, e.fes, e.fei, hdr, hdr_len, e.why);
+
+	switch (pdu.type) {
+	case NVME_TCP_C2H_DATA:
+		return hq_c2h_data(q, &pdu, hdr);
+	case NVME_TCP_R2T:
+		return hq_r2t(q, &pdu, hdr);
+	case NVME_TCP_C2H_TERM:
+		hq_recv_pad(q, pdu.data_len);
+		q->failed = -ECONNABORTED;
+		return herr(
+			q->h, -ECONNABORTED,
+			"queue %u: the controller ended the connection (C2HTermReq FES %#x FEI %u)",
+			q->qid, pdu.term.fes, pdu.term.fei);
+	case NVME_TCP_RSP:
+		c = hq_cmd_of(q, pdu.rsp.cid);
+		if (!c)
+			return hq_fatal(q, NTCP_FES_INVALID_HDR, 20, hdr,
+					hdr_len, "response to no command");
+		c->status = nvme_cqe_status(&pdu.rsp) ?: c->status;
+		c->result = pdu.rsp.result;
+		c->rsp = true;
+		hq_finish(q, c);
+		return 0;
+	}
+	return hq_fatal(q, NTCP_FES_INVALID_HDR, 0, hdr, hdr_len,
+			"unexpected PDU");
+}
+
+/* Commands whose teardown is done complete now. */
+static void hq_reap(struct host_queue *q)
+{
+	__u64 cnt;
+	__u32 i;
+
+	(void)!read(q->efd, &cnt, sizeof(cnt));
+	for (i = 0; i < q->size; i++) {
+		struct host_cmd *c = &q->cmds[i];
+
+		if (c->busy && c->td_wait &&
+		    __atomic_load_n(&c->td_done, __ATOMIC_ACQUIRE))
+			hq_complete(q, c);
+	}
+}
+
+int hq_poll(struct host_queue *q, int timeout_ms)
+{
+	__u64 before = q->completed;
+	int budget = 64, err, r;
+
+	hq_reap(q);
+	if (q->failed)
+		return q->failed;
+	if (q->completed != before || !q->inflight)
+		return q->completed - before;
+	r = xport_wait_any(&q->x, q->efd, timeout_ms);
+	if (r < 0) {
+		q->failed = r;
+		return herr(q->h, r, "queue %u: %s", q->qid, strerror(-r));
+	}
+	if (r) {
+		do {
+			err = hq_recv_pdu(q);
+			if (err)
+				return err;
+		} while (--budget && xport_pending(&q->x) >= NTCP_CH_LEN);
+	}
+	if (q->x.offloaded)
+		hq_answer_resync(q);
+	hq_reap(q);
+	return q->completed - before;
+}
+
+int hq_inflight(const struct host_queue *q)
+{
+	return q->inflight;
+}
+
+const struct host_qstats *hq_stats(struct host_queue *q)
+{
+	struct utcp_stats us;
+
+	if (q->x.u) {
+		utcp_stats(q->x.u, &us);
+		q->st.placed_uncut = us.placed_uncut;
+	}
+	return &q->st;
+}
+
+bool hq_offloaded(const struct host_queue *q)
+{
+	return q->x.offloaded;
+}
+
+/* ---- the engine's events ------------------------------------------------- */
+
+static void on_resync(void *arg, __u32 flow_id, __u32 seq, __u32 req_id)
+{
+	struct host *h = arg;
+	__u64 one = 1;
+	__u32 i;
+
+	for (i = 0; i < h->nioq; i++) {
+		struct host_queue *q = &h->ioq[i];
+
+		if (q->x.offloaded && q->flow_id == flow_id) {
+			__atomic_store_n(&q->resync, (__u64)req_id << 32 | seq,
+					 __ATOMIC_RELEASE);
+			(void)!write(q->efd, &one, sizeof(one));
+		}
+	}
+}
+
+static void on_teardown_done(void *arg, void *ctx)
+{
+	struct host *h = arg;
+	struct host_cmd *c = ctx;
+	__u64 one = 1;
+	__u32 i;
+
+	__atomic_store_n(&c->td_done, true, __ATOMIC_RELEASE);
+	for (i = 0; i < h->nioq; i++)
+		if (c >= h->ioq[i].cmds && c < h->ioq[i].cmds + h->ioq[i].size)
+			(void)!write(h->ioq[i].efd, &one, sizeof(one));
+}
+
+/* Delivers teardown completions and resync requests to the queues; also
+ * looks every 20 ms, as another process may have read our wake-up. */
+void *host_events(void *arg)
+{
+	struct host *h = arg;
+	struct ddp_ulp_ops ops = { on_resync, on_teardown_done, h };
+	struct pollfd p = { .fd = ddp_dev_fd(h->dev), .events = POLLIN };
+
+	while (!h->ev_stop) {
+		poll(&p, 1, 20);
+		ddp_dev_process(h->dev, &ops);
+	}
+	ddp_dev_process(h->dev, &ops);
+	return NULL;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * host_priv.h - what the host's files share: a host, its queues and their
+ * commands, and the calls between the queues (host.c) and the
+ * association (host_connect.c).
+ */
+#ifndef L5P_HOST_PRIV_H
+#define L5P_HOST_PRIV_H
+
+#include <pthread.h>
+#include <time.h>
+#include <net/if.h>
+#include "host.h"
+
+#define HIST 256 /* PDU starts remembered for resync answers */
+#define ADMIN_QSIZE 32
+#define KEEP_CID_BITS 16
+
+struct host_cmd {
+	struct host_io *io;
+	bool busy;
+	bool write;
+	bool ddp; /* a tag registered for it */
+	bool rsp; /* response (or DATA_SUCCESS) received */
+	__u16 cid;
+	__u16 status;
+	__u32 result; /* CQE dw0 */
+	__u32 received; /* read bytes */
+	__u32 skipped; /* of them, placed by the engine */
+	bool td_wait; /* teardown asked, waiting for done */
+	bool td_done; /* written by the event thread */
+};
+
+struct host_queue {
+	struct host *h;
+	__u16 qid;
+	__u32 size;
+	__u32 slot_bits;
+	struct xport x;
+	struct ntcp_params p;
+	struct host_cmd *cmds;
+	__u16 *uses; /* per slot: rotates the CIDs through all 16 bits */
+	int inflight;
+	__u64 completed;
+	__u32 incapsule; /* in-capsule data limit */
+	int efd; /* the event thread wakes us */
+	__u32 flow_id;
+	__u64 resync; /* a pending request: id << 32 | seq */
+	__u32 hist[HIST];
+	__u32 nhist;
+	struct host_qstats st;
+	int failed;
+	__u8 scratch[NTCP_HDR_MAX + 256];
+};
+
+struct host {
+	struct host_opts o;
+	struct host_queue admin;
+	struct host_queue *ioq;
+	__u32 nioq;
+	__u16 cntlid;
+	__u32 max_xfer;
+	__u32 ioccsz;
+	/* the engine, when it offloads our queues */
+	struct ddp_dev *dev;
+	__u32 threshold;
+	char ifname[IF_NAMESIZE];
+	struct utcp_port *xsk; /* queues over AF_XDP, or NULL: kernel sockets */
+	pthread_t ev;
+	bool ev_on;
+	volatile int ev_stop;
+	char err[256];
+};
+
+static inline __u64 now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+/* Record the reason for host_error(); returns -|err| */
+int herr(struct host *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A free command slot, its CID rotated; NULL when the queue is full */
+struct host_cmd *hq_slot(struct host_queue *q);
+/* Send c's capsule, with its in-capsule data if data */
+int hq_send_cmd(struct host_queue *q, struct host_cmd *c, struct nvme_sqe *sqe,
+		const void *data, __u32 len);
+/* The thread that hands the engine's events to the queues */
+void *host_events(void *arg);
+
+#endif /* L5P_HOST_PRIV_H */

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xport_sock.c - the kernel-socket stream, and receiving C2HData that the
+ * engine may have placed: a byte is skipped only if it is already in the
+ * socket (taken in order by the kernel) and a valid placement record for
+ * the same command covers it; everything else is copied.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include "libddp.h"
+#include "utcp.h"
+#include "xport.h"
+
+#ifndef TCP_REPAIR_OFF_NO_WP
+#define TCP_REPAIR_OFF_NO_WP -1
+#endif
+
+int xport_connect(struct xport *x, const char *addr, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV },
+			*ai;
+	int one = 1, fd, err;
+
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+	err = getaddrinfo(addr, port, &hints, &ai);
+	if (err)
+		return -EINVAL;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return err;
+	}
+	freeaddrinfo(ai);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	x->fd = fd;
+	return 0;
+}
+
+int xport_connect_xsk(struct xport *x, struct utcp_port *p, const char *addr,
+		      const char *port, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n = strtoul(port, &end, 10);
+
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+	if (*end || !n || n > 65535)
+		return -EINVAL;
+	return utcp_connect(p, addr, n, &x->u, err, errlen);
+}
+
+void xport_from_fd(struct xport *x, int fd)
+{
+	int one = 1;
+
+	memset(x, 0, sizeof(*x));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	x->fd = fd;
+}
+
+void xport_close(struct xport *x)
+{
+	if (x->u)
+		utcp_close(x->u);
+	x->u = NULL;
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+}
+
+int xport_send(struct xport *x, const struct iovec *iov, int n)
+{
+	struct iovec v[16];
+	int i = 0;
+
+	if (x->u) {
+		int err = utcp_send(x->u, iov, n);
+
+		for (i = 0; !err && i < n; i++)
+			x->tx += iov[i].iov_len;
+		return err;
+	}
+	if (n > 16)
+		return -EINVAL;
+	memcpy(v, iov, n * sizeof(*iov));
+	while (i < n) {
+		struct msghdr m = { .msg_iov = v + i, .msg_iovlen = n - i };
+		ssize_t r = sendmsg(x->fd, &m, MSG_NOSIGNAL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		x->tx += r;
+		while (i < n && (size_t)r >= v[i].iov_len)
+			r -= v[i++].iov_len;
+		if (i < n) {
+			v[i].iov_base = (char *)v[i].iov_base + r;
+			v[i].iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+int xport_recv(struct xport *x, void *buf, size_t len)
+{
+	if (x->u) {
+		int err = utcp_read(x->u, buf, len);
+
+		if (!err)
+			x->rx += len;
+		return err;
+	}
+	while (len) {
+		ssize_t r = recv(x->fd, buf, len, MSG_WAITALL);
+
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		x->rx += r;
+		buf = (char *)buf + r;
+		len -= r;
+	}
+	return 0;
+}
+
+size_t xport_pending(const struct xport *x)
+{
+	int n = 0;
+
+	if (x->u)
+		return utcp_readable(x->u);
+	return ioctl(x->fd, SIOCINQ, &n) ? 0 : (size_t)n;
+}
+
+__u32 xport_seq_of(const struct xport *x, __u64 off)
+{
+	return x->ddp.seq0 + (__u32)(off - x->ddp.rx0);
+}
+
+/* Wait until something is readable; -ECONNRESET if the peer closed. */
+static int xport_wait(struct xport *x)
+{
+	struct pollfd p = { .fd = x->fd, .events = POLLIN };
+
+	for (;;) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (xport_pending(x))
+			return 0;
+		if (p.revents & (POLLHUP | POLLERR | POLLRDHUP))
+			return -ECONNRESET;
+		if (p.revents & POLLIN) {
+			char c;
+
+			/* readable but nothing queued: the peer closed */
+			if (recv(x->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+				return -ECONNRESET;
+		}
+	}
+}
+
+/*
+ * How the n bytes from sequence number seq start: *placed is set if a
+ * valid record of command cid covers seq, and the length returned is how
+ * far that (or the absence of one) lasts. Records the engine overwrote
+ * before we got to them say nothing: their bytes are copied.
+ */
+static size_t xport_placed_run(struct xport *x, __u32 seq, size_t n, __u16 cid,
+			       bool *placed)
+{
+	struct xport_ddp *d = &x->ddp;
+	const struct ddp_flow *f = ddp_flow_mem(d->dev, d->flow_id);
+	__u32 head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
+	struct ddp_rec r;
+	bool have = false;
+
+	*placed = false;
+	if (head - d->rec_tail > DDP_REC_RING)
+		d->rec_tail = head - DDP_REC_RING; /* lapped */
+	/* records behind the stream are done with */
+	for (; d->rec_tail != head; d->rec_tail++) {
+		have = ddp_rec_read(d->dev, d->flow_id, d->rec_tail, &r);
+		if (have && (int)(r.seq + r.len - seq) > 0)
+			break;
+	}
+	if (d->rec_tail == head || !have)
+		return n;
+	if ((int)(r.seq - seq) > 0)
+		return r.seq - seq < n ? r.seq - seq : n;
+	n = r.seq + r.len - seq < n ? r.seq + r.len - seq : n;
+	if (r.cid != cid) {
+		d->cid_mismatch++;
+		return n;
+	}
+	*placed = ddp_rec_valid(d->dev, d->flow_id, &r);
+	return n;
+}
+
+ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
+{
+	ssize_t skipped = 0;
+	int err;
+
+	if (x->u) {
+		/* the frames say what was placed; framing is agreed on */
+		skipped = utcp_read_data(x->u, dst, len);
+		if (skipped >= 0) {
+			x->rx += len;
+			x->ddp.skipped += skipped;
+			x->ddp.copied += len - skipped;
+		}
+		return skipped;
+	}
+	if (!x->offloaded) {
+		err = xport_recv(x, dst, len);
+		return err ? err : 0;
+	}
+	while (len) {
+		size_t avail = xport_pending(x), n;
+		bool placed;
+
+		if (!avail) {
+			err = xport_wait(x);
+			if (err)
+				return err;
+			continue;
+		}
+		/* only bytes the kernel already took in order are judged */
+		n = xport_placed_run(x, xport_seq_of(x, x->rx),
+				     avail < len ? avail : len, cid, &placed);
+		if (placed) {
+			ssize_t r = recv(x->fd, NULL, n, MSG_TRUNC);
+
+			if (r <= 0)
+				return r ? -errno : -ECONNRESET;
+			x->rx += r;
+			x->ddp.skipped += r;
+			skipped += r;
+			dst = (char *)dst + r;
+			len -= r;
+			continue;
+		}
+		err = xport_recv(x, dst, n);
+		if (err)
+			return err;
+		x->ddp.copied += n;
+		dst = (char *)dst + n;
+		len -= n;
+	}
+	return skipped;
+}
+
+int xport_wait_any(struct xport *x, int efd, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = x->u ? utcp_fd(x->u) : x->fd,
+				 .events = POLLIN },
+			       { .fd = efd, .events = POLLIN } };
+
+	if (xport_pending(x))
+		return 1;
+	/* another thread may take our frames off the shared ring: look
+	 * again soon rather than trust the descriptor */
+	if (x->u && (timeout_ms < 0 || timeout_ms > 1))
+		timeout_ms = 1;
+	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	if (x->u) {
+		return utcp_poll(x->u, 0);
+	}
+	return !!p[0].revents;
+}
+
+int xport_rcv_seq(struct xport *x, __u32 *seq)
+{
+	int on = 1, off = TCP_REPAIR_OFF_NO_WP, q = TCP_RECV_QUEUE, err = 0;
+	socklen_t len = sizeof(*seq);
+
+	if (xport_pending(x))
+		return -EBUSY;
+	if (x->u) {
+		*seq = utcp_rcv_seq(x->u);
+		return 0;
+	}
+	if (setsockopt(x->fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		return -errno;
+	if (setsockopt(x->fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(x->fd, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &len))
+		err = -errno;
+	setsockopt(x->fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+	return err;
+}
+
+int xport_flow_key(const struct xport *x, struct ddp_flow_key *key)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+
+	if (getsockname(x->fd, (void *)&l, &ll) ||
+	    getpeername(x->fd, (void *)&r, &rl))
+		return -errno;
+	if (r.ss_family == AF_INET) {
+		const struct sockaddr_in *l4 = (void *)&l, *r4 = (void *)&r;
+
+		ddp_flow_key_ipv4(key, l4->sin_addr.s_addr, l4->sin_port,
+				  r4->sin_addr.s_addr, r4->sin_port);
+	} else {
+		const struct sockaddr_in6 *l6 = (void *)&l, *r6 = (void *)&r;
+
+		memset(key, 0, sizeof(*key));
+		memcpy(key->raddr, &r6->sin6_addr, 16);
+		memcpy(key->laddr, &l6->sin6_addr, 16);
+		key->rport = r6->sin6_port;
+		key->lport = l6->sin6_port;
+	}
+	return 0;
+}

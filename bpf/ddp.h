@@ -73,6 +73,7 @@ struct nvme_tcp_hdr24 {
 #define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
 #define DDP_REC_RING 1024 /* placement records per flow, power of 2 */
 #define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
+#define DDP_HOLES 8 /* gaps remembered per flow, power of 2 */
 #define DDP_META_RANGES 7 /* placed ranges one AF_XDP frame can describe */
 #define DDP_BUF_GUARD 65536 /* unused tail of the buffer map (verifier bound) */
 #define DDP_CHAIN_MIN 1 /* headers that must follow a resync candidate */
@@ -205,6 +206,10 @@ struct ddp_flow {
 	__u32 rec_head; /* records written */
 	__u32 rev_head; /* revocations written */
 	struct ddp_rev rev[DDP_REV_RING];
+	/* the last gaps: bytes the engine never saw, so never placed */
+	__u32 hole_head;
+	__u32 pad3;
+	struct ddp_rev holes[DDP_HOLES];
 
 	/* engine: per-connection counters */
 	__u64 placed_bytes;

@@ -25,6 +25,7 @@ static __always_inline int ddp_move(struct xdp_md *ctx, __u8 *tmp, __u32 to,
 		return 0;
 	if (n > DDP_MOVE_MAX)
 		return -1;
+	n = ddp_size(n, DDP_MOVE_MAX - 1);
 	if (bpf_xdp_load_bytes(ctx, from, tmp, n))
 		return -1;
 	return bpf_xdp_store_bytes(ctx, to, tmp, n);

@@ -197,6 +197,9 @@ static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
 		rx->err = 1;
 		return 0;
 	}
+	/* addr below cfg_buf_size, n at most 64 KiB: within the map value's
+	 * DDP_BUF_GUARD */
+	n = ddp_size(n, 0xffff);
 	asm volatile("" : "+r"(addr));
 	if (bpf_xdp_load_bytes(rx->ctx, rx->pos, rx->buf + addr, n)) {
 		f->place = 0;

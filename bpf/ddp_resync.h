@@ -40,14 +40,51 @@ static __always_inline int ddp_seq_lt(__u32 a, __u32 b)
 	return (int)(a - b) < 0;
 }
 
+/* Bytes [seq, end) never reached the engine (a gap): whatever comes of
+ * them later, nothing of them was placed. */
+static __always_inline void ddp_hole(struct ddp_flow *f, __u32 seq, __u32 end)
+{
+	__u32 i = f->hole_head++ & (DDP_HOLES - 1);
+
+	f->holes[i].seq = seq;
+	f->holes[i].end = end;
+}
+
+struct ddp_hole_find {
+	struct ddp_flow *f;
+	__u32 seq, end;
+	int found;
+};
+
+static long ddp_hole_cb(__u32 i, void *arg)
+{
+	struct ddp_hole_find *c = arg;
+	struct ddp_rev *h = &c->f->holes[i & (DDP_HOLES - 1)];
+
+	/* a hole far behind may be of another lap of sequence space */
+	if ((__u32)(c->f->exp_seq - h->seq) < (1u << 30) &&
+	    !ddp_seq_lt(c->seq, h->seq) && !ddp_seq_lt(h->end, c->end)) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Bytes [seq, end) came again: records overlapping them may describe bytes
- * the transport did not take (it may have dropped the first copy). */
+ * the transport did not take (it may have dropped the first copy). Not if
+ * they all lie in a gap (the resent or late copy of bytes the engine never
+ * saw: the common case under loss), which keeps the few revocations the
+ * host can remember for those that matter. */
 static __always_inline void ddp_revoke(struct ddp_flow *f, struct ddp_stats *st,
 				       __u32 seq, __u32 end)
 {
+	struct ddp_hole_find h = { .f = f, .seq = seq, .end = end };
 	__u32 i = f->rev_head & (DDP_REV_RING - 1);
 
 	if (!(f->cfg.flags & DDP_SK_RECORDS))
+		return;
+	bpf_loop(DDP_HOLES, ddp_hole_cb, &h, 0);
+	if (h.found)
 		return;
 	f->rev[i].seq = seq;
 	f->rev[i].end = end;

@@ -53,11 +53,13 @@ static __always_inline int ddp_hdr_step(struct ddp_rx *rx)
 		return 1;
 	if (n > DDP_HDR_NEED - off)
 		n = DDP_HDR_NEED - off;
-	/* Verifier: off < 24 and n <= 24 keep f->hdr[off + n] in bounds */
-	off &= 31;
-	n &= 31;
 	if (!n)
 		return 1;
+	/* Verifier: off + n <= 23 + 32 keeps f->hdr[] in bounds (the mask
+	 * kept from the compiler, which knows it redundant) */
+	barrier_var(off);
+	off &= 31;
+	n = ddp_size(n, 31);
 	if (bpf_xdp_load_bytes(rx->ctx, rx->pos, f->hdr + off, n)) {
 		rx->err = 1;
 		ddp_lose_sync(rx);
@@ -134,8 +136,10 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 		}
 		ddp_revoke(f, rx->st, p->seq, f->exp_seq);
 		start = old;
-	} else if (d > 0 && !ddp_absorb(rx, d)) {
-		ddp_lose_sync(rx);
+	} else if (d > 0) {
+		ddp_hole(f, f->exp_seq, p->seq);
+		if (!ddp_absorb(rx, d))
+			ddp_lose_sync(rx);
 	}
 	f->exp_seq = p->seq + p->pay_len;
 	return start;

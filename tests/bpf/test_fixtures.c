@@ -774,6 +774,57 @@ static void over_max_data(struct eng *e)
 	}
 }
 
+/* Three reads of 30000 bytes in 1000-byte frames; every fourth frame of
+ * data is lost and comes three frames late (reordered, or resent): gaps
+ * the engine absorbs, then copies of bytes it never saw. They need no
+ * revocation (nothing of them was placed); writing one for each would
+ * overflow the 16 a host remembers, and cost it every record. */
+static void three_long_reads(struct eng *e)
+{
+	int i;
+
+	for (i = 1; i <= 3; i++) {
+		eng_tag(e, i, (i - 1) * 32768, 30000);
+		add_read(e, i, 30000, 30000);
+	}
+}
+
+/* Is [off, off + n) all data of one C2HData? */
+static bool data_only(struct eng *e, size_t off, size_t n)
+{
+	long p = stream_pdu_at(&e->s, off);
+
+	return p >= 0 && e->s.pdus[p].type == NVME_TCP_C2H_DATA &&
+	       off >= D(e, p) &&
+	       off + n <= D(e, p) + e->s.pdus[p].datal;
+}
+
+static void run_holes_filled_late(struct eng *e)
+{
+	size_t off, late = 0, lost = 0, n;
+	int i, holes = 0, due = -1;
+
+	for (off = 0, i = 0; off < e->s.len; off += n, i++) {
+		n = e->s.len - off < 1000 ? e->s.len - off : 1000;
+		if (i == due)
+			eng_send(e, late, 1000); /* three frames late */
+		if (i % 4 == 2 && data_only(e, off, n)) {
+			late = off;
+			due = i + 3;
+			lost += n;
+			holes++;
+			continue;
+		}
+		eng_send(e, off, n);
+	}
+	cr_assert_gt(holes, DDP_REV_RING, "%d holes", holes);
+	cr_assert_eq(eng_stats(e).revoked, 0);
+	/* the host copies the late bytes: the engine never placed them */
+	cr_assert_eq(eng_reported(e, C(e, 0)) + eng_reported(e, C(e, 1)) +
+			     eng_reported(e, C(e, 2)),
+		     90000 - lost, "all but the late bytes (%zu)", lost);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 FIXTURE(read_in_full_frames, .build = one_read,
@@ -951,6 +1002,10 @@ FIXTURE(frame_another_cpu_tracks_is_missed_and_said,
 	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .build = six_reads,
 	.run = run_another_cpu_tracking, .placed = "??????", .events = -1,
 	.stats = { { "contended", 1 } })
+
+FIXTURE(holes_filled_late_revoke_nothing, .build = three_long_reads,
+	.run = run_holes_filled_late, .placed = "???",
+	.stats = { { "sync_lost", 0 } })
 
 /* a plausible header with a huge length stalls nothing */
 FIXTURE(huge_header_in_read_data_not_followed, .build = fake_huge_header,

@@ -169,20 +169,46 @@ static __u32 ddp_pinned_prog_id(const char *ifname)
 	return id;
 }
 
+/* An ethtool query of ifname: 0, or -1 if it has none. */
+static int ddp_ethtool(const char *ifname, void *cmd)
+{
+	struct ifreq ifr = { .ifr_data = cmd };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	return err ? -1 : 0;
+}
+
+static bool ddp_driver_is(const char *ifname, const char *driver)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+
+	return !ddp_ethtool(ifname, &di) && !strcmp(di.driver, driver);
+}
+
 /* veth or tun: devices whose frames come from a sender on this host */
 static bool ddp_is_virtual(const char *ifname)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = { .ifr_data = (void *)&di };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool yes = false;
+	return ddp_driver_is(ifname, "veth") || ddp_driver_is(ifname, "tun");
+}
 
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (fd >= 0 && !ioctl(fd, SIOCETHTOOL, &ifr))
-		yes = !strcmp(di.driver, "veth") || !strcmp(di.driver, "tun");
-	if (fd >= 0)
-		close(fd);
-	return yes;
+/* virtio-net gives XDP TX queues of its own only from queue pairs the
+ * stack does not use; without them it shares the stack's, locked. The
+ * engine only redirects to AF_XDP sockets, which need none: a notice. */
+static void ddp_virtio_queues(struct ddp_dev *d, const char *ifname)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+
+	if (!ddp_driver_is(ifname, "virtio_net") || ddp_ethtool(ifname, &ch) ||
+	    ch.max_combined >= 2 * ch.combined_count)
+		return;
+	snprintf(d->notice, sizeof(d->notice),
+		 "'%s' (virtio-net) uses %u of %u queue pairs and has none to spare for XDP's own TX queues: XDP_TX runs locked (the engine does not use it); give the NIC twice the queue pairs it uses",
+		 ifname, ch.combined_count, ch.max_combined);
 }
 
 /* libbpf tells the kernel's own reason for a refused attach (netlink's
@@ -234,9 +260,12 @@ static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 	int err;
 
 	if (mode != DDP_MODE_SKB) {
+		/* counted before XDP takes what it takes */
+		ddp_virtio_queues(d, ifname);
 		err = ddp_xdp_try(d, XDP_FLAGS_DRV_MODE);
 		if (!err)
 			return 0;
+		d->notice[0] = 0;
 		if (err == -EOPNOTSUPP && mode == DDP_MODE_NATIVE)
 			return ddp_err(
 				d, err,

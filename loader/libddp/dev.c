@@ -273,6 +273,8 @@ int ddp_load_instance(const struct ddp_limits *in, struct ddp_dev **out)
 	*out = NULL;
 	ddp_limits_fill(&lim);
 	err = ddp_limits_check(&lim);
+	if (!err)
+		err = ddp_probe_features();
 	if (err)
 		return err;
 	d = ddp_dev_new();

@@ -89,7 +89,7 @@ struct ddp_dev {
 	pthread_mutex_t live_lock;
 	struct ddp_live *live;
 	size_t nlive, live_cap;
-	char notice[160];
+	char notice[256];
 	char err[256];
 };
 
@@ -149,5 +149,10 @@ const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
  * tests set ddp_probe_csum_pretend to load as on another kernel. */
 __u32 ddp_probe_csum_max(void);
 extern __u32 ddp_probe_csum_pretend;
+/* 0 if the kernel has every feature the engine needs, else -EOPNOTSUPP
+ * and ddp_errmsg(NULL) names the first one missing and the Linux that
+ * has it; tests name one in ddp_probe_pretend_missing to see it so. */
+int ddp_probe_features(void);
+extern const char *ddp_probe_pretend_missing;
 
 #endif /* LIBDDP_PRIV_H */

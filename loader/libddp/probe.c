@@ -1,9 +1,101 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* probe.c - what the running kernel allows the engine, asked once at load. */
+/*
+ * probe.c - what the running kernel allows the engine, asked once at load:
+ * the features it cannot do without (named with the first kernel that has
+ * each, so that an old kernel is refused with a reason before anything is
+ * loaded or attached), and how many bytes bpf_csum_diff() sums at once.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libddp_priv.h"
 #include "ddp_probe.skel.h"
+
+/* Tests: a feature this kernel is to lack ("" for none) */
+const char *ddp_probe_pretend_missing = "";
+
+/* An mmapable array (BPF_F_MMAPABLE) can be created and mapped. */
+static int mmapable_ok(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ddp_probe", 4, 8, 1, &o);
+	void *p;
+
+	if (fd < 0)
+		return 0;
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, 4096);
+	return 1;
+}
+
+static int helper_ok(enum bpf_prog_type t, enum bpf_func_id f)
+{
+	return libbpf_probe_bpf_helper(t, f, NULL) == 1;
+}
+
+/* What the engine needs, and the first Linux that has it. */
+static const struct {
+	const char *what;
+	const char *since; /* the first Linux with it */
+	enum bpf_prog_type prog; /* for a helper; 0: a map type or other */
+	enum bpf_func_id helper;
+	enum bpf_map_type map;
+} ddp_needs[] = {
+	{ "BPF_PROG_TYPE_SYSCALL programs (the control programs)", "5.14",
+	  BPF_PROG_TYPE_SYSCALL, 0, 0 },
+	{ "bpf_get_current_pid_tgid() in syscall programs", "5.14",
+	  BPF_PROG_TYPE_SYSCALL, BPF_FUNC_get_current_pid_tgid, 0 },
+	{ "bpf_loop()", "5.17", BPF_PROG_TYPE_XDP, BPF_FUNC_loop, 0 },
+	{ "bpf_xdp_load_bytes()", "5.18", BPF_PROG_TYPE_XDP,
+	  BPF_FUNC_xdp_load_bytes, 0 },
+	{ "bpf_xdp_store_bytes()", "5.18", BPF_PROG_TYPE_XDP,
+	  BPF_FUNC_xdp_store_bytes, 0 },
+	{ "bpf_csum_diff() in XDP", "4.6", BPF_PROG_TYPE_XDP,
+	  BPF_FUNC_csum_diff, 0 },
+	{ "BPF ring buffers", "5.8", 0, 0, BPF_MAP_TYPE_RINGBUF },
+	{ "AF_XDP socket maps (XSKMAP)", "4.18", 0, 0, BPF_MAP_TYPE_XSKMAP },
+	{ "maps of maps (ARRAY_OF_MAPS)", "4.12", 0, 0,
+	  BPF_MAP_TYPE_ARRAY_OF_MAPS },
+	{ "mmapable arrays (BPF_F_MMAPABLE)", "5.5", 0, 0, 0 },
+};
+
+int ddp_probe_features(void)
+{
+	struct utsname u;
+	unsigned int i;
+	int ok;
+
+	for (i = 0; i < sizeof(ddp_needs) / sizeof(ddp_needs[0]); i++) {
+		if (!strcmp(ddp_probe_pretend_missing, ddp_needs[i].what))
+			ok = 0;
+		else if (ddp_needs[i].prog && ddp_needs[i].helper)
+			ok = helper_ok(ddp_needs[i].prog, ddp_needs[i].helper);
+		else if (ddp_needs[i].prog)
+			ok = libbpf_probe_bpf_prog_type(ddp_needs[i].prog,
+							NULL) == 1;
+		else if (ddp_needs[i].map)
+			ok = libbpf_probe_bpf_map_type(ddp_needs[i].map,
+						       NULL) == 1;
+		else
+			ok = mmapable_ok();
+		if (ok)
+			continue;
+		if (uname(&u))
+			strcpy(u.release, "?");
+		return ddp_err0(
+			-EOPNOTSUPP,
+			"this kernel (%s) lacks %s, which the engine needs: Linux %s or later",
+			u.release, ddp_needs[i].what, ddp_needs[i].since);
+	}
+	return 0;
+}
 
 /* Tests: the limit of another kernel (0: probe this one) */
 __u32 ddp_probe_csum_pretend;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 #include "libddp_priv.h"
@@ -551,4 +552,23 @@ Test(ctl, a_buffer_is_freed_after_teardown_done)
 	seg = (struct ddp_seg){ buf, 8192 };
 	cr_assert_eq(ddp_setup(d, id, 6, &seg, 1, NULL), 0, "%s",
 		     ddp_errmsg(d));
+}
+
+/* A kernel without what the engine needs is refused before anything is
+ * loaded, naming the feature and the first Linux that has it. */
+Test(ctl, a_kernel_lacking_a_feature_is_refused_by_name)
+{
+	struct ddp_dev *x;
+	struct utsname u;
+	char want[256];
+
+	cr_assert_eq(uname(&u), 0);
+	ddp_probe_pretend_missing = "bpf_xdp_load_bytes()";
+	cr_assert_eq(ddp_dev_load(NULL, &x), -EOPNOTSUPP);
+	ddp_probe_pretend_missing = "";
+	cr_assert_null(x);
+	snprintf(want, sizeof(want),
+		 "this kernel (%s) lacks bpf_xdp_load_bytes(), which the engine needs: Linux 5.18 or later",
+		 u.release);
+	cr_assert_str_eq(ddp_errmsg(NULL), want);
 }

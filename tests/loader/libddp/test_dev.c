@@ -25,6 +25,7 @@
 #include <criterion/criterion.h>
 #include "bpffs.h"
 #include "fixtures.h"
+#include "libddp_priv.h"
 
 static char va[IF_NAMESIZE], vb[IF_NAMESIZE], br[IF_NAMESIZE];
 static char msg[512];
@@ -187,6 +188,23 @@ Test(dev, other_native_errors_are_said_and_not_fallen_back)
 	cr_assert_str_eq(err0(), want);
 	cr_assert_eq(attached_id(va), 0, "fell back to skb mode");
 	cr_assert_eq(ddp_dev_join(va, &a), -ENOENT, "pinned anyway");
+}
+
+/* On a kernel that lacks a feature, attach says which and leaves the
+ * device and the BPF filesystem as they were. */
+Test(dev, attach_on_a_kernel_lacking_a_feature_leaves_nothing)
+{
+	char path[128];
+	struct ddp_dev *a;
+
+	ddp_probe_pretend_missing = "bpf_loop()";
+	cr_assert_eq(ddp_dev_attach(va, NULL, &a), -EOPNOTSUPP);
+	ddp_probe_pretend_missing = "";
+	cr_assert(strstr(err0(), "lacks bpf_loop(), which the engine needs: Linux 5.17 or later"),
+		  "%s", err0());
+	cr_assert_eq(attached_id(va), 0);
+	snprintf(path, sizeof(path), DDP_PIN_ROOT "/%s", va);
+	cr_assert_neq(access(path, F_OK), 0, "pinned");
 }
 
 Test(dev, errors_name_the_device_and_the_fix)

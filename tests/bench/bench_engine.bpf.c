@@ -41,6 +41,7 @@ int bench_rewound(struct xdp_md *ctx)
 
 	if (f) {
 		f->exp_seq = bench_state.exp_seq;
+		f->ign_end = bench_state.ign_end;
 		f->pdu_seq = bench_state.pdu_seq;
 		f->pdu_off = bench_state.pdu_off;
 		f->place = bench_state.place;

@@ -96,7 +96,7 @@ static void feed(const __u8 *frame, size_t len)
 /* The rewound front will restore the flow's tracker as it is now. */
 static void snapshot(__u32 flow_id)
 {
-	bench->bss->bench_flow = flow_id;
+	bench->bss->bench_flow = DDP_FLOW_SLOT(flow_id);
 	memcpy(&bench->bss->bench_state, ddp_flow_mem(dev, flow_id),
 	       sizeof(struct ddp_flow));
 }
@@ -160,6 +160,9 @@ int main(void)
 
 	setup();
 	memset(data, 0x3c, BIG);
+	/* a buffer of this process's for the tag */
+	if (ddp_buf_alloc(dev, BIG, 0, &seg.addr))
+		die("buffer", ddp_errmsg(dev));
 	id = add_flow(&fl, 40000, isn);
 	if (ddp_setup(dev, id, 1, &seg, 1, NULL))
 		die("setup", ddp_errmsg(dev));

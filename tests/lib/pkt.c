@@ -160,6 +160,14 @@ size_t pkt_build(const struct pkt_flow *fl, __u32 seq, const void *payload,
 	return l2 + l3 + thl + len;
 }
 
+int pkt_tcp_csum_ok(const struct pkt_flow *fl, const __u8 *frame, size_t len)
+{
+	size_t l4 = (fl->vlan ? 18 : 14) + (fl->v6 ? 40 + fl->ip6_dstopts : 20);
+
+	return csum_fold(csum_add(pseudo_sum(fl, 6, len - l4), frame + l4,
+				  len - l4)) == 0;
+}
+
 size_t pkt_build_ip(const struct pkt_flow *fl, __u8 proto, const void *payload,
 		    size_t len, __u8 *out)
 {

@@ -45,6 +45,8 @@ size_t pkt_build(const struct pkt_flow *fl, __u32 seq, const void *payload,
 /* A frame that is not TCP (UDP to the same host). */
 size_t pkt_build_udp(const struct pkt_flow *fl, const void *payload, size_t len,
 		     __u8 *out);
+/* Whether the TCP checksum of a frame built by pkt_build is right. */
+int pkt_tcp_csum_ok(const struct pkt_flow *fl, const __u8 *frame, size_t len);
 /* An IP packet of protocol proto (50: ESP) between the flow's hosts. */
 size_t pkt_build_ip(const struct pkt_flow *fl, __u8 proto, const void *payload,
 		    size_t len, __u8 *out);

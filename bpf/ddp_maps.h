@@ -96,6 +96,15 @@ struct {
 	__uint(value_size, DDP_SCRATCH_LEN);
 } ddp_scratch SEC(".maps");
 
+/* 0 -> the metadata of the frame in hand, per CPU: off the stack, where
+ * the verifier would follow every range count as a state of its own */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ddp_meta);
+} ddp_rx_meta SEC(".maps");
+
 /* 0 -> counters, per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -164,6 +173,17 @@ static __always_inline __u8 *ddp_buf_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&ddp_bufs, &zero);
+}
+
+/* This CPU's frame metadata, cleared. */
+static __always_inline struct ddp_meta *ddp_rx_meta_get(void)
+{
+	__u32 zero = 0;
+	struct ddp_meta *m = bpf_map_lookup_elem(&ddp_rx_meta, &zero);
+
+	if (m)
+		__builtin_memset(m, 0, sizeof(*m));
+	return m;
 }
 
 static __always_inline struct ddp_flow *ddp_flow_get(__u32 id)

@@ -275,20 +275,23 @@ static long ddp_csum_chunk(__u32 i, void *arg)
  * placement. The segment is copied into a per-CPU scratch buffer:
  * bpf_csum_diff() takes memory of a known bound, which a packet range of
  * variable length is not. Where the loader allows it (veth, skb mode), a
- * partial checksum is recognised as the kernel's own mark.
+ * partial checksum is recognised as the kernel's own mark. A global
+ * function: its stack is not added to the step loop's.
  */
-static __always_inline int ddp_tcp_csum(struct xdp_md *ctx,
-					const struct ddp_pkt *p)
+__attribute__((noinline)) int ddp_tcp_csum(struct xdp_md *ctx,
+					   const struct ddp_pkt *p)
 {
 	__u8 pseudo[40] = {};
-	__u32 zero = 0, n = p->l4_len, plen;
+	__u32 zero = 0, n, plen;
 	__u8 *buf = bpf_map_lookup_elem(&ddp_scratch, &zero);
-	struct ddp_csum_walk w = { .len = (n + 3) & ~3u };
+	struct ddp_csum_walk w;
 	__s64 sum;
 	__u16 check;
 
-	if (!buf || n < sizeof(struct tcphdr))
+	if (!p || !buf || p->l4_len < sizeof(struct tcphdr))
 		return DDP_TCPSUM_BAD;
+	n = p->l4_len;
+	w.len = (n + 3) & ~3u;
 	if (p->v6) {
 		__builtin_memcpy(pseudo, p->key.raddr, 16);
 		__builtin_memcpy(pseudo + 16, p->key.laddr, 16);

@@ -36,7 +36,7 @@ struct ddp_rx {
 	__u32 placed; /* bytes placed from this frame */
 	__u32 err; /* offload of this frame failed on an error */
 	__u32 csum_ok; /* its TCP checksum was checked, and right */
-	struct ddp_meta meta;
+	struct ddp_meta *meta; /* per CPU: kept off the stack */
 };
 
 static __always_inline __u32 ddp_seq_at(const struct ddp_rx *rx, __u32 pos)

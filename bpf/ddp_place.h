@@ -94,11 +94,10 @@ static __always_inline int ddp_note_room(struct ddp_rx *rx)
 	struct ddp_flow *f = rx->f;
 
 	if (f->cfg.flags & DDP_SK_XSK) {
-		__u32 nr = rx->meta.nr;
-		__u32 last = (nr - 1) & 7;
+		__u32 last = DDP_META_RANGES - 1;
 
-		if (nr >= DDP_META_RANGES &&
-		    rx->meta.r[last].off + rx->meta.r[last].len !=
+		if (rx->meta->nr >= DDP_META_RANGES &&
+		    rx->meta->r[last].off + rx->meta->r[last].len !=
 			    rx->pos - rx->base) {
 			rx->st->meta_full++;
 			return 0;
@@ -122,16 +121,17 @@ static __always_inline void ddp_note(struct ddp_rx *rx, __u32 seq, __u32 n)
 
 	if (f->cfg.flags & DDP_SK_XSK) {
 		__u32 off = rx->pos - rx->base;
-		__u32 nr = rx->meta.nr;
-		__u32 last = (nr - 1) & 7;
+		struct ddp_meta *m = rx->meta;
+		__u32 nr = m->nr, last = nr - 1;
 
-		if (nr && nr <= DDP_META_RANGES &&
-		    rx->meta.r[last].off + rx->meta.r[last].len == off) {
-			rx->meta.r[last].len += n;
+		barrier_var(last); /* verifier: bounded by the test below */
+		if (last < DDP_META_RANGES &&
+		    m->r[last].off + m->r[last].len == off) {
+			m->r[last].len += n;
 		} else if (nr < DDP_META_RANGES) {
-			rx->meta.r[nr & 7].off = off;
-			rx->meta.r[nr & 7].len = n;
-			rx->meta.nr = nr + 1;
+			m->r[nr].off = off;
+			m->r[nr].len = n;
+			m->nr = nr + 1;
 		}
 	}
 	if (f->cfg.flags & DDP_SK_RECORDS) {

@@ -310,8 +310,8 @@ static __always_inline int ddp_scan_step(struct ddp_rx *rx)
 	rx->pos = pos + 1;
 	if (!ddp_type_resyncable(p[0]) || p[2] != ddp_type_hlen(p[0]))
 		return 0;
-	__builtin_memcpy(&h, p, sizeof(h));
-	if (ddp_hdr_check(&h, &f->cfg, &pi))
+	if (bpf_xdp_load_bytes(rx->ctx, pos, &h, sizeof(h)) ||
+	    ddp_hdr_check(&h, &f->cfg, &pi))
 		return 0;
 	rx->pos = pos;
 	f->sync = DDP_SYNC_CANDIDATE;

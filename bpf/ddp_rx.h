@@ -170,13 +170,28 @@ static __always_inline int ddp_frame_has_header(const struct ddp_flow *f,
 	return f->plen - off < p->pay_len - start;
 }
 
-static __always_inline void ddp_track(struct ddp_rx *rx,
-				      const struct ddp_pkt *p)
+/*
+ * Tracks frame p of flow f: checks its checksum, follows its PDUs, places
+ * their data, notes the ranges placed in meta. Returns 1 if the frame's TCP
+ * checksum was computed, and right. A global function: verified once,
+ * whatever path the parser took to it, not once per path.
+ */
+__attribute__((noinline)) int ddp_track(struct xdp_md *ctx, struct ddp_flow *f,
+					const struct ddp_pkt *p,
+					struct ddp_stats *st,
+					struct ddp_meta *meta)
 {
-	struct ddp_flow *f = rx->f;
-	__u32 exp = f->exp_seq, ign = f->ign_end, end = p->seq + p->pay_len;
+	struct ddp_rx frame = { .ctx = ctx, .f = f, .st = st, .meta = meta };
+	struct ddp_rx *rx = &frame;
+	__u32 exp, ign, end;
 	int start;
 
+	rx->buf = ddp_buf_get();
+	if (!f || !p || !st || !meta || !rx->buf)
+		return 0;
+	exp = f->exp_seq;
+	ign = f->ign_end;
+	end = p->seq + p->pay_len;
 	rx->st->rx_packets++;
 	rx->st->rx_bytes += p->pay_len;
 	ddp_resync_reply(rx);
@@ -188,7 +203,7 @@ static __always_inline void ddp_track(struct ddp_rx *rx,
 			 * better (an offload's mark) and take it */
 			rx->st->csum_bad++;
 			ddp_untracked(f, rx->st, p->seq, end);
-			return;
+			return 0;
 		}
 		rx->csum_ok = v == DDP_TCPSUM_OK;
 		if (v == DDP_TCPSUM_PARTIAL)
@@ -223,6 +238,7 @@ static __always_inline void ddp_track(struct ddp_rx *rx,
 		rx->st->offload_packets++;
 	if (rx->err)
 		rx->st->drop++;
+	return rx->csum_ok;
 }
 
 static __always_inline void ddp_meta_write(struct xdp_md *ctx,
@@ -258,19 +274,20 @@ static __always_inline void ddp_rx_untracked(struct ddp_flow *f,
 
 static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 {
-	struct ddp_rx rx = { .ctx = ctx };
-	struct ddp_pkt p;
+	struct ddp_stats *st;
+	struct ddp_meta *meta;
 	struct ddp_flow *f;
-	int kind, act;
+	struct ddp_pkt p;
+	int kind, act, csum_ok = 0;
 	__u32 *id;
 
 	kind = ddp_parse(ctx, &p);
 	if (kind < 0)
 		return XDP_PASS;
 	if (kind == DDP_PKT_OPAQUE) {
-		rx.st = ddp_stats_get();
-		if (rx.st)
-			ddp_revoke_pair(&p.key, rx.st);
+		st = ddp_stats_get();
+		if (st)
+			ddp_revoke_pair(&p.key, st);
 		return XDP_PASS;
 	}
 	id = bpf_map_lookup_elem(&ddp_socks, &p.key);
@@ -283,15 +300,15 @@ static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 		ddp_rx_untracked(f, &p, kind);
 		return XDP_PASS;
 	}
-	if (p.pay_len && (f->cfg.flags & DDP_SK_OFFLOAD)) {
-		rx.f = f;
-		rx.st = ddp_stats_get();
-		rx.buf = ddp_buf_get();
-		/* tracked if no other CPU tracks the flow this instant */
-		if (rx.st && rx.buf && ddp_flow_enter(f, rx.st)) {
-			ddp_track(&rx, &p);
-			ddp_flow_exit(f);
-		}
+	st = ddp_stats_get();
+	meta = ddp_rx_meta_get();
+	if (!st || !meta)
+		return XDP_PASS;
+	/* tracked if no other CPU tracks the flow this instant */
+	if (p.pay_len && (f->cfg.flags & DDP_SK_OFFLOAD) &&
+	    ddp_flow_enter(f, st)) {
+		csum_ok = ddp_track(ctx, f, &p, st, meta);
+		ddp_flow_exit(f);
 	}
 	if (!(f->cfg.flags & DDP_SK_XSK))
 		return XDP_PASS;
@@ -299,18 +316,18 @@ static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 	 * (no socket on this queue) is never changed. One that is
 	 * redirected reaches the socket or is dropped. */
 	act = bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
-	if (act != XDP_REDIRECT || !rx.meta.nr)
+	if (act != XDP_REDIRECT || !meta->nr)
 		return act;
 	/* header frames had their checksum checked before tracking; a
 	 * frame is flagged, and cut, only if it was computed and right */
-	if (rx.csum_ok || ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK) {
-		rx.meta.flags = DDP_META_CSUM;
-		if (!ddp_compact(ctx, &rx.meta, p.pay_off, p.pay_len)) {
-			rx.meta.flags |= DDP_META_COMPACT;
-			rx.st->compacted++;
+	if (csum_ok || ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK) {
+		meta->flags = DDP_META_CSUM;
+		if (!ddp_compact(ctx, meta, p.pay_off, p.pay_len)) {
+			meta->flags |= DDP_META_COMPACT;
+			st->compacted++;
 		}
 	}
-	ddp_meta_write(ctx, &rx.meta);
+	ddp_meta_write(ctx, meta);
 	return act;
 }
 

@@ -64,7 +64,8 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
-	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp bench \
+	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
+	test-kernel bench \
 	bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
@@ -208,7 +209,8 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-layers test-engine test-veth \
-		test-ddpctl test-l5p test-utcp test-e2e test-fuzz test-interop
+		test-ddpctl test-l5p test-utcp test-e2e test-fuzz test-interop \
+		test-kernel
 
 # Which layer includes which, from the compiler's own dependencies; fails
 # on an include upwards or a cycle. Needs no build.
@@ -244,6 +246,12 @@ test-fuzz: $(FUZZERS)
 test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
 	$(Q)tests/interop/host_vs_kernel.sh $(OUT)
 	$(Q)tests/interop/tshark_check.sh $(OUT)
+
+# Debian 12's kernels, 6.1 and 6.12, under qemu (a core each, at once):
+# the engine's and the library's suites, ddpctl and reads on virtio-net,
+# reads across the host's tap.
+test-kernel: all
+	$(Q)tests/kernel/guest.sh $(OUT) 6.1 6.12
 
 test-utcp: $(OUT)/test_utcp
 	$(Q)$(OUT)/test_utcp --jobs 2

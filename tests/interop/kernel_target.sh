@@ -21,6 +21,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
+. "$here/../lib/debian_kernel.sh"
 
 # The fabric, the same in every run: it exists only inside that run's
 # namespaces. The VM's eth0 sits behind the tap, the host's end of the
@@ -70,159 +71,6 @@ need_root() {
 }
 
 # ---------------------------------------------------------------- prepare
-
-APT_UPDATED=0
-apt_update_once() {
-	[ "$APT_UPDATED" -eq 1 ] && return
-	apt-get update -qq >&2
-	APT_UPDATED=1
-}
-
-install_missing() {
-	local p missing=()
-
-	for p in qemu-system-x86 busybox-static iproute2 iputils-ping gcc xz-utils \
-		libc6-dev; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "ok installed" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	echo "kernel_target: installing ${missing[*]}" >&2
-	apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >/dev/null
-}
-
-# The linux-image-6.1.*-amd64 package linux-image-amd64 depends on, and
-# its version: "PACKAGE VERSION".
-kernel_package() {
-	local pkg ver
-
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-6\.1\./ { print $2; exit }')
-	if [ -z "$pkg" ]; then
-		apt_update_once
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			awk '$1 == "Depends:" && $2 ~ /^linux-image-6\.1\./ { print $2; exit }')
-	fi
-	[ -n "$pkg" ] || return 1
-	ver=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
-	echo "$pkg $ver"
-}
-
-# Module paths (relative to lib/modules/KVER) for the wanted modules and
-# everything they depend on, from the modules.dep of tree $1; modules the
-# kernel has built in are left out.
-module_closure() {
-	local dir=$1 key base name m want found line
-	local -A path_of=() deps_of=() builtin=() seen=()
-	local -a queue=() result=()
-
-	while IFS= read -r line; do
-		key=${line%%:*}
-		base=${key##*/}
-		name=${base%.ko}
-		name=${name//-/_}
-		path_of[$name]=$key
-		deps_of[$key]=${line#*:}
-	done <"$dir/modules.dep"
-	while IFS= read -r key; do
-		base=${key##*/}
-		name=${base%.ko}
-		builtin[${name//-/_}]=1
-	done <"$dir/modules.builtin"
-
-	for want in $WANT_MODULES; do
-		name=${want//-/_}
-		if [ -n "${builtin[$name]:-}" ]; then
-			echo "kernel_target: $want is built in" >&2
-			continue
-		fi
-		found=${path_of[$name]:-}
-		[ -n "$found" ] || die "module $want not in the kernel package"
-		queue+=("$found")
-	done
-	while [ ${#queue[@]} -gt 0 ]; do
-		m=${queue[0]}
-		queue=("${queue[@]:1}")
-		[ -n "${seen[$m]:-}" ] && continue
-		seen[$m]=1
-		result+=("$m")
-		for key in ${deps_of[$m]}; do
-			queue+=("$key")
-		done
-	done
-	printf '%s\n' "${result[@]}"
-}
-
-# extract_vmlinux BZIMAGE OUT: the kernel ELF inside an xz bzImage. Under
-# TCG the kernel takes about 7 s to decompress itself; qemu loads the ELF
-# at once and enters it through its PVH note (CONFIG_PVH).
-extract_vmlinux() {
-	local bz=$1 out=$2 setup poff plen off
-
-	setup=$(od -An -tu1 -j $((0x1f1)) -N1 "$bz")
-	poff=$(od -An -tu4 -j $((0x248)) -N4 "$bz")
-	plen=$(od -An -tu4 -j $((0x24c)) -N4 "$bz")
-	off=$(((setup + 1) * 512 + poff))
-	[ "$(od -An -tx1 -j "$off" -N6 "$bz" | tr -d ' ')" = fd377a585a00 ] ||
-		return 1
-	# the payload ends with the 4-byte decompressed size, not xz's
-	dd if="$bz" iflag=skip_bytes,count_bytes skip="$off" \
-		count=$((plen - 4)) status=none | xz -dc >"$out" || return 1
-	[ "$(od -An -tx1 -N4 "$out" | tr -d ' ')" = 7f454c46 ]
-}
-
-# Downloads the kernel package (never installs it) and keeps vmlinuz and
-# the modules the VM needs in OUTDIR/kernel.
-prepare_kernel() {
-	local out=$1 pkgver=$2 pkg kver tmp deb m
-	local stamp="$pkgver | $WANT_MODULES | pvh"
-
-	if [ -f "$out/kernel/stamp" ] && [ "$(cat "$out/kernel/stamp")" = "$stamp" ]; then
-		return
-	fi
-	pkg=${pkgver%% *}
-	kver=${pkg#linux-image-}
-	echo "kernel_target: fetching $pkgver" >&2
-	rm -rf "$out/kernel"
-	tmp=$(mktemp -d "$out/.kernel.XXXXXX")
-	# shellcheck disable=SC2064 # expand now: tmp is local
-	trap "rm -rf '$tmp'" EXIT
-	# apt's sandbox user cannot write into OUTDIR; we are root anyway
-	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg")
-	deb=$(echo "$tmp"/*.deb)
-	[ -f "$deb" ] || die "apt-get download $pkg gave no .deb"
-	dpkg-deb -x "$deb" "$tmp/root"
-	# the package ships no modules.dep (its postinst runs depmod)
-	busybox depmod -b "$tmp/root" "$kver"
-
-	mkdir -p "$tmp/kernel/lib/modules/$kver"
-	cp "$tmp/root/boot/vmlinuz-$kver" "$tmp/kernel/vmlinuz"
-	cp "$tmp/root/boot/config-$kver" "$tmp/kernel/config"
-	if grep -qx CONFIG_PVH=y "$tmp/kernel/config" &&
-	   extract_vmlinux "$tmp/kernel/vmlinuz" "$tmp/kernel/vmlinux"; then
-		:
-	else
-		echo "kernel_target: no PVH vmlinux; booting vmlinuz (slower)" >&2
-		rm -f "$tmp/kernel/vmlinux"
-	fi
-	cp "$tmp/root/lib/modules/$kver/modules.builtin" \
-		"$tmp/kernel/lib/modules/$kver/"
-	module_closure "$tmp/root/lib/modules/$kver" >"$tmp/modules.list"
-	while IFS= read -r m; do
-		mkdir -p "$tmp/kernel/lib/modules/$kver/$(dirname "$m")"
-		cp "$tmp/root/lib/modules/$kver/$m" \
-			"$tmp/kernel/lib/modules/$kver/$m"
-	done <"$tmp/modules.list"
-	# modules.dep of just these, for busybox modprobe in the VM
-	busybox depmod -b "$tmp/kernel" "$kver"
-	echo "$kver" >"$tmp/kernel/kver"
-	echo "$stamp" >"$tmp/kernel/stamp"
-	mv "$tmp/kernel" "$out/kernel"
-	rm -rf "$tmp"
-	trap - EXIT
-}
 
 # The VM's /init. Runs under busybox sh as PID 1; on any failure it says
 # DDP-NVMET-FAIL and powers off, which ends qemu (-no-reboot).
@@ -336,16 +184,18 @@ prepare() {
 	need_root prepare
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
-	install_missing
-	pkgver=$(kernel_package) || true
+	dk_install qemu-system-x86 busybox-static iproute2 iputils-ping gcc \
+		xz-utils libc6-dev
+	pkgver=$(dk_package linux-image-amd64) || true
 	if [ -z "$pkgver" ]; then
 		# no package lists to ask: the cached kernel will do
 		[ -f "$out/kernel/stamp" ] ||
-			die "apt-cache finds no linux-image-6.1.*-amd64 for linux-image-amd64"
+			die "apt-cache finds no kernel for linux-image-amd64"
 		pkgver=$(cut -d'|' -f1 "$out/kernel/stamp")
 		pkgver=${pkgver% }
 	fi
-	prepare_kernel "$out" "$pkgver"
+	dk_fetch "$out/kernel" "$pkgver" $WANT_MODULES ||
+		die "fetching $pkgver or its modules failed"
 	kver=$(cat "$out/kernel/kver")
 
 	cc -O2 -Wall -Wextra -Werror -std=gnu11 -I"$here/../../l5p_userspace/nvme" \

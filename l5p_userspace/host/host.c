@@ -76,11 +76,12 @@ static void hq_complete(struct host_queue *q, struct host_cmd *c)
 }
 
 /* The command is over on the wire: a registered buffer is the engine's
- * until teardown_done. */
+ * until its teardown is done, mostly at once, else at teardown_done. */
 static void hq_finish(struct host_queue *q, struct host_cmd *c)
 {
 	if (c->ddp && ddp_teardown(q->h->dev, q->flow_id, c->cid, c) == 0) {
 		c->td_wait = true;
+		q->td_waiting++;
 		return;
 	}
 	hq_complete(q, c);
@@ -364,16 +365,16 @@ static int hq_recv_pdu(struct host_queue *q)
 /* Commands whose teardown is done complete now. */
 static void hq_reap(struct host_queue *q)
 {
-	__u64 cnt;
 	__u32 i;
 
-	(void)!read(q->efd, &cnt, sizeof(cnt));
-	for (i = 0; i < q->size; i++) {
+	for (i = 0; i < q->size && q->td_waiting; i++) {
 		struct host_cmd *c = &q->cmds[i];
 
 		if (c->busy && c->td_wait &&
-		    __atomic_load_n(&c->td_done, __ATOMIC_ACQUIRE))
+		    __atomic_load_n(&c->td_done, __ATOMIC_ACQUIRE)) {
+			q->td_waiting--;
 			hq_complete(q, c);
+		}
 	}
 }
 

@@ -44,6 +44,7 @@ struct host_queue {
 	__u64 completed;
 	__u32 incapsule; /* in-capsule data limit */
 	int efd; /* the event thread wakes us */
+	__u32 td_waiting; /* commands waiting for teardown_done */
 	__u32 flow_id;
 	__u64 resync; /* a pending request: id << 32 | seq */
 	__u32 hist[HIST];

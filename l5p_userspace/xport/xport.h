@@ -30,6 +30,7 @@ struct xport_ddp {
 	__u64 skipped; /* bytes not copied: the engine placed them */
 	__u64 copied; /* C2HData bytes copied */
 	__u64 cid_mismatch; /* records of another command: not trusted */
+	int lowat; /* SO_RCVLOWAT as last set; 0 until then */
 };
 
 struct xport {
@@ -60,7 +61,8 @@ int xport_recv(struct xport *x, void *buf, size_t len);
 ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid);
 /* Bytes readable now. */
 size_t xport_pending(const struct xport *x);
-/* Wait until bytes are readable (1), efd is (0), or timeout_ms passed. */
+/* Wait until bytes are readable (1), efd is (0, and its count is read),
+ * or timeout_ms passed. */
 int xport_wait_any(struct xport *x, int efd, int timeout_ms);
 
 /* The TCP sequence number of the next byte to read (TCP_REPAIR; nothing

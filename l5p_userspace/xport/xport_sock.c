@@ -6,6 +6,7 @@
  * the same command covers it; everything else is copied.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <netdb.h>
 #include <poll.h>
@@ -158,16 +159,40 @@ __u32 xport_seq_of(const struct xport *x, __u64 off)
 	return x->ddp.seq0 + (__u32)(off - x->ddp.rx0);
 }
 
-/* Wait until something is readable; -ECONNRESET if the peer closed. */
-static int xport_wait(struct xport *x)
+/* The socket's receive low-water mark, set only when it changes. */
+static int xport_set_lowat(struct xport *x, int lowat)
+{
+	if (x->ddp.lowat == lowat)
+		return 0;
+	if (setsockopt(x->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)))
+		return -errno;
+	x->ddp.lowat = lowat;
+	return 0;
+}
+
+/*
+ * Wait until len bytes are in the socket or the kernel wants it drained:
+ * returns how many are there (at least 1), or -errno. One wake-up however
+ * many segments bring them: poll wakes at SO_RCVLOWAT (which grows the
+ * receive buffer to hold it) and also when memory runs short or the window
+ * closes, so it never waits for bytes the window keeps out (a blocking
+ * recv(MSG_PEEK | MSG_WAITALL) would).
+ */
+static ssize_t xport_wait_data(struct xport *x, size_t len)
 {
 	struct pollfd p = { .fd = x->fd, .events = POLLIN };
+	size_t avail;
+	int err;
 
+	err = xport_set_lowat(x, len < INT_MAX ? (int)len : INT_MAX);
+	if (err)
+		return err;
 	for (;;) {
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			return -errno;
-		if (xport_pending(x))
-			return 0;
+		avail = xport_pending(x);
+		if (avail)
+			return avail;
 		if (p.revents & (POLLHUP | POLLERR | POLLRDHUP))
 			return -ECONNRESET;
 		if (p.revents & POLLIN) {
@@ -237,18 +262,16 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 		return err ? err : 0;
 	}
 	while (len) {
-		size_t avail = xport_pending(x), n;
+		ssize_t avail = xport_wait_data(x, len);
+		size_t n;
 		bool placed;
 
-		if (!avail) {
-			err = xport_wait(x);
-			if (err)
-				return err;
-			continue;
-		}
+		if (avail < 0)
+			return avail;
 		/* only bytes the kernel already took in order are judged */
 		n = xport_placed_run(x, xport_seq_of(x, x->rx),
-				     avail < len ? avail : len, cid, &placed);
+				     (size_t)avail < len ? (size_t)avail : len,
+				     cid, &placed);
 		if (placed) {
 			ssize_t r = recv(x->fd, NULL, n, MSG_TRUNC);
 
@@ -268,7 +291,9 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 		dst = (char *)dst + n;
 		len -= n;
 	}
-	return skipped;
+	/* the next PDU header wakes the poll at once */
+	err = xport_set_lowat(x, 1);
+	return err ? err : skipped;
 }
 
 int xport_wait_any(struct xport *x, int efd, int timeout_ms)
@@ -285,6 +310,12 @@ int xport_wait_any(struct xport *x, int efd, int timeout_ms)
 		timeout_ms = 1;
 	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
+	if (p[1].revents & POLLIN) {
+		__u64 cnt;
+
+		/* counted wake-ups: read, efd is quiet until the next */
+		(void)!read(efd, &cnt, sizeof(cnt));
+	}
 	if (x->u) {
 		return utcp_poll(x->u, 0);
 	}

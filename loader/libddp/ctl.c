@@ -15,7 +15,7 @@
 
 enum ddp_wait {
 	DDP_WAIT_NONE, /* done: deliver teardown_done(ctx) */
-	DDP_WAIT_TAG, /* a placement was writing the tag: release it */
+	DDP_WAIT_TAG, /* a placement was writing the tag: wait until free */
 	DDP_WAIT_FLOW, /* a deleted flow: sync and release, nothing to tell */
 };
 
@@ -122,12 +122,11 @@ static void ddp_append(struct ddp_done **list, struct ddp_done *t)
 	*list = t;
 }
 
-/* Deliver a completion, or queue it for the teardown thread. */
+/* Queue what must wait for the teardown thread. */
 static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
 		     enum ddp_wait wait)
 {
 	struct ddp_done *t = calloc(1, sizeof(*t));
-	__u64 one = 1;
 	int err = 0;
 
 	if (!t)
@@ -137,13 +136,6 @@ static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
 	t->ctx = ctx;
 	t->wait = wait;
 	pthread_mutex_lock(&d->lock);
-	if (wait == DDP_WAIT_NONE) {
-		ddp_append(&d->done, t);
-		/* fails only if the count would overflow: still readable */
-		(void)!write(d->efd, &one, sizeof(one));
-		pthread_mutex_unlock(&d->lock);
-		return 0;
-	}
 	if (!d->thread_on) {
 		err = -pthread_create(&d->thread, NULL, ddp_teardown_thread, d);
 		d->thread_on = !err;
@@ -266,8 +258,14 @@ int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
 
 	if (r < 0)
 		return r;
-	return ddp_queue(d, flow_id, tag, ctx,
-			 r ? DDP_WAIT_NONE : DDP_WAIT_TAG);
+	if (r) {
+		/* no placement was writing it: done now, as a NIC may be
+		 * (the specification allows either), at no thread's cost */
+		ddp_live_del(d, flow_id, tag, false);
+		return 1;
+	}
+	r = ddp_queue(d, flow_id, tag, ctx, DDP_WAIT_TAG);
+	return r < 0 ? r : 0;
 }
 
 int ddp_sync(struct ddp_dev *d, __u64 *epoch)

@@ -151,8 +151,10 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
  * (nor each other). */
 int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
-/* Stop placing for cid. The engine may still write its buffer until
- * teardown_done(ctx) is delivered by ddp_dev_process(). */
+/* Stop placing for cid. Returns 1 if the buffer is the caller's again
+ * at once (no teardown_done follows); 0 if a placement was writing it:
+ * the engine may then write it until teardown_done(ctx) is delivered by
+ * ddp_dev_process(); or a negative errno. */
 int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx);
 
 /* ---- What the engine asks and tells ---------------------------------------- */

@@ -5,9 +5,10 @@
 # four ways the host can receive: AF_XDP or kernel socket, with or without
 # direct data placement; 4 KiB, 64 KiB and 512 KiB random reads at queue
 # depth 32, each run BENCH_SECONDS long, the whole set BENCH_ROUNDS times
-# over (interleaved, so that drift in this VM hits every mode alike; the
-# figures are the sums). Not a test: it prints figures and the goals
-# beside them.
+# over (interleaved, so that drift in this VM hits every mode alike). The
+# table sums the rounds; the goals are ratios of modes of one round, printed
+# as the median with the least and the most of the rounds. Not a test: it
+# prints figures and the goals beside them.
 #
 # For each: throughput, share placed, CPU cycles per byte read (CPU time at
 # the CPU's clock: this VM has no hardware counters), and the copies made
@@ -22,15 +23,17 @@
 # timed by its schedstat and split by perf's samples of it. The target's
 # side is kept out: its veth's NAPI is threaded too, the host's veth sends
 # without TSO (so that the target receives through its NAPI, not in the
-# host's context), and the target's TCP is Reno (BBR paces with timers
-# that would fire in whichever thread is running).
+# host's context), the target's sends that veth's wake-up of its queue runs
+# in the host's NAPI thread (net_tx_action) are subtracted, and the target's
+# TCP is Reno (BBR paces with timers that would fire in whichever thread is
+# running).
 set -euo pipefail
 . "$(dirname "$0")/../lib/bpffs.sh"
 bpffs_private "$@"
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-3}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 here=$(dirname "$0")
 . "$here/../lib/netns.sh"
 netns_bins "$build"
@@ -78,22 +81,26 @@ napi_ns() {
 	echo "$sum"
 }
 
-# The NIC's share of the NAPI threads' samples: the veth's taking frames
-# in for XDP, the engine included, but not the AF_XDP delivery after it.
-nic_share() {
+# Shares of the NAPI threads' samples: the NIC's (the veth taking frames
+# in for XDP, the engine included, but not the AF_XDP delivery after it)
+# and the target's (net_tx_action: its queued sends, segmented and sent
+# here when the veth wakes its peer's queue; a sender's NIC does that).
+napi_shares() {
 	perf report -i "$1" --children --sort sym -q -g none 2>/dev/null |
 		awk '$NF == "veth_xdp_rcv_skb" { v = $1 + 0 }
 		     $NF == "xdp_do_redirect" { r = $1 + 0 }
-		     END { printf "%.4f\n", (v - r) / 100 }'
+		     $NF == "net_tx_action" { t = $1 + 0 }
+		     END { printf "%.4f %.4f\n", (v - r) / 100, t / 100 }'
 }
 
 num() {
 	sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$tmp/out"
 }
 
-# run NAME TRANSPORT BS [--no-ddp]: one measured run; adds to NAME.sum
-# its bytes, placed bytes, placed bytes in uncut frames, seconds, and the
-# host's and the NIC's CPU ns
+# run NAME TRANSPORT BS [--no-ddp]: one measured run; adds a line to
+# NAME.runs: its bytes, placed bytes, placed bytes in uncut frames,
+# seconds, the host process's CPU ns, the NAPI threads' ns, and the NIC's
+# and the target's shares of those
 run() {
 	local name=$1 tr=$2 bs=$3 n0 n1
 	shift 3
@@ -111,7 +118,7 @@ run() {
 	perf_pid=
 	echo "$(num bytes) $(num placed_bytes) $(num placed_in_frames)" \
 		"$(num seconds) $(num cpu_ns) $((n1 - n0))" \
-		"$(nic_share "$tmp/perf.data")" >>"$tmp/$name.runs"
+		"$(napi_shares "$tmp/perf.data")" >>"$tmp/$name.runs"
 }
 
 modes=("xsk+ddp xsk" "xsk xsk --no-ddp" "kernel+ddp kernel"
@@ -133,27 +140,63 @@ for bs in 4K 64K 512K; do
 		set -- $mode
 		awk -v n="$1" -v bs="$bs" -v mhz="$mhz" '
 		{ b += $1; p += $2; u += $3; s += $4
-		  h += $5 + $6 * (1 - $7); nic += $6 * $7 }
+		  h += $5 + $6 * (1 - $7 - $8); nic += $6 * $7
+		  # each round: the figures the ratios compare
+		  printf "%s %s %d %s %s %s\n", n, bs, NR, $1, $4,
+			$5 + $6 * (1 - $7 - $8) >> "'"$tmp/rounds"'" }
 		END {
 			c = p > 0 ? sprintf("%.3f", 1 + u / p) : "-"
 			printf "%-11s %5s %7.3f %6.1f%% %10.2f %9.2f %14s\n", n,
 				bs, b / s / 2^30, 100 * p / b,
 				h * mhz / 1000 / b, nic * mhz / 1000 / b, c
-			print n, bs, b, h, nic >> "'"$tmp/cpu"'"
 		}' "$tmp/$1-$bs.runs"
 	done
 done
 
-awk '$2 == "512K" { h[$1] = $4 / $3; a[$1] = ($4 + $5) / $3 }
+# The goals, as ratios taken round by round (the modes of one round ran
+# side by side): the median, and the least and most of the rounds.
+awk '
+function ratio(what, a, b, bs, op, goal,   r, i, j, k, v, x, med, lo, hi, verdict) {
+	k = 0
+	for (r = 1; r <= rounds; r++) {
+		if (!((a, bs, r) in by) || !((b, bs, r) in by) || !cost[b, bs, r])
+			continue
+		if (what == "host cycles/B")
+			x = cost[a, bs, r] / cost[b, bs, r]
+		else
+			x = rate[a, bs, r] / rate[b, bs, r]
+		v[++k] = x
+	}
+	if (!k)
+		return
+	for (i = 2; i <= k; i++) # few rounds: insertion sort
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
+		}
+	med = k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+	lo = v[1]; hi = v[k]
+	if (op == "<=")
+		verdict = hi <= goal ? "met" : lo > goal ? "not met" : "spread decides"
+	else
+		verdict = lo >= goal ? "met" : hi < goal ? "not met" : "spread decides"
+	printf "%-14s %-20s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s %.2f  %s\n",
+		what, a " / " b, bs, med, lo, hi, 100 * (hi - lo) / med,
+		op, goal, verdict
+}
+{ by[$1, $2, $3] = 1; rate[$1, $2, $3] = $4 / $5
+  cost[$1, $2, $3] = $6 / $4; if ($3 > rounds) rounds = $3 }
 END {
-	printf "\nat 512K, xsk with DDP / xsk without:\n"
-	printf "  host cycles per byte             %.2f  (goal <= 0.50)\n",
-		h["xsk"] ? h["xsk+ddp"] / h["xsk"] : 0
-	printf "  host and NIC cycles per byte     %.2f  (the emulated NIC runs on the same CPUs)\n",
-		a["xsk"] ? a["xsk+ddp"] / a["xsk"] : 0
-	printf "at 512K, kernel with DDP / kernel without:\n"
-	printf "  host cycles per byte             %.2f\n",
-		h["kernel"] ? h["kernel+ddp"] / h["kernel"] : 0
-}' "$tmp/cpu"
+	printf "\n%-14s %-20s %5s %6s  %-11s %6s   %s\n", "ratio", "modes",
+		"size", "median", "min-max", "spread", "goal"
+	ratio("host cycles/B", "xsk+ddp", "xsk", "512K", "<=", 0.5)
+	ratio("host cycles/B", "xsk+ddp", "xsk", "64K", "<=", 0.6)
+	ratio("host cycles/B", "xsk+ddp", "kernel", "512K", "<=", 0.5)
+	ratio("host cycles/B", "kernel+ddp", "kernel", "512K", "<=", 0.7)
+	ratio("host cycles/B", "kernel+ddp", "kernel", "64K", "<=", 0.8)
+	ratio("throughput", "xsk+ddp", "xsk", "64K", ">=", 1)
+	ratio("throughput", "xsk+ddp", "xsk", "512K", ">=", 1)
+	ratio("throughput", "kernel+ddp", "kernel", "64K", ">=", 1)
+	ratio("throughput", "kernel+ddp", "kernel", "512K", ">=", 1)
+}' "$tmp/rounds"
 echo "copies per placed byte (goal 1): the engine's placement, plus the kernel's"
 echo "copy into an AF_XDP frame of placed bytes in frames not cut down; the host copies none"

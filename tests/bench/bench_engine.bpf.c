@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * bench_engine.bpf.c - two programs for the engine benchmark: an empty XDP
- * program, and a front that rewinds one flow's tracker and tail-calls the
- * engine as loaded, so that BPF_PROG_TEST_RUN's repeat runs the same
- * in-order frame again and again. ddp_flows is the engine's own map.
+ * bench_engine.bpf.c - programs for the engine benchmark: an empty XDP
+ * program; a bare copy of a frame's bytes with the helper the engine places
+ * with (the floor of any placement: the kernel's memcpy); and a front that
+ * rewinds one flow's tracker and tail-calls the engine as loaded, so that
+ * BPF_PROG_TEST_RUN's repeat runs the same in-order frame again and again.
+ * ddp_flows is the engine's own map.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,10 +29,22 @@ struct {
 
 __u32 bench_flow;
 struct ddp_flow bench_state;
+__u32 copy_off, copy_len;
+__u8 copy_buf[2048];
 
 SEC("xdp")
 int bench_empty(struct xdp_md *ctx)
 {
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_copy(struct xdp_md *ctx)
+{
+	__u32 len = copy_len & (sizeof(copy_buf) - 1);
+
+	if (len)
+		bpf_xdp_load_bytes(ctx, copy_off, copy_buf, len);
 	return XDP_PASS;
 }
 

@@ -99,6 +99,22 @@ under small engine_offload_bytes read_bytes 1
 perf mixed --rw randread --bs 4K-1M --qd 32 -i 2 --time 3 --verify
 [ "$(num mixed verify_bad)" = 0 ] || fail "mixed: bytes differ"
 
+# a receive buffer that holds less than a PDU's data (its segments' memory
+# counted): the host must not wait for bytes the closed window keeps out
+if [ "$transport" = kernel ]; then
+	rmem=$(ip netns exec "$h" sysctl -n net.ipv4.tcp_rmem)
+	ip netns exec "$h" sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536"
+	in_h timeout 60 "$host" perf -t kernel -a 10.254.0.2 -s 4420 -n "$nqn" \
+		--json --rw randread --bs 512K --qd 8 -i 1 --time 2 --verify \
+		>"$tmp/tight" || fail "small receive buffer: exit $?: $(cat "$tmp/tight")"
+	ip netns exec "$h" sysctl -qw net.ipv4.tcp_rmem="$rmem"
+	[ "$(num tight verify_bad)" = 0 ] && [ "$(num tight ios)" -gt 0 ] ||
+		fail "small receive buffer: $(cat "$tmp/tight")"
+	at_least tight placed_bytes read_bytes 50
+	echo "e2e (kernel), a 64K receive buffer: $(num tight ios) 512K reads verified," \
+		"$(num tight placed_bytes) of $(num tight read_bytes) bytes placed: ok"
+fi
+
 # the copy budget: the host copies no placed byte, and placed bytes reach
 # it only cut out of their frames (else the kernel copied them once more)
 if [ "$transport" = xsk ]; then

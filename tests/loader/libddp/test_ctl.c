@@ -272,35 +272,33 @@ static void on_done(void *arg, void *ctx)
 	x->ctx[x->n++] = ctx;
 }
 
-Test(ctl, teardown_done_comes_through_the_fd_after_the_tags_are_free)
+/* No placement is writing them: the teardowns are done on return, the
+ * tags free, and no teardown_done follows. */
+Test(ctl, an_idle_tags_teardown_is_done_at_once)
 {
 	__u32 id = add_flow(40000), tags[3], i;
 	struct ddp_seg seg = { 0, 4096 };
 	struct dones got = { 0 };
 	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
-	struct pollfd p = { .fd = ddp_dev_fd(d), .events = POLLIN };
-	int waited;
 
 	for (i = 0; i < 3; i++) {
 		seg.addr = i * 4096;
 		cr_assert_eq(ddp_setup(d, id, i, &seg, 1, &tags[i]), 0);
 	}
-	cr_assert_eq(ddp_dev_process(d, &ops), 0, "nothing is pending yet");
-	for (i = 0; i < 3; i++)
-		cr_assert_eq(ddp_teardown(d, id, i, &tags[i]), 0);
-	cr_assert_eq(ddp_teardown(d, id, 1, NULL), -ENOENT);
-	for (waited = 0; got.n < 3 && waited < 200; waited++) {
-		cr_assert_geq(poll(&p, 1, 1000), 0);
-		ddp_dev_process(d, &ops);
-	}
-	cr_assert_eq(got.n, 3, "%d of 3 teardowns done", got.n);
 	for (i = 0; i < 3; i++) {
-		/* in order, and the engine can no longer reach the buffer */
-		cr_assert_eq(got.ctx[i], &tags[i]);
+		cr_assert_eq(ddp_teardown(d, id, i, &tags[i]), 1);
+		/* the engine can no longer reach the buffer */
 		cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, tags[i])->stamp),
 			     DDP_TAG_FREE);
 	}
+	cr_assert_eq(ddp_teardown(d, id, 1, NULL), -ENOENT);
+	poll(NULL, 0, 20);
+	cr_assert_eq(ddp_dev_process(d, &ops), 0);
+	cr_assert_eq(got.n, 0, "teardown_done for a teardown done at once");
 	cr_assert_eq(stats().ddp_teardown, 3);
+	/* and the bytes may carry a new tag at once */
+	seg.addr = 0;
+	cr_assert_eq(ddp_setup(d, id, 3, &seg, 1, NULL), 0, "%s", ddp_errmsg(d));
 }
 
 Test(ctl, teardown_done_waits_for_the_writer)
@@ -309,13 +307,16 @@ Test(ctl, teardown_done_waits_for_the_writer)
 	struct ddp_seg seg = { 0, 4096 };
 	struct dones got = { 0 };
 	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
+	struct pollfd p = { .fd = ddp_dev_fd(d), .events = POLLIN };
 	struct ddp_tag *t;
 	int i;
 
 	cr_assert_eq(ddp_setup(d, id, 7, &seg, 1, &tag), 0);
 	t = tag_rw(id, tag);
 	__atomic_fetch_add(&t->writers, 1, __ATOMIC_SEQ_CST);
-	cr_assert_eq(ddp_teardown(d, id, 7, &tag), 0);
+	cr_assert_eq(ddp_teardown(d, id, 7, &tag), 0, "done with a writer");
+	cr_assert_eq(ddp_setup(d, id, 8, &seg, 1, NULL), -EBUSY,
+		     "its bytes taken again while a copy into them runs");
 	for (i = 0; i < 20; i++) {
 		poll(NULL, 0, 5);
 		ddp_dev_process(d, &ops);
@@ -329,6 +330,8 @@ Test(ctl, teardown_done_waits_for_the_writer)
 	cr_assert_eq(got.n, 1);
 	cr_assert_eq(got.ctx[0], &tag);
 	cr_assert_eq(DDP_TAG_STATE(t->stamp), DDP_TAG_FREE);
+	/* delivered through the device's fd, which the thread woke */
+	cr_assert_eq(poll(&p, 1, 0), 0, "still readable after processing");
 }
 
 Test(ctl, sk_del_tears_down_its_tags)
@@ -527,31 +530,40 @@ Test(ctl, bad_input_is_refused_with_a_reason_and_changes_nothing)
 		"free of 12345: no buffer of this process starts there");
 }
 
-/* Once its teardown is done, a tag's buffer is the host's to free. */
-Test(ctl, a_buffer_is_freed_after_teardown_done)
+/* Once its teardown is done, a tag's buffer is the host's to free: at
+ * once, or at teardown_done if a placement was writing it. */
+Test(ctl, a_buffer_is_freed_once_its_teardown_is_done)
 {
-	__u32 id = add_flow(40000), buf;
+	__u32 id = add_flow(40000), buf, tag;
 	struct dones got = { 0 };
 	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
 	struct ddp_seg seg;
+	struct ddp_tag *t;
 	int i;
 
 	cr_assert_eq(ddp_buf_alloc(d, 8192, 0, &buf), 0);
 	seg = (struct ddp_seg){ buf, 8192 };
 	cr_assert_eq(ddp_setup(d, id, 5, &seg, 1, NULL), 0);
 	cr_assert_eq(ddp_buf_free(d, buf), -EBUSY);
-	cr_assert_eq(ddp_teardown(d, id, 5, &seg), 0);
+	cr_assert_eq(ddp_teardown(d, id, 5, &seg), 1);
+	cr_assert_eq(ddp_buf_free(d, buf), 0, "%s", ddp_errmsg(d));
+
+	/* its bytes carry a new tag, which a placement is writing */
+	cr_assert_eq(ddp_buf_alloc(d, 8192, 0, &buf), 0);
+	seg = (struct ddp_seg){ buf, 8192 };
+	cr_assert_eq(ddp_setup(d, id, 6, &seg, 1, &tag), 0, "%s",
+		     ddp_errmsg(d));
+	t = tag_rw(id, tag);
+	__atomic_fetch_add(&t->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_teardown(d, id, 6, &seg), 0);
+	cr_assert_eq(ddp_buf_free(d, buf), -EBUSY, "freed before done");
+	__atomic_fetch_sub(&t->writers, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 200 && !got.n; i++) {
 		ddp_dev_process(d, &ops);
 		poll(NULL, 0, 5);
 	}
 	cr_assert_eq(got.n, 1);
 	cr_assert_eq(ddp_buf_free(d, buf), 0, "%s", ddp_errmsg(d));
-	/* and its bytes may carry a new tag */
-	cr_assert_eq(ddp_buf_alloc(d, 8192, 0, &buf), 0);
-	seg = (struct ddp_seg){ buf, 8192 };
-	cr_assert_eq(ddp_setup(d, id, 6, &seg, 1, NULL), 0, "%s",
-		     ddp_errmsg(d));
 }
 
 /* A kernel without what the engine needs is refused before anything is

@@ -441,7 +441,7 @@ Test(dev, teardown_done_comes_after_the_last_write)
 	pthread_t t;
 	__u8 data[65536], *buf;
 	__u64 placed_at_done, rx_at_done;
-	int i, ctx;
+	int i, r, ctx;
 
 	link_open(&l, DDP_SK_OFFLOAD | DDP_SK_RECORDS);
 	l.repeat = true;
@@ -461,13 +461,16 @@ Test(dev, teardown_done_comes_after_the_last_write)
 		poll(NULL, 0, 1);
 	}
 	cr_assert_gt(st.offload_bytes, 10 * 65536, "not placing");
-	cr_assert_eq(ddp_teardown(l.d, l.flow_id, 1, &ctx), 0);
-	for (i = 0; i < 200 && !h.done; i++) {
+	/* done at once, or at teardown_done if a frame was being placed */
+	r = ddp_teardown(l.d, l.flow_id, 1, &ctx);
+	cr_assert(r == 0 || r == 1, "teardown: %d", r);
+	for (i = 0; i < 200 && !r && !h.done; i++) {
 		poll(&p, 1, 100);
 		ddp_dev_process(l.d, &ops);
 	}
-	cr_assert_eq(h.done, 1);
-	cr_assert_eq(h.done_ctx, &ctx);
+	cr_assert_eq(h.done, !r);
+	if (!r)
+		cr_assert_eq(h.done_ctx, &ctx);
 	/* from here on the buffer is the host's again */
 	cr_assert_eq(ddp_stats_read(l.d, &st), 0);
 	placed_at_done = st.offload_bytes;

@@ -6,6 +6,7 @@
 #   make test          install what is missing, build, run every test suite
 #   make bench         reads end to end: AF_XDP and kernel sockets, with and
 #                      without DDP, throughput and CPU cycles per byte
+#   make bench-threshold  the same for 8K-64K reads: where placing pays
 #   make bench-engine  engine costs measured with BPF_PROG_TEST_RUN
 #   make vmlinux       regenerate vmlinux.h from the running kernel's BTF
 #
@@ -66,7 +67,7 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
 	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
 	test-kernel bench \
-	bench-engine vmlinux
+	bench-threshold bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
 	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_libddp $(OUT)/test_l5p \
@@ -280,6 +281,12 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/bench_e2e.sh $(OUT)
+
+# Where placing stops paying: small reads with the threshold under them.
+bench-threshold: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BENCH_SIZES="8K 16K 32K 64K" BENCH_THRESHOLD=4K \
+		tests/bench/bench_e2e.sh $(OUT)
 
 bench-engine: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/bench_engine

@@ -33,6 +33,9 @@ bpffs_private "$@"
 
 build=${1:-build}
 secs=${BENCH_SECONDS:-3}
+sizes=${BENCH_SIZES:-4K 64K 512K}
+# the engine's io_threshold: lower it to see where placing stops paying
+threshold=${BENCH_THRESHOLD:-}
 rounds=${BENCH_ROUNDS:-5}
 here=$(dirname "$0")
 . "$here/../lib/netns.sh"
@@ -59,7 +62,7 @@ tmp=$NETNS_TMP
 netns_sender "$t" "$t"
 ip netns exec "$t" sysctl -qw net.ipv4.tcp_congestion_control=reno
 target_start "$target" "$t" 10.254.0.2 "$nqn" 1G
-in_h "$ddpctl" attach "$h" --buffers 128M >/dev/null
+in_h "$ddpctl" attach "$h" --buffers 128M ${threshold:+--threshold "$threshold"} >/dev/null
 
 ip netns exec "$h" ethtool -K "$h" gro on tso off >/dev/null
 ip netns exec "$t" ethtool -K "$t" gro on >/dev/null
@@ -125,7 +128,7 @@ modes=("xsk+ddp xsk" "xsk xsk --no-ddp" "kernel+ddp kernel"
 	"kernel kernel --no-ddp")
 for r in $(seq "$rounds"); do
 	echo "round $r of $rounds" >&2
-	for bs in 4K 64K 512K; do
+	for bs in $sizes; do
 		for mode in "${modes[@]}"; do
 			set -- $mode
 			run "$1-$bs" "$2" "$bs" "${@:3}"
@@ -135,7 +138,7 @@ done
 
 printf '%-11s %5s %7s %7s %10s %9s %14s\n' mode size GiB/s placed \
 	"host cyc/B" "NIC cyc/B" "copies/placed"
-for bs in 4K 64K 512K; do
+for bs in $sizes; do
 	for mode in "${modes[@]}"; do
 		set -- $mode
 		awk -v n="$1" -v bs="$bs" -v mhz="$mhz" '
@@ -156,7 +159,9 @@ done
 # The goals, as ratios taken round by round (the modes of one round ran
 # side by side): the median, and the least and most of the rounds.
 awk '
-function ratio(what, a, b, bs, op, goal,   r, i, j, k, v, x, med, lo, hi, verdict) {
+# stats: the ratio of modes a and b at size bs in each round; sets M (the
+# median), LO and HI, and returns how many rounds had both
+function stats(what, a, b, bs,   r, i, j, k, v, x) {
 	k = 0
 	for (r = 1; r <= rounds; r++) {
 		if (!((a, bs, r) in by) || !((b, bs, r) in by) || !cost[b, bs, r])
@@ -167,20 +172,25 @@ function ratio(what, a, b, bs, op, goal,   r, i, j, k, v, x, med, lo, hi, verdic
 			x = rate[a, bs, r] / rate[b, bs, r]
 		v[++k] = x
 	}
-	if (!k)
-		return
 	for (i = 2; i <= k; i++) # few rounds: insertion sort
 		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
 			x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
 		}
-	med = k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-	lo = v[1]; hi = v[k]
+	if (k) {
+		M = k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+		LO = v[1]; HI = v[k]
+	}
+	return k
+}
+function ratio(what, a, b, bs, op, goal,   verdict) {
+	if (!stats(what, a, b, bs))
+		return
 	if (op == "<=")
-		verdict = hi <= goal ? "met" : lo > goal ? "not met" : "spread decides"
+		verdict = HI <= goal ? "met" : LO > goal ? "not met" : "spread decides"
 	else
-		verdict = lo >= goal ? "met" : hi < goal ? "not met" : "spread decides"
+		verdict = LO >= goal ? "met" : HI < goal ? "not met" : "spread decides"
 	printf "%-14s %-20s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s %.2f  %s\n",
-		what, a " / " b, bs, med, lo, hi, 100 * (hi - lo) / med,
+		what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M,
 		op, goal, verdict
 }
 { by[$1, $2, $3] = 1; rate[$1, $2, $3] = $4 / $5
@@ -197,6 +207,17 @@ END {
 	ratio("throughput", "xsk+ddp", "xsk", "512K", ">=", 1)
 	ratio("throughput", "kernel+ddp", "kernel", "64K", ">=", 1)
 	ratio("throughput", "kernel+ddp", "kernel", "512K", ">=", 1)
-}' "$tmp/rounds"
+	# where placing pays, size by size (with BENCH_THRESHOLD under them)
+	printf "\nhost cycles/B with DDP / without, median of the rounds:\n"
+	n = split(sizes, bs, " ")
+	for (i = 1; i <= n; i++) {
+		printf "  %5s", bs[i]
+		if (stats("host cycles/B", "xsk+ddp", "xsk", bs[i]))
+			printf "  xsk %.2f (%.2f-%.2f)", M, LO, HI
+		if (stats("host cycles/B", "kernel+ddp", "kernel", bs[i]))
+			printf "  kernel %.2f (%.2f-%.2f)", M, LO, HI
+		printf "\n"
+	}
+}' sizes="$sizes" "$tmp/rounds"
 echo "copies per placed byte (goal 1): the engine's placement, plus the kernel's"
 echo "copy into an AF_XDP frame of placed bytes in frames not cut down; the host copies none"

@@ -398,7 +398,7 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 			err = hq_recv_pdu(q);
 			if (err)
 				return err;
-		} while (--budget && xport_pending(&q->x) >= NTCP_CH_LEN);
+		} while (--budget && xport_pending(&q->x, NTCP_CH_LEN) >= NTCP_CH_LEN);
 	}
 	if (q->x.offloaded)
 		hq_answer_resync(q);

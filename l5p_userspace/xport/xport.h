@@ -37,6 +37,7 @@ struct xport {
 	int fd; /* the kernel socket; -1 on AF_XDP */
 	struct utcp_conn *u; /* the AF_XDP connection, or NULL */
 	__u64 rx, tx; /* stream bytes received and sent */
+	size_t inq; /* kernel socket: bytes known queued, a lower bound */
 	struct xport_ddp ddp;
 	bool offloaded;
 };
@@ -59,8 +60,9 @@ int xport_recv(struct xport *x, void *buf, size_t len);
  * the engine reports placed (for command cid) are discarded unread with
  * MSG_TRUNC; the others are copied. Returns the bytes discarded. */
 ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid);
-/* Bytes readable now. */
-size_t xport_pending(const struct xport *x);
+/* Bytes readable now, at least need of them? Returns how many (a lower
+ * bound); asks the kernel only when what it last said does not cover need. */
+size_t xport_pending(struct xport *x, size_t need);
 /* Wait until bytes are readable (1), efd is (0, and its count is read),
  * or timeout_ms passed. */
 int xport_wait_any(struct xport *x, int efd, int timeout_ms);

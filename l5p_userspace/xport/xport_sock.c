@@ -119,6 +119,13 @@ int xport_send(struct xport *x, const struct iovec *iov, int n)
 	return 0;
 }
 
+/* r bytes were read off the kernel socket. */
+static void xport_took(struct xport *x, size_t r)
+{
+	x->rx += r;
+	x->inq = x->inq > r ? x->inq - r : 0;
+}
+
 int xport_recv(struct xport *x, void *buf, size_t len)
 {
 	if (x->u) {
@@ -138,20 +145,22 @@ int xport_recv(struct xport *x, void *buf, size_t len)
 				continue;
 			return -errno;
 		}
-		x->rx += r;
+		xport_took(x, r);
 		buf = (char *)buf + r;
 		len -= r;
 	}
 	return 0;
 }
 
-size_t xport_pending(const struct xport *x)
+size_t xport_pending(struct xport *x, size_t need)
 {
 	int n = 0;
 
 	if (x->u)
 		return utcp_readable(x->u);
-	return ioctl(x->fd, SIOCINQ, &n) ? 0 : (size_t)n;
+	if (x->inq < need || !need)
+		x->inq = ioctl(x->fd, SIOCINQ, &n) ? 0 : (size_t)n;
+	return x->inq;
 }
 
 __u32 xport_seq_of(const struct xport *x, __u64 off)
@@ -184,13 +193,15 @@ static ssize_t xport_wait_data(struct xport *x, size_t len)
 	size_t avail;
 	int err;
 
+	if (x->inq >= len)
+		return x->inq;
 	err = xport_set_lowat(x, len < INT_MAX ? (int)len : INT_MAX);
 	if (err)
 		return err;
 	for (;;) {
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			return -errno;
-		avail = xport_pending(x);
+		avail = xport_pending(x, 0);
 		if (avail)
 			return avail;
 		if (p.revents & (POLLHUP | POLLERR | POLLRDHUP))
@@ -277,7 +288,7 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 
 			if (r <= 0)
 				return r ? -errno : -ECONNRESET;
-			x->rx += r;
+			xport_took(x, r);
 			x->ddp.skipped += r;
 			skipped += r;
 			dst = (char *)dst + r;
@@ -291,9 +302,9 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 		dst = (char *)dst + n;
 		len -= n;
 	}
-	/* the next PDU header wakes the poll at once */
-	err = xport_set_lowat(x, 1);
-	return err ? err : skipped;
+	/* SO_RCVLOWAT stays: the next PDU of this size needs no setsockopt,
+	 * and xport_wait_any lowers it before it sleeps */
+	return skipped;
 }
 
 int xport_wait_any(struct xport *x, int efd, int timeout_ms)
@@ -302,8 +313,15 @@ int xport_wait_any(struct xport *x, int efd, int timeout_ms)
 				 .events = POLLIN },
 			       { .fd = efd, .events = POLLIN } };
 
-	if (xport_pending(x))
+	if (xport_pending(x, 1))
 		return 1;
+	/* a poll woken by the next PDU header, not by its data */
+	if (!x->u && x->ddp.lowat > 1) {
+		int err = xport_set_lowat(x, 1);
+
+		if (err)
+			return err;
+	}
 	/* another thread may take our frames off the shared ring: look
 	 * again soon rather than trust the descriptor */
 	if (x->u && (timeout_ms < 0 || timeout_ms > 1))
@@ -327,7 +345,7 @@ int xport_rcv_seq(struct xport *x, __u32 *seq)
 	int on = 1, off = TCP_REPAIR_OFF_NO_WP, q = TCP_RECV_QUEUE, err = 0;
 	socklen_t len = sizeof(*seq);
 
-	if (xport_pending(x))
+	if (xport_pending(x, 1))
 		return -EBUSY;
 	if (x->u) {
 		*seq = utcp_rcv_seq(x->u);

@@ -7,6 +7,7 @@
 #   make bench         reads end to end: AF_XDP and kernel sockets, with and
 #                      without DDP, throughput and CPU cycles per byte
 #   make bench-threshold  the same for 8K-64K reads: where placing pays
+#   make bench-digest  the same with data digests: the CRC offloaded
 #   make bench-engine  engine costs measured with BPF_PROG_TEST_RUN
 #   make vmlinux       regenerate vmlinux.h from the running kernel's BTF
 #
@@ -33,11 +34,11 @@ endif
 # L5P layers by folder ("nvme/nvme.h", "xport/xport.h").
 INCLUDES := -Ibpf -Iloader/libddp -Il5p_userspace -I$(OUT)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
-	-D__TARGET_ARCH_$(ARCH) -I. -Ibpf
+	-D__TARGET_ARCH_$(ARCH) -I. -Ibpf -I$(OUT)
 CFLAGS := -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 LIBBPF_LIBS := -lxdp $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lpthread
 
-BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h
+BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h $(OUT)/ddp_crc32c_tab.h
 # loader/: the library, and ddpctl over it
 LIBDDP_SRCS := $(wildcard loader/libddp/*.c)
 LIBDDP_HDRS := $(wildcard loader/libddp/*.h) bpf/ddp.h
@@ -67,7 +68,7 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
 	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
 	test-kernel bench \
-	bench-threshold bench-engine vmlinux
+	bench-threshold bench-digest bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
 	$(OUT)/ddp-host $(OUT)/test_engine $(OUT)/test_libddp $(OUT)/test_l5p \
@@ -76,6 +77,12 @@ all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
 
 $(OUT):
 	$(Q)mkdir -p $@
+
+# The engine's CRC32C tables, computed at build time
+$(OUT)/ddp_crc32c_tab.h: scripts/gen_crc32c_tab.c | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(CC) -O2 -Wall -Werror $< -o $(OUT)/gen_crc32c_tab
+	$(Q)$(OUT)/gen_crc32c_tab > $@
 
 # BPF objects: compile, link with bpftool (as libbpf-bootstrap), skeleton.
 # The engine's from bpf/, the tests' from wherever their folder is.
@@ -149,7 +156,7 @@ $(OUT)/test_utcp: $(UTCP_TEST_SRCS) $(wildcard $(UTCP_TEST_DIR)/*.h) \
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
 		$(UTCP_TEST_SRCS) tests/lib/bpffs.c -o $@ $(OUT)/libl5p.a \
 		$(OUT)/libddp.a \
-		-lcriterion $(LIBBPF_LIBS)
+		-lcriterion $(LIBBPF_LIBS) -lisal
 
 # faults for the end-to-end tests, the utcp tests' programs
 $(OUT)/fault_inject: tests/e2e/fault_inject.c $(UTCP_TEST_DIR)/fault_env.c \
@@ -191,7 +198,7 @@ $(OUT)/bench_engine: tests/bench/bench_engine.c $(TESTLIB_SRCS) \
 		$(OUT)/bench_engine.skel.h $(OUT)/libddp.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(TESTLIB_SRCS) -o $@ \
-		$(OUT)/libddp.a $(LIBBPF_LIBS)
+		$(OUT)/libddp.a $(LIBBPF_LIBS) -lisal
 
 $(OUT)/ddp_hold: tests/loader/ddpctl/ddp_hold.c $(TESTLIB_SRCS) $(OUT)/libddp.a
 	$(call msg,CC,$@)
@@ -287,6 +294,11 @@ bench-threshold: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BENCH_SIZES="8K 16K 32K 64K" BENCH_THRESHOLD=4K \
 		tests/bench/bench_e2e.sh $(OUT)
+
+# The same with data digests: the engine's CRC against the host's
+bench-digest: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BENCH_DIGESTS=1 BENCH_SIZES="64K 512K" tests/bench/bench_e2e.sh $(OUT)
 
 bench-engine: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/bench_engine

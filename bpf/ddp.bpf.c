@@ -12,6 +12,7 @@
 #include "ddp_parse.h"
 #include "ddp_pdu.h"
 #include "ddp_place.h"
+#include "ddp_ddgst.h"
 #include "ddp_resync.h"
 #include "ddp_compact.h"
 #include "ddp_rx.h"

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define DDP_ABI_VERSION 2
+#define DDP_ABI_VERSION 3
 
 /* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
 
@@ -74,7 +74,7 @@ struct nvme_tcp_hdr24 {
 #define DDP_REC_RING 1024 /* placement records per flow, power of 2 */
 #define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
 #define DDP_HOLES 8 /* gaps remembered per flow, power of 2 */
-#define DDP_META_RANGES 7 /* placed ranges one AF_XDP frame can describe */
+#define DDP_META_RANGES 6 /* placed ranges one AF_XDP frame can describe */
 #define DDP_BUF_GUARD 65536 /* unused tail of the buffer map (verifier bound) */
 #define DDP_CHAIN_MIN 1 /* headers that must follow a resync candidate */
 #define DDP_MAX_STEPS 4096 /* tracker steps per packet */
@@ -151,6 +151,13 @@ struct ddp_rev {
 	__u32 end;
 };
 
+/* The engine's verdict on a C2HData PDU's data digest. */
+enum ddp_verdict {
+	DDP_VERDICT_NONE = 0, /* unknown: the host computes the CRC */
+	DDP_VERDICT_OK = 1, /* the data the engine saw matched the DDGST */
+	DDP_VERDICT_BAD = 2, /* it did not: a data digest error */
+};
+
 /*
  * One connection, in slot DDP_FLOW_SLOT(flow_id) of the mmapable ddp_flows
  * map. Hosts map it read-only; two owners write it, never each other's
@@ -216,9 +223,25 @@ struct ddp_flow {
 	__u64 placed_pdus;
 	__u64 resyncs;
 
+	/* engine: the data digest of the current PDU (ddp_ddgst.h) */
+	__u32 crc; /* CRC32C of its data so far, not inverted */
+	__u32 ddgst_rec; /* rec_head when it began: its records follow */
+	__u8 ddgst; /* enum ddp_ddgst */
+	__u8 pad4[3];
+	/* its DDGST as gathered: 4 bytes; 8 so that any offset < 4 plus
+	 * any length <= 4 is in bounds for the verifier */
+	__u8 ddgst_wire[8];
+
 	/* engine: gathered header bytes; 64 so that any offset < 24 plus
 	 * any length <= 24 is in bounds for the verifier */
 	__u8 hdr[64];
+};
+
+/* Where the digest of the current C2HData PDU stands. */
+enum ddp_ddgst {
+	DDP_DDGST_NONE = 0, /* no digest, or not judged */
+	DDP_DDGST_RUN = 1, /* every byte so far seen in order, and digested */
+	DDP_DDGST_LOST = 2, /* some byte was not: its verdict is unknown */
 };
 
 /* The host's answer to resync request (seq, id): one 8-byte store. */
@@ -234,13 +257,17 @@ struct ddp_flow {
  * DDP_REV_RING to rev_head to revoke every record at once). The engine
  * never waits for the host: record n is gone once rec_head passed
  * n + DDP_REC_RING, which the host checks after reading it.
+ *
+ * The last record of a PDU with a data digest also carries the engine's
+ * verdict on it, written when the PDU ends (see ddp_ddgst_verdict()).
  */
 struct ddp_rec {
 	__u32 seq;
 	__u32 len;
 	__u32 rev; /* flow's rev_head when the record was opened */
 	__u16 cid;
-	__u16 pad;
+	__u8 ddgst; /* enum ddp_verdict of its PDU, once known */
+	__u8 pad;
 };
 
 /* ---- Tags: destination buffers ------------------------------------------- */
@@ -305,7 +332,8 @@ enum ddp_meta_flags {
 
 /* XDP metadata in front of an AF_XDP frame of an offloaded flow: the TCP
  * payload byte ranges of this frame that were placed, in the payload as
- * it was received. */
+ * it was received, and a data digest verdict. At most 32 bytes: the
+ * kernel's limit. */
 struct ddp_meta {
 	__u16 magic;
 	__u8 nr;
@@ -314,6 +342,13 @@ struct ddp_meta {
 		__u16 off; /* from the first TCP payload byte */
 		__u16 len;
 	} r[DDP_META_RANGES];
+	/* The data digest verdict (enum ddp_verdict) of a C2HData PDU whose
+	 * DDGST ends in this frame, at payload offset ddgst_end: the first of
+	 * them, if several do. Believed only if the transport took every byte
+	 * of the PDU from the first copy it was sent (see utcp). */
+	__u16 ddgst_end;
+	__u8 ddgst;
+	__u8 pad;
 };
 
 enum ddp_event_type {
@@ -364,7 +399,11 @@ struct ddp_event {
 	X(unparsed) /* unreadable packets (ESP): flows' records revoked */ \
 	X(revoked) /* revocations written */                               \
 	X(contended) /* frames another CPU was tracking the flow of */     \
-	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */
+	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */ \
+	/* the data digest offload: verdicts of C2HData PDUs */            \
+	X(ddgst_ok) /* data matched the DDGST */                           \
+	X(ddgst_bad) /* data did not match the DDGST */                    \
+	X(ddgst_unknown) /* framed in sync, but not all seen in order */
 
 struct ddp_stats {
 #define DDP_STAT_FIELD(name) __u64 name;
@@ -423,7 +462,7 @@ struct ddp_info {
 	 * mode), such a field is accepted as the kernel accepts it. */
 	__u32 csum_partial;
 	__u32 csum_max; /* bytes one bpf_csum_diff() call takes (probed) */
-	__u32 pad;
+	__u32 ddgst_offload; /* data digests checked (ddp_ddgst.h) */
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

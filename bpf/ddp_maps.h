@@ -16,6 +16,9 @@ const volatile __u32 cfg_io_threshold = DDP_DEF_IO_THRESHOLD;
 /* The most bytes one bpf_csum_diff() takes (the loader probes it: 512 on
  * kernels before 6.13) */
 const volatile __u32 cfg_csum_max = 512;
+/* Data digests of C2HData checked: ddpctl attach --no-ddgst-offload
+ * clears it */
+const volatile __u32 cfg_ddgst_offload = 1;
 /* Partial checksums accepted (see ddp_info.csum_partial): set by the
  * loader once it knows the device and the mode it attached in. */
 __u32 ddp_csum_partial;

@@ -35,9 +35,18 @@ struct ddp_rx {
 	__u32 seq; /* its sequence number */
 	__u32 placed; /* bytes placed from this frame */
 	__u32 err; /* offload of this frame failed on an error */
-	__u32 csum_ok; /* its TCP checksum was checked, and right */
+	__u32 csum_ok; /* its TCP checksum was checked, and right: the
+			* segment is in the scratch buffer */
+	__u32 l4_off; /* where the segment starts */
+	__u32 ign; /* bytes before this may have reached the transport in
+		    * a segment the engine did not track (ign_end) */
 	struct ddp_meta *meta; /* per CPU: kept off the stack */
 };
+
+static __always_inline int ddp_seq_lt(__u32 a, __u32 b)
+{
+	return (int)(a - b) < 0;
+}
 
 static __always_inline __u32 ddp_seq_at(const struct ddp_rx *rx, __u32 pos)
 {

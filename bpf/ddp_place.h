@@ -151,6 +151,7 @@ static __always_inline void ddp_note(struct ddp_rx *rx, __u32 seq, __u32 n)
 		r->len = n;
 		r->rev = f->rev_head;
 		r->cid = f->cid;
+		r->ddgst = DDP_VERDICT_NONE;
 		/* the record is complete before the host can count it */
 		__sync_fetch_and_add(&f->rec_head, 1);
 		f->rec_open = 1;

@@ -15,8 +15,11 @@
 #ifndef DDP_RESYNC_H
 #define DDP_RESYNC_H
 
-static __always_inline void ddp_pdu_end(struct ddp_flow *f)
+static __always_inline void ddp_pdu_end(struct ddp_rx *rx)
 {
+	struct ddp_flow *f = rx->f;
+
+	ddp_ddgst_end(rx);
 	f->pdu_seq += f->plen;
 	f->pdu_off = 0;
 	f->place = 0;
@@ -29,15 +32,11 @@ static __always_inline void ddp_lose_sync(struct ddp_rx *rx)
 
 	if (f->sync == DDP_SYNC_OK)
 		rx->st->sync_lost++;
+	ddp_ddgst_end(rx);
 	f->sync = DDP_SYNC_SEARCH;
 	f->pdu_off = 0;
 	f->place = 0;
 	f->rec_open = 0;
-}
-
-static __always_inline int ddp_seq_lt(__u32 a, __u32 b)
-{
-	return (int)(a - b) < 0;
 }
 
 /* Bytes [seq, end) never reached the engine (a gap): whatever comes of
@@ -104,6 +103,7 @@ static __always_inline void ddp_revoke(struct ddp_flow *f, struct ddp_stats *st,
 static __always_inline void
 ddp_untracked(struct ddp_flow *f, struct ddp_stats *st, __u32 seq, __u32 end)
 {
+	ddp_ddgst_untracked(f, seq, end);
 	if (!(f->cfg.flags & DDP_SK_RECORDS))
 		return;
 	if (ddp_seq_lt(seq, f->exp_seq))
@@ -209,10 +209,11 @@ static __always_inline int ddp_absorb(struct ddp_rx *rx, __u32 gap)
 	if (f->pdu_off < DDP_HDR_NEED || gap > f->plen - f->pdu_off)
 		return 0;
 	rx->st->gap_absorbed++;
+	ddp_ddgst_lose(f);
 	f->pdu_off += gap;
 	f->rec_open = 0;
 	if (f->pdu_off == f->plen)
-		ddp_pdu_end(f);
+		ddp_pdu_end(rx);
 	return 1;
 }
 

@@ -35,6 +35,7 @@ static __always_inline void ddp_pdu_begin(struct ddp_rx *rx)
 	f->cid = pi.cid;
 	f->type = pi.type;
 	f->place = 0;
+	ddp_ddgst_begin(f);
 	if (f->sync == DDP_SYNC_OK) {
 		if (pi.type == NVME_TCP_C2H_DATA)
 			ddp_tag_begin(rx);
@@ -79,7 +80,8 @@ static __always_inline int ddp_body_step(struct ddp_rx *rx)
 	__u32 avail = rx->end - rx->pos;
 	__u32 stop, n;
 
-	if (!f->place)
+	/* placed or digested: data and what follows it taken apart */
+	if (!f->place && f->ddgst != DDP_DDGST_RUN)
 		stop = f->plen;
 	else if (off < f->data_off)
 		stop = f->data_off;
@@ -90,16 +92,19 @@ static __always_inline int ddp_body_step(struct ddp_rx *rx)
 	n = stop - off;
 	if (n > avail)
 		n = avail;
+	if (f->ddgst == DDP_DDGST_RUN && n > DDP_CRC_STEP)
+		n = DDP_CRC_STEP;
 	if (f->place && off >= f->data_off && off < f->data_end) {
 		__u32 placed = ddp_place(rx, n);
 
 		if (placed)
 			n = placed;
 	}
+	ddp_ddgst_step(rx, off, n);
 	f->pdu_off = off + n;
 	rx->pos += n;
 	if (f->pdu_off >= f->plen)
-		ddp_pdu_end(f);
+		ddp_pdu_end(rx);
 	return 0;
 }
 
@@ -130,6 +135,8 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 		__u32 old = -(__u32)d;
 
 		rx->st->retrans++;
+		/* the transport may take this copy: not the one digested */
+		ddp_ddgst_untracked(f, p->seq, p->seq + p->pay_len);
 		if (old >= p->pay_len) {
 			ddp_revoke(f, rx->st, p->seq, p->seq + p->pay_len);
 			return -1;
@@ -189,13 +196,16 @@ __attribute__((noinline)) int ddp_track(struct xdp_md *ctx, struct ddp_flow *f,
 	rx->buf = ddp_buf_get();
 	if (!f || !p || !st || !meta || !rx->buf)
 		return 0;
+	rx->l4_off = p->l4_off;
 	exp = f->exp_seq;
 	ign = f->ign_end;
 	end = p->seq + p->pay_len;
 	rx->st->rx_packets++;
 	rx->st->rx_bytes += p->pay_len;
 	ddp_resync_reply(rx);
-	if (ddp_frame_has_header(f, p)) {
+	rx->ign = ign;
+	/* a frame whose bytes are digested is checked as a header frame */
+	if (ddp_frame_has_header(f, p) || f->ddgst == DDP_DDGST_RUN) {
 		int v = ddp_tcp_csum(rx->ctx, p);
 
 		if (v == DDP_TCPSUM_BAD) {
@@ -316,13 +326,13 @@ static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 	 * (no socket on this queue) is never changed. One that is
 	 * redirected reaches the socket or is dropped. */
 	act = bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
-	if (act != XDP_REDIRECT || !meta->nr)
+	if (act != XDP_REDIRECT || (!meta->nr && !meta->ddgst))
 		return act;
 	/* header frames had their checksum checked before tracking; a
 	 * frame is flagged, and cut, only if it was computed and right */
 	if (csum_ok || ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK) {
 		meta->flags = DDP_META_CSUM;
-		if (!ddp_compact(ctx, meta, p.pay_off, p.pay_len)) {
+		if (meta->nr && !ddp_compact(ctx, meta, p.pay_off, p.pay_len)) {
 			meta->flags |= DDP_META_COMPACT;
 			st->compacted++;
 		}

@@ -195,6 +195,28 @@ static int hq_recv_pad(struct host_queue *q, __u32 n)
 	return 0;
 }
 
+/* The data digest of a C2HData PDU just read: the engine's verdict where
+ * the transport lets it be believed, else our own CRC over the buffer
+ * (placed or copied, the data is there now). A mismatch fails the
+ * command, as Linux's host does. */
+static void hq_check_ddgst(struct host_queue *q, struct host_cmd *c,
+			   const struct ntcp_pdu *pdu, const void *dst,
+			   __u32 len, __u32 dgst)
+{
+	switch (xport_ddgst_verdict(&q->x, c->cid, pdu->plen)) {
+	case DDP_VERDICT_OK:
+		q->st.ddgst_ok++;
+		return;
+	case DDP_VERDICT_BAD:
+		q->st.ddgst_bad++;
+		c->status = NVME_SC_DATA_XFER_ERROR;
+		return;
+	}
+	q->st.ddgst_computed++;
+	if (ntcp_crc32c(dst, len) != dgst)
+		c->status = NVME_SC_DATA_XFER_ERROR;
+}
+
 static int hq_c2h_data(struct host_queue *q, const struct ntcp_pdu *pdu,
 		       const void *hdr)
 {
@@ -232,9 +254,7 @@ static int hq_c2h_data(struct host_queue *q, const struct ntcp_pdu *pdu,
 		err = xport_recv(&q->x, &dgst, sizeof(dgst));
 		if (err)
 			return err;
-		/* placed or copied, the data is in the buffer now */
-		if (ntcp_crc32c(dst, len) != dgst)
-			c->status = NVME_SC_DATA_XFER_ERROR;
+		hq_check_ddgst(q, c, pdu, dst, len, dgst);
 	}
 	if (pdu->flags & NVME_TCP_F_DATA_SUCCESS) {
 		c->rsp = true;

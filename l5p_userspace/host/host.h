@@ -75,6 +75,9 @@ struct host_qstats {
 	__u64 placed_uncut; /* AF_XDP: placed bytes the kernel also copied
 			     * into frames the engine did not cut */
 	__u64 resync_confirm, resync_deny;
+	/* C2HData data digests: the engine's verdict taken (ok: the host's
+	 * CRC skipped; bad: a digest error), or the host's own CRC */
+	__u64 ddgst_ok, ddgst_bad, ddgst_computed;
 };
 
 /* Connect: ICReq/ICResp, Fabrics Connect, enable the controller, identify

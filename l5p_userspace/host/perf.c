@@ -326,6 +326,9 @@ int cmd_perf(struct args *a)
 		qs.placed_uncut += s->placed_uncut;
 		qs.resync_confirm += s->resync_confirm;
 		qs.resync_deny += s->resync_deny;
+		qs.ddgst_ok += s->ddgst_ok;
+		qs.ddgst_bad += s->ddgst_bad;
+		qs.ddgst_computed += s->ddgst_computed;
 		offl += hq_offloaded(pqs[i].q);
 		if (pqs[i].err && !err) {
 			err = pqs[i].err;
@@ -339,7 +342,8 @@ int cmd_perf(struct args *a)
 		       "\"failed\":%llu,\"verify_bad\":%llu,\"queues_offloaded\":%u,"
 		       "\"ddp_ios\":%llu,\"ddp_fail\":%llu,\"read_bytes\":%llu,"
 		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,\"placed_in_frames\":%llu,"
-		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu",
+		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu,"
+		       "\"ddgst_ok\":%llu,\"ddgst_bad\":%llu,\"ddgst_computed\":%llu",
 		       host_transport(p.h), (unsigned long long)ios,
 		       (unsigned long long)bytes, secs, ios / secs,
 		       bytes / secs / (1 << 30),
@@ -355,7 +359,10 @@ int cmd_perf(struct args *a)
 		       (unsigned long long)qs.placed_uncut,
 		       (unsigned long long)qs.resync_confirm,
 		       (unsigned long long)qs.resync_deny,
-		       (unsigned long long)cpu_ns);
+		       (unsigned long long)cpu_ns,
+		       (unsigned long long)qs.ddgst_ok,
+		       (unsigned long long)qs.ddgst_bad,
+		       (unsigned long long)qs.ddgst_computed);
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),
 			       (unsigned long long)(((__u64 *)&e1)[k] -
@@ -384,6 +391,11 @@ int cmd_perf(struct args *a)
 		       rbytes ? 100.0 * qs.skipped / rbytes : 0.0,
 		       (unsigned long long)qs.resync_confirm,
 		       (unsigned long long)qs.resync_deny);
+		if (qs.ddgst_ok + qs.ddgst_bad + qs.ddgst_computed)
+			printf("data digests: %llu checked by the engine (%llu bad), %llu by the host\n",
+			       (unsigned long long)(qs.ddgst_ok + qs.ddgst_bad),
+			       (unsigned long long)qs.ddgst_bad,
+			       (unsigned long long)qs.ddgst_computed);
 		if (a->verify)
 			printf("verify: %llu bad reads of %llu bytes read\n",
 			       (unsigned long long)bad,

@@ -82,6 +82,11 @@ int utcp_read(struct utcp_conn *c, void *dst, size_t len);
  * placed (there, by construction) are skipped, the others copied. Returns
  * the bytes skipped, or -errno as utcp_read(). */
 ssize_t utcp_read_data(struct utcp_conn *c, void *dst, size_t len);
+/* The engine's data digest verdict (enum ddp_verdict) on the C2HData PDU
+ * whose last byte (of its DDGST) was the last read, plen bytes long:
+ * DDP_VERDICT_NONE unless a frame that ended it carried one, and every
+ * byte of it came in the first copy sent (the one the engine judged). */
+int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen);
 /* In-order bytes that can be read now without waiting (the port's new
  * frames are taken in only when none are queued). */
 size_t utcp_readable(struct utcp_conn *c);

@@ -231,6 +231,7 @@ static void syn_sent_in(struct utcp_conn *c, const struct seg_in *in, __u64 now)
 		return;
 	c->st.rx_segs++;
 	c->rcv.nxt = c->rcv.read_seq = in->seq + 1;
+	c->ddgst_clean = in->seq + 1;
 	mss = in->opt_mss ? in->opt_mss : 536;
 	c->smss = MIN(mss, c->p->mtu - 40);
 	if (in->opt_ws >= 0) {
@@ -281,10 +282,41 @@ static bool acceptable(const struct utcp_conn *c, __u32 seq, __u32 seglen)
 		seq_lt(seq + seglen - 1, nxt + wnd));
 }
 
+/* A verdict the engine sent with a segment kept whole. */
+static void ddgst_keep(struct utcp_conn *c, const struct utcp_rseg *s)
+{
+	if (!s->verdict || s->vend > s->hi)
+		return;
+	c->vd[c->nvd % 16].end = s->seq + s->vend;
+	c->vd[c->nvd % 16].verdict = s->verdict;
+	c->nvd++;
+}
+
+/* Bytes up to end came in a frame not kept: a later copy of them is not
+ * the one the engine judged. */
+static void ddgst_taint(struct utcp_conn *c, __u32 end)
+{
+	if (seq_gt(end, c->ddgst_clean))
+		c->ddgst_clean = end;
+}
+
+int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen)
+{
+	__u32 end = c->rcv.read_seq, i;
+
+	if (seq_lt(end - plen, c->ddgst_clean))
+		return DDP_VERDICT_NONE;
+	for (i = 0; i < 16 && i < c->nvd; i++)
+		if (c->vd[(c->nvd - 1 - i) % 16].end == end)
+			return c->vd[(c->nvd - 1 - i) % 16].verdict;
+	return DDP_VERDICT_NONE;
+}
+
 /* Returns true if the frame went to the receive queue (kept or freed
- * there), false if the caller frees it. */
+ * there), false if the caller frees it. *kept: its new bytes, all of
+ * them, are in the queue. */
 static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
-		       struct utcp_rseg *s, __u64 now)
+		       struct utcp_rseg *s, __u64 now, bool *kept)
 {
 	struct xsk_port *p = c->p;
 	__u32 seglen = s->olen + !!(in->flags & F_SYN) + !!(in->flags & F_FIN);
@@ -336,11 +368,17 @@ static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 		switch (utcp_rcv_take(&c->rcv, s)) {
 		case UTCP_TAKE_INORDER:
 			c->ack_pending++;
+			*kept = !cut;
+			ddgst_keep(c, s);
 			break;
 		case UTCP_TAKE_FILLED:
 			c->ack_now = true;
+			*kept = !cut;
+			ddgst_keep(c, s);
 			break;
 		case UTCP_TAKE_OOO:
+			*kept = !cut;
+			ddgst_keep(c, s);
 			c->st.ooo_segs++;
 			c->ooo_last = s->seq + s->lo;
 			utcp_send_ack(c); /* a duplicate ACK for each */
@@ -414,7 +452,8 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 	const struct ddp_meta *m = NULL;
 	struct utcp_conn *c;
 	struct iphdr ip;
-	__u32 ihl, thl, tot, flen, i;
+	__u32 ihl, thl, tot, flen, i, nxt0;
+	bool kept = false, taken = false;
 	const __u8 *th;
 
 	if (d->len < ETH_LEN + 40 || get16(pkt + 12) != 0x0800)
@@ -436,6 +475,8 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 		goto release;
 	/* the payload as sent: a compacted frame is shorter than that */
 	s.olen = tot - ihl - thl;
+	s.seq = get32(th + 4);
+	nxt0 = c->rcv.nxt;
 	flen = d->len - ETH_LEN - ihl - thl;
 	if ((d->addr & (XSK_FRAME - 1)) == XSK_RX_HEADROOM) {
 		m = (const struct ddp_meta *)(pkt - sizeof(*m));
@@ -446,6 +487,8 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 		s.nr = m->nr;
 		s.compact = !!(m->flags & DDP_META_COMPACT);
 		memcpy(s.r, m->r, sizeof(s.r));
+		s.verdict = m->ddgst;
+		s.vend = m->ddgst_end;
 		if (s.compact)
 			c->st.compacted++;
 		else
@@ -456,30 +499,34 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 		/* nobody can check a compacted frame any more */
 		if (s.compact) {
 			c->st.csum_bad++;
-			goto release;
+			goto drop;
 		}
 		if (flen < s.olen) {
 			c->st.bad_frames++;
-			goto release;
+			goto drop;
 		}
 		if (utcp_tcp_csum(ip.saddr, ip.daddr, th, thl + s.olen)) {
 			c->st.csum_bad++;
-			goto release;
+			goto drop;
 		}
 	}
 	s.addr = d->addr + ETH_LEN + ihl + thl;
-	s.seq = get32(th + 4);
 	s.hi = s.olen;
 	if (utcp_rseg_check(&s, flen)) {
 		c->st.bad_frames++;
-		goto release;
+		goto drop;
 	}
 	in.seq = s.seq;
 	in.ack = get32(th + 8);
 	in.flags = th[13];
 	in.win = get16(th + 14);
 	parse_opts(th + 20, thl - 20, &in);
-	if (conn_input(c, &in, &s, now))
+	taken = conn_input(c, &in, &s, now, &kept);
+drop:
+	/* new bytes not kept: a copy of them will come again */
+	if (!kept && s.olen && seq_gt(s.seq + s.olen, nxt0))
+		ddgst_taint(c, s.seq + s.olen);
+	if (taken)
 		return;
 release: /* not IPv4/TCP, malformed, or no longer ours */
 	xp_rx_put(p, d->addr);

@@ -84,6 +84,8 @@ struct utcp_rseg {
 	struct {
 		__u16 off, len;
 	} r[DDP_META_RANGES];
+	__u16 vend; /* payload offset after the DDGST judged, if verdict */
+	__u8 verdict; /* enum ddp_verdict */
 };
 
 /* Receive state: in-order segments (a ring) and the out-of-order ones
@@ -235,6 +237,16 @@ struct utcp_conn {
 	bool ack_now;
 	__u32 ooo_last; /* the last segment kept out of order: its block
 			 * goes first in SACK options */
+	/* The engine's data digest verdicts, believed only for PDUs that
+	 * start at or after ddgst_clean: every byte before it may have been
+	 * taken from a copy other than the first one sent (which is the one
+	 * the engine judged), for a frame carrying it was dropped here. */
+	__u32 ddgst_clean;
+	__u32 nvd;
+	struct {
+		__u32 end; /* sequence number after the DDGST */
+		__u8 verdict;
+	} vd[16];
 
 	struct utcp_stats st;
 };

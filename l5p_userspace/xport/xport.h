@@ -31,6 +31,8 @@ struct xport_ddp {
 	__u64 copied; /* C2HData bytes copied */
 	__u64 cid_mismatch; /* records of another command: not trusted */
 	int lowat; /* SO_RCVLOWAT as last set; 0 until then */
+	__u32 pdu_rec; /* the last record used for the PDU being read... */
+	bool have_rec; /* ...if any: its data digest verdict is there */
 };
 
 struct xport {
@@ -60,6 +62,10 @@ int xport_recv(struct xport *x, void *buf, size_t len);
  * the engine reports placed (for command cid) are discarded unread with
  * MSG_TRUNC; the others are copied. Returns the bytes discarded. */
 ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid);
+/* The engine's data digest verdict (enum ddp_verdict) on the C2HData PDU
+ * of command cid whose DDGST was just read, plen bytes long: NONE unless
+ * the stream is offloaded and the transport's rules let it be believed. */
+int xport_ddgst_verdict(struct xport *x, __u16 cid, __u32 plen);
 /* Bytes readable now, at least need of them? Returns how many (a lower
  * bound); asks the kernel only when what it last said does not cover need. */
 size_t xport_pending(struct xport *x, size_t need);

@@ -168,6 +168,22 @@ __u32 xport_seq_of(const struct xport *x, __u64 off)
 	return x->ddp.seq0 + (__u32)(off - x->ddp.rx0);
 }
 
+int xport_ddgst_verdict(struct xport *x, __u16 cid, __u32 plen)
+{
+	__u32 end;
+
+	if (!x->offloaded)
+		return DDP_VERDICT_NONE;
+	if (x->u)
+		return utcp_ddgst_verdict(x->u, plen);
+	if (!x->ddp.have_rec)
+		return DDP_VERDICT_NONE;
+	x->ddp.have_rec = false;
+	end = xport_seq_of(x, x->rx);
+	return ddp_ddgst_verdict(x->ddp.dev, x->ddp.flow_id, x->ddp.pdu_rec,
+				 cid, end - plen, end);
+}
+
 /* The socket's receive low-water mark, set only when it changes. */
 static int xport_set_lowat(struct xport *x, int lowat)
 {
@@ -250,6 +266,10 @@ static size_t xport_placed_run(struct xport *x, __u32 seq, size_t n, __u16 cid,
 		return n;
 	}
 	*placed = ddp_rec_valid(d->dev, d->flow_id, &r);
+	if (*placed) {
+		d->pdu_rec = d->rec_tail;
+		d->have_rec = true;
+	}
 	return n;
 }
 
@@ -272,6 +292,7 @@ ssize_t xport_recv_data(struct xport *x, void *dst, size_t len, __u16 cid)
 		err = xport_recv(x, dst, len);
 		return err ? err : 0;
 	}
+	x->ddp.have_rec = false;
 	while (len) {
 		ssize_t avail = xport_wait_data(x, len);
 		size_t n;

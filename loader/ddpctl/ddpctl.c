@@ -184,6 +184,9 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.max_flows);
 	case 'T':
 		return parse_size(arg, &attach_opts.lim.tags_per_flow);
+	case 'D':
+		attach_opts.lim.no_ddgst_offload = true;
+		return 0;
 	}
 	return -1;
 }
@@ -196,6 +199,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
+		{ "no-ddgst-offload", no_argument, NULL, 'D' },
 		{ 0 }
 	};
 	struct ddp_dev *d;
@@ -209,7 +213,7 @@ static int cmd_attach(int argc, char **argv)
 			return usage_error(
 				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:D", attach_opt, NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
@@ -221,9 +225,10 @@ static int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "ddpctl: %s\n", ddp_dev_notice(d));
 	ddp_dev_caps(d, &c);
 	size_str(sz, sizeof(sz), c.buf_size);
-	printf("attached to %s in %s mode: %u flows, %u tags per flow, %s buffer region, io_threshold %u\n",
+	printf("attached to %s in %s mode: %u flows, %u tags per flow, %s buffer region, io_threshold %u, data digests %s\n",
 	       argv[optind], mode_str(c.xdp_flags), c.max_flows,
-	       c.tags_per_flow, sz, c.io_threshold);
+	       c.tags_per_flow, sz, c.io_threshold,
+	       c.crc_offload ? "checked" : "not checked");
 	ddp_dev_close(d);
 	return 0;
 }
@@ -277,7 +282,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -286,6 +291,8 @@ static const struct cmd cmds[] = {
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
 	  "  --flows      connections offloaded at once (default 64)\n"
 	  "  --tags       tags registered at once per connection (default 128)\n"
+	  "  --no-ddgst-offload  do not check C2HData data digests (the engine\n"
+	  "               checks them by default and counts ddgst_ok, _bad, _unknown)\n"
 	  "Refuses a device that has another XDP program. In auto mode, falls back\n"
 	  "to skb mode only where the driver has no native XDP." },
 	{ "detach", cmd_detach, "DEV",
@@ -298,7 +305,7 @@ static const struct cmd cmds[] = {
 	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
 	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"
 	  "accepts the partial checksums the kernel itself hands on (veth, tun,\n"
-	  "skb mode)." },
+	  "skb mode); then whether it checks data digests ('ddgst' or 'no-ddgst')." },
 	{ "stats", cmd_stats, "DEV [--json] [--watch[=SECONDS]]",
 	  "The engine's counters summed over CPUs. --watch prints them again every\n"
 	  "SECONDS (default 1) with the rate of each, until interrupted." },

@@ -99,15 +99,16 @@ static int status_one(const char *dev, bool json, bool first)
 	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
 	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
 		       flows, c.max_flows, tags, c.max_tags, c.buf_size,
 		       c.io_threshold, c.csum_max ? "headers" : "none",
-		       c.csum_max, c.csum_partial ? "true" : "false");
+		       c.csum_max, c.csum_partial ? "true" : "false",
+		       c.crc_offload ? "true" : "false");
 	else
-		printf("%-15s %-7s %-6u %-9s %-13s %-9s %-10u %s\n", dev,
+		printf("%-15s %-7s %-6u %-9s %-13s %-9s %-10u %-24s %s\n", dev,
 		       mode_str(c.xdp_flags), pi.id, fl, tg, sz, c.io_threshold,
-		       cs);
+		       cs, c.crc_offload ? "ddgst" : "no-ddgst");
 	ddp_dev_close(d);
 	return 0;
 }
@@ -135,9 +136,9 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-15s %-7s %-6s %-9s %-13s %-9s %-10s %s\n", "DEV",
-		       "MODE", "PROG", "FLOWS", "TAGS", "REGION", "THRESHOLD",
-		       "CHECKSUMS");
+		printf("%-15s %-7s %-6s %-9s %-13s %-9s %-10s %-24s %s\n",
+		       "DEV", "MODE", "PROG", "FLOWS", "TAGS", "REGION",
+		       "THRESHOLD", "CHECKSUMS", "DIGESTS");
 	if (optind < argc) {
 		rc = status_one(argv[optind], json, true);
 	} else if ((dir = opendir(DDP_PIN_ROOT))) {

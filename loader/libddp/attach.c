@@ -394,7 +394,8 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 	d->lim = (struct ddp_limits){ .max_flows = info.max_flows,
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
-				      .io_threshold = info.io_threshold };
+				      .io_threshold = info.io_threshold,
+				      .no_ddgst_offload = !info.ddgst_offload };
 	d->csum_max = info.csum_max;
 	d->ifindex = info.ifindex;
 	d->xdp_flags = info.xdp_flags;

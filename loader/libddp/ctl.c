@@ -520,28 +520,52 @@ static bool seq_overlap(__u32 a, __u32 alen, __u32 b, __u32 blen)
 	return (__u32)(a - b) < blen || (__u32)(b - a) < alen;
 }
 
+/* No revocation written since rev_head was rev overlaps [seq, seq + len),
+ * and none may have been without our seeing it. */
+static bool unrevoked_since(const struct ddp_flow *f, __u32 rev, __u32 seq,
+			    __u32 len)
+{
+	__u32 head = __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE), i;
+
+	/* entry j is overwritten by entry j + DDP_REV_RING, which the engine
+	 * writes while rev_head is still j + DDP_REV_RING */
+	if (head - rev >= DDP_REV_RING)
+		return false;
+	for (i = rev; i != head; i++) {
+		const struct ddp_rev *v = &f->rev[i & (DDP_REV_RING - 1)];
+
+		if (seq_overlap(seq, len, v->seq, v->end - v->seq))
+			return false;
+	}
+	/* the entries read above were not overwritten meanwhile */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - rev <
+	       DDP_REV_RING;
+}
+
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
 		   const struct ddp_rec *live)
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
 	struct ddp_rec r = *live; /* the engine may be extending it */
-	__u32 head, i;
 
-	if (!f)
-		return false;
-	head = __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE);
-	/* entry j is overwritten by entry j + DDP_REV_RING, which the engine
-	 * writes while rev_head is still j + DDP_REV_RING */
-	if (head - r.rev >= DDP_REV_RING)
-		return false;
-	for (i = r.rev; i != head; i++) {
-		const struct ddp_rev *v = &f->rev[i & (DDP_REV_RING - 1)];
+	return f && unrevoked_since(f, r.rev, r.seq, r.len);
+}
 
-		if (seq_overlap(r.seq, r.len, v->seq, v->end - v->seq))
-			return false;
-	}
-	/* the entries read above were not overwritten meanwhile */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - r.rev <
-	       DDP_REV_RING;
+int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,
+		      __u16 cid, __u32 seq, __u32 end)
+{
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	struct ddp_rec r;
+
+	if (!f || f->flow_id != flow_id || !ddp_rec_read(d, flow_id, n, &r))
+		return DDP_VERDICT_NONE;
+	/* a record of this PDU's data, not overwritten, nothing revoked
+	 * over the PDU since it was opened */
+	if (r.cid != cid || (int)(r.seq - seq) < 0 ||
+	    (int)(end - (r.seq + r.len)) < 0 ||
+	    (r.ddgst != DDP_VERDICT_OK && r.ddgst != DDP_VERDICT_BAD) ||
+	    !unrevoked_since(f, r.rev, seq, end - seq))
+		return DDP_VERDICT_NONE;
+	return r.ddgst;
 }

@@ -204,6 +204,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
 	s->rodata->cfg_csum_max = d->csum_max;
+	s->rodata->cfg_ddgst_offload = !lim->no_ddgst_offload;
 	bpf_map__set_max_entries(s->maps.ddp_socks, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
@@ -255,6 +256,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.xdp_flags = xdp_flags,
 		.csum_partial = d->skel ? d->skel->bss->ddp_csum_partial : 0,
 		.csum_max = d->csum_max,
+		.ddgst_offload = !d->lim.no_ddgst_offload,
 	};
 	__u32 zero = 0;
 
@@ -314,7 +316,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.tags_per_flow = d->lim.tags_per_flow,
 		.buf_size = d->lim.buf_size,
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
-		.crc_offload = false,
+		.crc_offload = !d->lim.no_ddgst_offload,
 		.full_cid_range = true,
 		.csum_max = d->csum_max,
 		.csum_partial = d->info->csum_partial,

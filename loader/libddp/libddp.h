@@ -33,6 +33,7 @@ struct ddp_limits {
 	__u32 tags_per_flow; /* tags registered at once per connection */
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
+	bool no_ddgst_offload; /* data digests not checked by the engine */
 };
 
 enum ddp_mode {
@@ -78,7 +79,10 @@ struct ddp_caps {
 	__u32 tags_per_flow; /* registered at once per connection */
 	__u32 buf_size; /* buffer region bytes */
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
-	bool crc_offload; /* false: the host checks data digests */
+	/* The engine checks the data digest of each C2HData PDU it follows,
+	 * and tells the host its verdict (ddp_ddgst_verdict(), AF_XDP frame
+	 * metadata): the host computes CRC32C only where it has none */
+	bool crc_offload;
 	bool full_cid_range; /* true: any 16-bit CID */
 	/* The engine checks the TCP checksum of every frame whose PDU header
 	 * bytes it uses, with calls of at most csum_max bytes (the kernel's
@@ -201,6 +205,14 @@ bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
  * taken in order. */
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
 		   const struct ddp_rec *r);
+/* The engine's data digest verdict (enum ddp_verdict) on the C2HData PDU
+ * of command cid that took sequence numbers [seq, end), DDGST included,
+ * as record n (the last of its records the host used) carries it:
+ * DDP_VERDICT_NONE unless n is the PDU's, still there, judged, and no
+ * revocation written since it was opened overlaps the PDU. Ask only once
+ * the transport has taken the whole PDU in order. */
+int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,
+		      __u16 cid, __u32 seq, __u32 end);
 
 int ddp_xdp_prog_fd(const struct ddp_dev *d);
 /* fd of one of the engine's maps, by name (ddp_xsks, ddp_stats...) */

@@ -3,7 +3,8 @@
 #
 # make bench: reads through the whole path, side by side in one run, in the
 # four ways the host can receive: AF_XDP or kernel socket, with or without
-# direct data placement; 4 KiB, 64 KiB and 512 KiB random reads at queue
+# direct data placement (make bench-digest: all four with data digests,
+# which the engine checks where it places); 4 KiB, 64 KiB and 512 KiB random reads at queue
 # depth 32, each run BENCH_SECONDS long, the whole set BENCH_ROUNDS times
 # over (interleaved, so that drift in this VM hits every mode alike). The
 # table sums the rounds; the goals are ratios of modes of one round, printed
@@ -124,8 +125,14 @@ run() {
 		"$(napi_shares "$tmp/perf.data")" >>"$tmp/$name.runs"
 }
 
-modes=("xsk+ddp xsk" "xsk xsk --no-ddp" "kernel+ddp kernel"
-	"kernel kernel --no-ddp")
+# BENCH_DIGESTS=1: every mode with data digests (-G), named with "+G"; the
+# offload's modes have the engine check them (the host's CRC skipped)
+sfx= G=
+if [ -n "${BENCH_DIGESTS:-}" ]; then
+	sfx=+G G=-G
+fi
+modes=("xsk+ddp$sfx xsk $G" "xsk$sfx xsk --no-ddp $G"
+	"kernel+ddp$sfx kernel $G" "kernel$sfx kernel --no-ddp $G")
 for r in $(seq "$rounds"); do
 	echo "round $r of $rounds" >&2
 	for bs in $sizes; do
@@ -136,7 +143,7 @@ for r in $(seq "$rounds"); do
 	done
 done
 
-printf '%-11s %5s %7s %7s %10s %9s %14s\n' mode size GiB/s placed \
+printf '%-12s %5s %7s %7s %10s %9s %14s\n' mode size GiB/s placed \
 	"host cyc/B" "NIC cyc/B" "copies/placed"
 for bs in $sizes; do
 	for mode in "${modes[@]}"; do
@@ -149,7 +156,7 @@ for bs in $sizes; do
 			$5 + $6 * (1 - $7 - $8) >> "'"$tmp/rounds"'" }
 		END {
 			c = p > 0 ? sprintf("%.3f", 1 + u / p) : "-"
-			printf "%-11s %5s %7.3f %6.1f%% %10.2f %9.2f %14s\n", n,
+			printf "%-12s %5s %7.3f %6.1f%% %10.2f %9.2f %14s\n", n,
 				bs, b / s / 2^30, 100 * p / b,
 				h * mhz / 1000 / b, nic * mhz / 1000 / b, c
 		}' "$tmp/$1-$bs.runs"
@@ -189,15 +196,26 @@ function ratio(what, a, b, bs, op, goal,   verdict) {
 		verdict = HI <= goal ? "met" : LO > goal ? "not met" : "spread decides"
 	else
 		verdict = LO >= goal ? "met" : HI < goal ? "not met" : "spread decides"
-	printf "%-14s %-20s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s %.2f  %s\n",
+	printf "%-14s %-23s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s %.2f  %s\n",
 		what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M,
 		op, goal, verdict
 }
 { by[$1, $2, $3] = 1; rate[$1, $2, $3] = $4 / $5
   cost[$1, $2, $3] = $6 / $4; if ($3 > rounds) rounds = $3 }
 END {
-	printf "\n%-14s %-20s %5s %6s  %-11s %6s   %s\n", "ratio", "modes",
+	printf "\n%-14s %-23s %5s %6s  %-11s %6s   %s\n", "ratio", "modes",
 		"size", "median", "min-max", "spread", "goal"
+	if (sfx != "") {
+		# the data digest offload: the host neither copies nor sums
+		ratio("host cycles/B", "xsk+ddp" sfx, "xsk" sfx, "512K", "<=", 0.4)
+		ratio("host cycles/B", "kernel+ddp" sfx, "kernel" sfx, "512K", "<=", 0.4)
+		ratio("host cycles/B", "xsk+ddp" sfx, "kernel" sfx, "512K", "<=", 0.4)
+		ratio("throughput", "xsk+ddp" sfx, "xsk" sfx, "512K", ">=", 1)
+		ratio("throughput", "kernel+ddp" sfx, "kernel" sfx, "512K", ">=", 1)
+		ratio("throughput", "xsk+ddp" sfx, "xsk" sfx, "64K", ">=", 1)
+		ratio("throughput", "kernel+ddp" sfx, "kernel" sfx, "64K", ">=", 1)
+		exit
+	}
 	ratio("host cycles/B", "xsk+ddp", "xsk", "512K", "<=", 0.5)
 	ratio("host cycles/B", "xsk+ddp", "xsk", "64K", "<=", 0.6)
 	ratio("host cycles/B", "xsk+ddp", "kernel", "512K", "<=", 0.5)
@@ -218,6 +236,6 @@ END {
 			printf "  kernel %.2f (%.2f-%.2f)", M, LO, HI
 		printf "\n"
 	}
-}' sizes="$sizes" "$tmp/rounds"
+}' sizes="$sizes" sfx="$sfx" "$tmp/rounds"
 echo "copies per placed byte (goal 1): the engine's placement, plus the kernel's"
 echo "copy into an AF_XDP frame of placed bytes in frames not cut down; the host copies none"

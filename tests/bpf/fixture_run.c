@@ -98,6 +98,36 @@ static int untouched(struct eng *e, size_t i)
 	return 1;
 }
 
+/* Every verdict the host is given is right about the stream (what the
+ * transport takes); with fx->verdicts, each is the one expected. */
+static void check_verdicts(struct eng *e, const struct fixture *fx,
+			   const char *mode)
+{
+	static const char name[] = { '-', 'o', 'b' };
+	size_t i, n = 0;
+	int v;
+
+	for (i = 0; i < e->s.npdus; i++) {
+		if (e->s.pdus[i].type != NVME_TCP_C2H_DATA)
+			continue;
+		v = eng_verdict(e, i);
+		cr_assert(v == DDP_VERDICT_NONE ||
+				  (v == DDP_VERDICT_OK) == eng_digest_right(e, i),
+			  "%s (%s): C2HData %zu: verdict %c, the digest is %s",
+			  fx->name, mode, n, name[v],
+			  eng_digest_right(e, i) ? "right" : "wrong");
+		if (fx->verdicts) {
+			cr_assert(fx->verdicts[n], "%s: more C2HData than verdicts[]",
+				  fx->name);
+			cr_assert(fx->verdicts[n] == '?' ||
+					  fx->verdicts[n] == name[v],
+				  "%s (%s): C2HData %zu: verdict %c, expected %c",
+				  fx->name, mode, n, name[v], fx->verdicts[n]);
+		}
+		n++;
+	}
+}
+
 static void check_placed(struct eng *e, const struct fixture *fx,
 			 const char *mode)
 {
@@ -161,13 +191,16 @@ void run_answering(struct eng *e)
 
 static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
 {
+	struct ddp_limits lim;
 	struct ddp_stats st;
 	struct eng e;
 	int i;
 
 	snprintf(eng_where, sizeof(eng_where), "%s, %s", fx->name, mode);
+	eng_limits(&lim, 1 << 20);
+	lim.no_ddgst_offload = fx->no_ddgst_offload;
 	ddp_probe_csum_pretend = fx->csum_max;
-	eng_open(&e, 1 << 20);
+	eng_open_lim(&e, &lim);
 	ddp_probe_csum_pretend = 0;
 	e.d->skel->bss->ddp_csum_partial = fx->csum_partial;
 	e.no_socket = fx->no_socket;
@@ -184,6 +217,7 @@ static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
 	eng_events(&e);
 
 	check_placed(&e, fx, mode);
+	check_verdicts(&e, fx, mode);
 	cr_assert_eq(eng_reported_outside(&e), 0,
 		     "%s (%s): bytes reported placed outside C2HData data",
 		     fx->name, mode);

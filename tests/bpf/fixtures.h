@@ -33,6 +33,7 @@ struct fixture {
 	__u32 max_data; /* sk_add's, 0: the engine's default */
 	__u32 csum_max; /* load as if bpf_csum_diff took no more (0: as is) */
 	bool csum_partial; /* partial checksums accepted (veth, skb mode) */
+	bool no_ddgst_offload; /* attached with --no-ddgst-offload */
 	bool no_socket; /* AF_XDP flows without a socket in ddp_xsks */
 	void (*build)(struct eng *e);
 	void (*run)(struct eng *e);
@@ -41,6 +42,10 @@ struct fixture {
 	 * '?' anything (what is reported is still checked); NULL: all 'P';
 	 * "*": the fixture's run checks them */
 	const char *placed;
+	/* per C2HData PDU: the data digest verdict the host is given, 'o'
+	 * ok, 'b' bad, '-' none, '?' any; NULL: not checked (any verdict
+	 * given is checked against the stream all the same) */
+	const char *verdicts;
 	struct stat_want stats[8];
 	int events; /* resync requests expected (-1: any) */
 };

@@ -110,13 +110,19 @@ void eng_open_lim(struct eng *e, const struct ddp_limits *lim)
 	e->isn = 0xfffff000; /* wraps within the first stream */
 }
 
+void eng_limits(struct ddp_limits *lim, __u32 buf_size)
+{
+	*lim = (struct ddp_limits){ .max_flows = 8,
+				    .tags_per_flow = 64,
+				    .buf_size = buf_size,
+				    .io_threshold = 1024 };
+}
+
 void eng_open(struct eng *e, __u32 buf_size)
 {
-	struct ddp_limits lim = { .max_flows = 8,
-				  .tags_per_flow = 64,
-				  .buf_size = buf_size,
-				  .io_threshold = 1024 };
+	struct ddp_limits lim;
 
+	eng_limits(&lim, buf_size);
 	eng_open_lim(e, &lim);
 }
 
@@ -151,8 +157,10 @@ void eng_next_flow(struct eng *e, __u32 sk_flags)
 		eng_release_dead(e);
 	stream_free(&e->s);
 	free(e->reported);
+	free(e->verdict_at);
 	free(e->pdu_tag);
 	e->reported = NULL;
+	e->verdict_at = NULL;
 	e->pdu_tag = NULL;
 	e->pdu_tag_n = 0;
 	e->ntags = e->nev = e->frames = 0;
@@ -290,8 +298,14 @@ static void eng_note_meta(struct eng *e, size_t off, size_t len,
 		return;
 	eng_assert((m->magic) == (DDP_META_MAGIC),
 		   "(m->magic) == (DDP_META_MAGIC)");
-	eng_assert(m->nr >= 1 && m->nr <= DDP_META_RANGES,
-		   "m->nr >= 1 && m->nr <= DDP_META_RANGES");
+	eng_assert((m->nr >= 1 || m->ddgst) && m->nr <= DDP_META_RANGES,
+		   "metadata of %u ranges, verdict %u", m->nr, m->ddgst);
+	if (m->ddgst) {
+		eng_assert(m->ddgst <= DDP_VERDICT_BAD && m->ddgst_end <= len,
+			   "verdict %u ending at %u of a %zu-byte payload",
+			   m->ddgst, m->ddgst_end, len);
+		e->verdict_at[off + m->ddgst_end] = m->ddgst;
+	}
 	for (i = 0; i < m->nr; i++) {
 		eng_assert(
 			m->r[i].len && m->r[i].off + m->r[i].len <= len,
@@ -396,8 +410,10 @@ static int eng_send_frame_of(struct eng *e, size_t off, size_t len,
 	__u32 metalen, i;
 
 	eng_assert(off + len <= e->s.len, "frame past the stream's end");
-	if (!e->reported)
+	if (!e->reported) {
 		e->reported = calloc(1, e->s.len + 1);
+		e->verdict_at = calloc(1, e->s.len + 1);
+	}
 	eng_note_headers(e, off, len);
 	flen = pkt_build(&e->fl, e->isn + off, e->s.buf + off, len, frame);
 	for (i = 0; patch && i < patch->n; i++) {
@@ -594,6 +610,43 @@ __u32 eng_reported(struct eng *e, size_t pdu)
 	return n;
 }
 
+int eng_verdict(struct eng *e, size_t pdu)
+{
+	const struct pdu_pos *p = &e->s.pdus[pdu];
+
+	__u32 seq = e->isn + p->off, end = seq + p->plen, head, n, last = 0;
+	bool have = false;
+	struct ddp_rec r;
+
+	if (e->sk_flags & DDP_SK_RECORDS) {
+		/* as the host: the last valid record of the PDU's data */
+		head = ddp_flow_mem(e->d, e->flow_id)->rec_head;
+		for (n = head > DDP_REC_RING ? head - DDP_REC_RING : 0; n != head;
+		     n++)
+			if (ddp_rec_read(e->d, e->flow_id, n, &r) &&
+			    (int)(r.seq - seq) >= 0 &&
+			    (int)(end - (r.seq + r.len)) >= 0 &&
+			    ddp_rec_valid(e->d, e->flow_id, &r)) {
+				last = n;
+				have = true;
+			}
+		return have ? ddp_ddgst_verdict(e->d, e->flow_id, last, p->cid,
+						seq, end) :
+			      DDP_VERDICT_NONE;
+	}
+	return e->verdict_at ? e->verdict_at[p->off + p->plen] :
+			       DDP_VERDICT_NONE;
+}
+
+bool eng_digest_right(const struct eng *e, size_t pdu)
+{
+	const struct pdu_pos *p = &e->s.pdus[pdu];
+	const __u8 *d = e->s.buf + p->off + p->data_off, *w = d + p->datal;
+	__u32 want = w[0] | w[1] << 8 | w[2] << 16 | (__u32)w[3] << 24;
+
+	return ~pdu_crc32c(~0u, d, p->datal) == want;
+}
+
 size_t eng_reported_outside(struct eng *e)
 {
 	__u8 *left;
@@ -661,5 +714,6 @@ void eng_close(struct eng *e)
 	ddp_dev_close(e->d);
 	stream_free(&e->s);
 	free(e->reported);
+	free(e->verdict_at);
 	free(e->pdu_tag);
 }

@@ -46,6 +46,8 @@ struct eng {
 	__u32 isn; /* TCP seq of stream byte 0 */
 	struct stream s; /* what the controller sends */
 	__u8 *reported; /* per stream byte: reported placed (metadata) */
+	__u8 *verdict_at; /* per stream offset: the verdict of the PDU that
+			   * ends there, as frame metadata said */
 	struct eng_tag tags[ENG_MAX_TAGS];
 	int ntags;
 	int *pdu_tag; /* per PDU: the registration live at its header */
@@ -67,6 +69,8 @@ void eng_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A fresh engine (small limits) with the region filled with ENG_FILL. */
 void eng_open(struct eng *e, __u32 buf_size);
+/* Those small limits. */
+void eng_limits(struct ddp_limits *lim, __u32 buf_size);
 void eng_open_lim(struct eng *e, const struct ddp_limits *lim);
 /* Delete the flow (its tags with it), start the next one: a new stream,
  * a new local port, the region refilled. */
@@ -123,6 +127,12 @@ size_t eng_off(const struct eng *e, __u32 seq);
  * the host was told are placed, by records or frame metadata, checking
  * each one against the stream and the buffer. */
 __u32 eng_reported(struct eng *e, size_t pdu);
+/* The data digest verdict (enum ddp_verdict) the host is given for
+ * C2HData PDU i: by frame metadata (AF_XDP, as the engine sent it), or
+ * by the flow's verdicts under the library's trust rules (records). */
+int eng_verdict(struct eng *e, size_t pdu);
+/* PDU i's DDGST in the stream matches its data there. */
+bool eng_digest_right(const struct eng *e, size_t pdu);
 /* Stream bytes reported placed that are not C2HData data: must be 0. */
 size_t eng_reported_outside(struct eng *e);
 /* Bytes of the region outside every tag ever registered that differ

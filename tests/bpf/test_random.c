@@ -13,7 +13,8 @@
  *  - without faults every byte the model calls placeable is reported
  *    placed, and nothing else is;
  *  - with faults, placement resumes: the last placeable PDU of a clean
- *    tail is reported placed in full.
+ *    tail is reported placed in full;
+ *  - data digest verdicts: see check_digests().
  *
  * DDP_SEED and DDP_STREAMS choose the run; a failure prints the seed of
  * the failing stream, which DDP_SEED=<it> DDP_STREAMS=1 replays.
@@ -87,6 +88,7 @@ struct run {
 	size_t zone_end; /* faults only before this stream offset */
 	int fault_pct;
 	int faults, garbage, corrupt;
+	int bad_pdus; /* C2HData whose data no longer matches its digest */
 	struct frame *fr;
 	size_t nfr, cap;
 	size_t tail; /* frames from here on: in order, untouched, answered */
@@ -426,6 +428,75 @@ static int resumes_before(struct run *u, size_t last)
 	return 0;
 }
 
+/* A byte of some C2HData's data changed after its digest was computed,
+ * in the stream and in the model alike (what the target sent is what it
+ * had): TCP carries it, only the digest can tell. */
+static void corrupt_digested(struct run *u)
+{
+	struct stream *s = &u->e->s;
+	size_t i = below(&u->r, s->npdus), k;
+
+	for (k = 0; k < s->npdus; k++, i = (i + 1) % s->npdus) {
+		const struct pdu_pos *p = &s->pdus[i];
+		__u32 at = below(&u->r, p->datal);
+		int c;
+
+		if (p->type != NVME_TCP_C2H_DATA)
+			continue;
+		for (c = 0; c < u->ncmds && u->cmds[c].cid != p->cid; c++)
+			;
+		s->buf[p->off + p->data_off + at] ^= 0x10;
+		u->cmds[c].data[p->datao + at] ^= 0x10;
+		u->bad_pdus++;
+		return;
+	}
+}
+
+/*
+ * The digest verdicts: never `ok` for a PDU whose data changed, never `bad`
+ * for one whose data did not (corrupted frames carry bad TCP checksums),
+ * counted or told the host; without faults, every C2HData judged, and
+ * rightly.
+ */
+static void check_digests(struct run *u, const struct ddp_stats *before,
+			  const struct ddp_stats *st)
+{
+	struct eng *e = u->e;
+	__u64 ok = st->ddgst_ok - before->ddgst_ok,
+	      bad = st->ddgst_bad - before->ddgst_bad,
+	      unknown = st->ddgst_unknown - before->ddgst_unknown;
+	__u64 n = 0;
+	size_t i;
+	int v;
+
+	for (i = 0; i < e->s.npdus; i++) {
+		if (e->s.pdus[i].type != NVME_TCP_C2H_DATA)
+			continue;
+		n++;
+		/* what the host is told is right about what it has */
+		v = eng_verdict(e, i);
+		eng_assert(v == DDP_VERDICT_NONE ||
+				   (v == DDP_VERDICT_OK) == eng_digest_right(e, i),
+			   "PDU %zu: verdict %d, its digest %s", i, v,
+			   eng_digest_right(e, i) ? "right" : "wrong");
+	}
+	if (!e->o.ddgst) {
+		eng_assert(ok + bad + unknown == 0,
+			   "verdicts without data digests: %llu %llu %llu",
+			   ok, bad, unknown);
+		return;
+	}
+	eng_assert(ok <= n - u->bad_pdus && bad <= (__u64)u->bad_pdus &&
+			   ok + bad + unknown <= n,
+		   "digest verdicts ok %llu bad %llu unknown %llu of %llu C2HData, %d changed",
+		   ok, bad, unknown, n, u->bad_pdus);
+	if (!u->faults && !u->garbage)
+		eng_assert(ok == n - u->bad_pdus && bad == (__u64)u->bad_pdus &&
+				   !unknown,
+			   "fault-free stream: digest verdicts ok %llu bad %llu unknown %llu of %llu C2HData, %d changed",
+			   ok, bad, unknown, n, u->bad_pdus);
+}
+
 struct totals {
 	long streams, frames, faults, placed, resyncs;
 };
@@ -443,6 +514,7 @@ static void check_stream(struct run *u, const struct ddp_stats *before,
 
 	if (!u->corrupt)
 		check_buffers(u);
+	check_digests(u, before, &st);
 	eng_assert(eng_reported_outside(e) == 0,
 		   "bytes reported placed outside C2HData data");
 	for (i = 0; i < e->s.npdus; i++) {
@@ -507,6 +579,8 @@ static void one_stream(struct eng *e, __u64 seed, struct totals *tot)
 	for (i = 0; i < u.ncmds; i++)
 		u.zone_end += u.fault_pct ? u.cmds[i].len * 6 / 10 : 0;
 	build_stream(&u);
+	if (e->o.ddgst && chance(&u.r, 25))
+		corrupt_digested(&u);
 	build_frames(&u);
 	if (getenv("DDP_TRACE")) {
 		for (i = 0; i < (int)e->s.npdus; i++)

@@ -92,6 +92,10 @@ at_least big engine_offload_bytes read_bytes 90
 at_least big engine_offload_packets engine_rx_packets 95
 under big engine_drop engine_rx_packets 5
 under big engine_resync engine_rx_packets 5
+# data digests: the engine's verdict taken for nearly every PDU, none bad
+digests=$(($(num big ddgst_ok) + $(num big ddgst_bad) + $(num big ddgst_computed)))
+[ "$(num big ddgst_bad)" = 0 ] && [ $(($(num big ddgst_ok) * 100)) -ge $((digests * 95)) ] ||
+	fail "big: data digests: $(num big ddgst_ok) ok, $(num big ddgst_bad) bad of $digests"
 
 perf small --rw randread --bs 4K-16K --qd 32 -i 2 --time 2 --verify
 under small engine_offload_bytes read_bytes 1
@@ -155,23 +159,39 @@ leaks() {
 }
 setup=$(leaks)
 
-# 1% of the target's segments dropped, 1% reordered
-coproc FAULTS { nsenter --net="/run/netns/$t" "$fault_inject" "$t" 4420 \
-	--drop 10000 --delay 10000; }
-faults_pid=$FAULTS_PID
-exec {faults_out}<&"${FAULTS[0]}" # still open once the coprocess is gone
-read -r line <&"$faults_out"
-[ "$line" = ready ] || fail "fault_inject: $line"
-perf lossy --rw randread --bs 4K-1M --qd 32 -i 2 --time 8 --verify
-exec {FAULTS[1]}>&-
-read -r faults <&"$faults_out"
-wait "$faults_pid"
-faults_pid=
+# faults NAME "FAULTS" PERF-ARGS...: a perf run while fault_inject acts on
+# the target's segments (its exit status is the checks' to judge); what it
+# did, as JSON, in $tmp/NAME.faults
+faults() {
+	local name=$1 how=$2 line
+	shift 2
+	coproc FAULTS { nsenter --net="/run/netns/$t" "$fault_inject" "$t" 4420 $how; }
+	faults_pid=$FAULTS_PID
+	exec {faults_out}<&"${FAULTS[0]}" # still open once the coprocess is gone
+	read -r line <&"$faults_out"
+	[ "$line" = ready ] || fail "fault_inject: $line"
+	in_h "$host" perf -t "$transport" -a 10.254.0.2 -s 4420 -n "$nqn" --json \
+		"$@" >"$tmp/$name" || true
+	exec {FAULTS[1]}>&-
+	read -r line <&"$faults_out"
+	echo "$line" >"$tmp/$name.faults"
+	wait "$faults_pid"
+	faults_pid=
+}
+
+fault_count() {
+	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$tmp/$1.faults"
+}
+
+# 1% of the target's segments dropped, 1% reordered; data digests on: the
+# engine's verdicts under loss are never wrong (no read fails)
+faults lossy "--drop 10000 --delay 10000" --rw randread --bs 4K-1M --qd 32 \
+	-i 2 --time 8 --verify -G
 [ "$(num lossy verify_bad)" = 0 ] || fail "lossy: bytes differ"
-[ "$(num lossy failed)" = 0 ] || fail "lossy: reads failed"
+[ "$(num lossy failed)" = 0 ] || fail "lossy: reads failed: $(cat "$tmp/lossy")"
 [ "$(num lossy ios)" -ge 1000 ] || fail "lossy: only $(num lossy ios) reads"
-dropped=$(sed -n 's/.*"dropped":\([0-9]*\).*/\1/p' <<<"$faults")
-[ "$dropped" -gt 0 ] || fail "lossy: no fault injected: $faults"
+[ "$(fault_count lossy dropped)" -gt 0 ] ||
+	fail "lossy: no fault injected: $(cat "$tmp/lossy.faults")"
 requests=$(num lossy engine_resync)
 confirmed=$(num lossy engine_resync_confirm)
 [ "$confirmed" -gt 0 ] || fail "lossy: no resync confirmed: $(cat "$tmp/lossy")"
@@ -183,11 +203,42 @@ confirmed=$(num lossy engine_resync_confirm)
 at_least lossy placed_bytes read_bytes 25
 lossy_setup=$(leaks)
 
+# data changed under a TCP checksum fixed to match: only the data digest
+# tells. The reads it hits fail with a digest error, by the engine's
+# verdict or the host's own CRC; no read is reported good with a wrong
+# byte, none fails that was not hit, and the queues go on. Then the same
+# under loss, where a resent copy may differ from the one the engine saw.
+# mangled NAME: those checks
+mangled() {
+	local n
+	n=$(fault_count "$1" mangled)
+	[ "$n" -gt 0 ] || fail "$1: nothing changed: $(cat "$tmp/$1.faults")"
+	[ "$(num "$1" verify_bad)" = 0 ] || fail "$1: a wrong read passed: $(cat "$tmp/$1")"
+	[ "$(num "$1" failed)" -le "$n" ] ||
+		fail "$1: $n PDUs changed, $(num "$1" failed) reads failed: $(cat "$tmp/$1")"
+	[ "$(num "$1" ios)" -gt $((10 * $(num "$1" failed))) ] ||
+		fail "$1: the queues did not go on: $(cat "$tmp/$1")"
+}
+faults mangled "--mangle 100000" --rw randread --bs 128K --qd 8 -i 2 --time 3 \
+	--verify -G
+mangled mangled
+[ "$(num mangled failed)" -gt 0 ] && [ "$(num mangled ddgst_bad)" -gt 0 ] ||
+	fail "mangled: no digest found bad: $(cat "$tmp/mangled")"
+faults mangled_lossy "--mangle 100000 --drop 10000 --delay 10000" \
+	--rw randread --bs 128K --qd 8 -i 2 --time 3 --verify -G
+mangled mangled_lossy
+leaks >/dev/null
+
 echo "e2e ($transport): 32K-1M reads $(num big placed_bytes) of $(num big read_bytes) bytes placed," \
-	"$(num big engine_offload_packets) of $(num big engine_rx_packets) packets;" \
+	"$(num big engine_offload_packets) of $(num big engine_rx_packets) packets," \
+	"$(num big ddgst_ok) of $digests data digests checked by the engine;" \
 	"4K-16K reads $(num small engine_offload_bytes) bytes placed;" \
 	"$(num mixed ios) mixed reads verified; $setup tags set up and torn down: ok"
-echo "e2e ($transport) at 1% loss, 1% reordering ($faults): $(num lossy ios) reads verified," \
+echo "e2e ($transport), data changed under good TCP checksums: $(fault_count mangled mangled) PDUs," \
+	"$(num mangled failed) reads failed on their digest ($(num mangled ddgst_bad) by the engine's verdict)," \
+	"$(num mangled ios) reads, none wrong; at 1% loss: $(fault_count mangled_lossy mangled) PDUs," \
+	"$(num mangled_lossy failed) failed ($(num mangled_lossy ddgst_bad) by the engine), none wrong: ok"
+echo "e2e ($transport) at 1% loss, 1% reordering ($(cat "$tmp/lossy.faults")): $(num lossy ios) reads verified," \
 	"$(num lossy placed_bytes) of $(num lossy read_bytes) bytes placed," \
 	"$requests resync requests, $confirmed confirmed," \
 	"$(num lossy engine_retrans) frames behind the expected sequence; $lossy_setup tags set up and torn down: ok"

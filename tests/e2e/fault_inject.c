@@ -19,9 +19,11 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fault_inject DEV PORT [--drop PPM] [--delay PPM] [--rate MBIT]\n"
+		"usage: fault_inject DEV PORT [--drop PPM] [--delay PPM] [--mangle PPM] [--rate MBIT]\n"
 		"  DEV's egress to PORT's peers: PPM segments in a million dropped or\n"
-		"  delayed; delayed ones wait their length at MBIT (default 200)\n");
+		"  delayed; delayed ones wait their length at MBIT (default 200);\n"
+		"  mangled: a data byte of a C2HData PDU changed, the TCP checksum\n"
+		"  fixed to match (of segments that begin with its header)\n");
 	exit(2);
 }
 
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "drop", 1, NULL, 'd' },
 					      { "delay", 1, NULL, 'l' },
+					      { "mangle", 1, NULL, 'm' },
 					      { "rate", 1, NULL, 'r' },
 					      { NULL, 0, NULL, 0 } };
 	char near[IF_NAMESIZE], far[IF_NAMESIZE], obj[PATH_MAX], err[512], c;
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
 			cfg.drop = ppm(optarg);
 		else if (o == 'l')
 			cfg.delay = ppm(optarg);
+		else if (o == 'm')
+			cfg.mangle = ppm(optarg);
 		else if (o == 'r')
 			rate = atoi(optarg);
 		else
@@ -89,9 +94,9 @@ int main(int argc, char **argv)
 	fault_env_stats(&fe, &st);
 	memset(&cfg, 0, sizeof(cfg));
 	fault_env_set(&fe, &cfg);
-	printf("{\"seen\":%llu,\"dropped\":%llu,\"delayed\":%llu}\n",
+	printf("{\"seen\":%llu,\"dropped\":%llu,\"delayed\":%llu,\"mangled\":%llu}\n",
 	       (unsigned long long)st.seen, (unsigned long long)st.dropped,
-	       (unsigned long long)st.delayed);
+	       (unsigned long long)st.delayed, (unsigned long long)st.mangled);
 	fault_env_close(&fe);
 	return 0;
 }

@@ -75,7 +75,11 @@ for transport in kernel xsk; do
 	read_bytes=$(num read_bytes)
 	[ $((placed * 100)) -ge $((read_bytes * 90)) ] ||
 		fail "$transport: only $placed of $read_bytes bytes placed: $json"
-	placed_note+=" over $transport $placed of $read_bytes read bytes placed,"
+	# Linux's data digests, checked by the engine
+	dg=$(($(num ddgst_ok) + $(num ddgst_bad) + $(num ddgst_computed)))
+	[ "$(num ddgst_bad)" = 0 ] && [ $(($(num ddgst_ok) * 100)) -ge $((dg * 95)) ] ||
+		fail "$transport: $(num ddgst_ok) of $dg data digests ok by the engine: $json"
+	placed_note+=" over $transport $placed of $read_bytes read bytes placed ($(num ddgst_ok) of $dg digests checked by the engine),"
 done
 transport=kernel
 in_host "$ddpctl" detach "$dev" >/dev/null

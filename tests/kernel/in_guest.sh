@@ -81,11 +81,14 @@ for t in xsk kernel; do
 		--verify -g -G >/tmp/$t.json 2>/tmp/$t.err
 	rc=$?
 	f=/tmp/$t.json
+	# data digests: the engine's verdict taken for nearly every PDU
+	dg=$(($(num $f ddgst_ok) + $(num $f ddgst_bad) + $(num $f ddgst_computed)))
 	if [ $rc = 0 ] && grep -q "\"transport\":\"$t\"" $f &&
 		[ "$(num $f verify_bad)" = 0 ] && [ "$(num $f failed)" = 0 ] &&
 		[ $(($(num $f placed_bytes) * 100)) -ge $(($(num $f read_bytes) * 90)) ] &&
+		[ $(($(num $f ddgst_ok) * 100)) -ge $((dg * 95)) ] &&
 		[ "$(num $f engine_ddp_setup)" = "$(num $f engine_ddp_teardown)" ]; then
-		ok "reads over $t: $(num $f ios) verified, $(num $f placed_bytes) of $(num $f read_bytes) bytes placed, $(num $f gibps) GiB/s, csum_bad $(num $f engine_csum_bad), csum_partial $(num $f engine_csum_partial)"
+		ok "reads over $t: $(num $f ios) verified, $(num $f placed_bytes) of $(num $f read_bytes) bytes placed, $(num $f ddgst_ok) of $dg data digests checked by the engine, $(num $f gibps) GiB/s, csum_bad $(num $f engine_csum_bad), csum_partial $(num $f engine_csum_partial)"
 	else
 		bad "reads over $t: exit $rc $(cat /tmp/$t.err) $(cat $f)"
 	fi

@@ -47,7 +47,10 @@ void pdu_r2t(struct stream *s, const struct pdu_opts *o, __u16 cid, __u32 r2to,
 	     __u32 r2tl);
 void pdu_h2c_data(struct stream *s, const struct pdu_opts *o, __u16 cid,
 		  __u32 datao, __u32 datal);
-/* C2HData carrying data[0..datal) of command cid at datao. */
+/* CRC32C, not inverted on the way in or out (bitwise: the reference). */
+__u32 pdu_crc32c(__u32 crc, const void *buf, size_t len);
+/* C2HData carrying data[0..datal) of command cid at datao, with its real
+ * data digest if o->ddgst. */
 void pdu_c2h_data(struct stream *s, const struct pdu_opts *o, __u16 cid,
 		  __u32 datao, const void *data, __u32 datal, __u8 flags);
 /* Append raw bytes (garbage, a bad header). */

@@ -34,7 +34,9 @@ static int tc_attach(struct fault_env *fe, int ifindex,
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, opts);
+	/* one filter: an earlier tool's, left on the device, is replaced */
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1,
+		    .flags = BPF_TC_F_REPLACE);
 	struct bpf_program *pg;
 	int ret;
 
@@ -65,7 +67,7 @@ int fault_env_open(struct fault_env *fe, const char *obj_path, const char *home,
 		"ip link add %s type veth peer name %s && "
 		"ip link set %s up && ip link set %s up && "
 		"tc qdisc replace dev %s root tbf rate %umbit burst 1600 limit 400000 && "
-		"tc qdisc add dev %s clsact && tc qdisc add dev %s clsact",
+		"tc qdisc replace dev %s clsact && tc qdisc add dev %s clsact",
 		home, near, far, near, far, near, rate_mbit, home, far);
 	if (sh(err, len, cmd))
 		return -1;

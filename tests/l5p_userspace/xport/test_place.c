@@ -6,7 +6,9 @@
  * frames without those bytes (compacted) and with their ranges in the
  * metadata. utcp_read() refuses placed bytes, utcp_read_data() skips
  * them; every byte of every buffer is checked, and the count of bytes
- * copied shows that no placed byte was.
+ * copied shows that no placed byte was. With data digests, every verdict
+ * utcp believes is right about the bytes it delivered, through drops,
+ * duplicates, reordering and data changed under a good TCP checksum.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,11 +17,14 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "harness.h"
+#include "nvme/nvme_tcp_pdu.h"
 
 TestSuite(place, .init = env_init, .fini = env_fini, .timeout = 30);
 
 #define NCMD 24
 #define DATA (48 << 10)
+
+static bool digests; /* C2HData carry a data digest */
 
 static void peer_c2h(struct peer *pr)
 {
@@ -30,7 +35,8 @@ static void peer_c2h(struct peer *pr)
 				    .pdo = 24,
 				    .plen = 24 + DATA,
 				    .datal = DATA };
-	__u8 *buf = malloc(24 + DATA);
+	__u32 len = 24 + DATA + (digests ? 4 : 0), dgst;
+	__u8 *buf = malloc(len);
 	char go;
 	int cid;
 
@@ -38,11 +44,18 @@ static void peer_c2h(struct peer *pr)
 		pr->err = EIO;
 		goto out;
 	}
+	if (digests) {
+		h.flags |= NVME_TCP_F_DDGST;
+		h.plen += 4;
+	}
 	for (cid = 0; cid < NCMD; cid++) {
 		h.cccid = cid;
 		memcpy(buf, &h, 24);
 		pat_fill(100 + cid, 0, buf + 24, DATA);
-		if (write(pr->fd, buf, 24 + DATA) != 24 + DATA) {
+		dgst = ntcp_crc32c(buf + 24, DATA);
+		if (digests)
+			memcpy(buf + 24 + DATA, &dgst, 4);
+		if (write(pr->fd, buf, len) != (ssize_t)len) {
 			pr->err = errno;
 			goto out;
 		}
@@ -53,14 +66,34 @@ out:
 	free(buf);
 }
 
-static void read_commands(struct utcp_conn *c, __u32 *off, bool all_placed)
+/* The data digest of command cid, just read into buf: the verdict utcp
+ * believes must be right about it. Returns the verdict; *right: the data
+ * matches the digest. */
+static int check_digest(struct utcp_conn *c, int cid, const __u8 *buf,
+			bool *right)
+{
+	__u32 dgst;
+	int v;
+
+	cr_assert_eq(utcp_read(c, &dgst, 4), 0);
+	v = utcp_ddgst_verdict(c, 24 + DATA + 4);
+	*right = ntcp_crc32c(buf, DATA) == dgst;
+	cr_assert(v == DDP_VERDICT_NONE || (v == DDP_VERDICT_OK) == *right,
+		  "command %d: verdict %d, the digest is %s", cid, v,
+		  *right ? "right" : "wrong");
+	return v;
+}
+
+/* Reads the commands; returns how many had a verdict believed. */
+static int read_commands(struct utcp_conn *c, __u32 *off, bool all_placed)
 {
 	__u8 *mem = ddp_buf_mem(env.dev), *tmp = malloc(DATA);
+	int cid, ret, judged = 0, changed = 0;
 	struct nvme_tcp_hdr24 h;
 	struct utcp_stats st;
 	__u64 skipped = 0;
+	bool right = true;
 	ssize_t n;
-	int cid, ret;
 
 	for (cid = 0; cid < NCMD; cid++) {
 		cr_assert_eq(utcp_read(c, &h, 24), 0);
@@ -79,25 +112,37 @@ static void read_commands(struct utcp_conn *c, __u32 *off, bool all_placed)
 			cr_assert_eq(ret, 0);
 			memcpy(mem + off[cid], tmp, DATA);
 		}
-		cr_assert_eq(pat_check(100 + cid, 0, mem + off[cid], DATA), -1,
-			     "command %d: a byte wrong", cid);
+		if (digests)
+			judged += check_digest(c, cid, mem + off[cid], &right) !=
+				  DDP_VERDICT_NONE;
+		/* a byte changed on the way is what the digest is for */
+		changed += !right;
+		if (right)
+			cr_assert_eq(pat_check(100 + cid, 0, mem + off[cid],
+					       DATA),
+				     -1, "command %d: a byte wrong", cid);
 	}
 	utcp_stats(c, &st);
 	cr_assert_eq(st.placed_bytes, skipped);
-	cr_assert_eq(st.copied_bytes, NCMD * 24 + (__u64)NCMD * DATA - skipped,
+	cr_assert_eq(st.copied_bytes,
+		     NCMD * (24 + (digests ? 4 : 0)) + (__u64)NCMD * DATA -
+			     skipped,
 		     "copied %llu: placed bytes were copied",
 		     (unsigned long long)st.copied_bytes);
-	fprintf(stderr, "%d commands of %u bytes: %llu placed, %llu copied\n",
+	fprintf(stderr,
+		"%d commands of %u bytes: %llu placed, %llu copied, %d verdicts believed, %d changed\n",
 		NCMD, DATA, (unsigned long long)st.placed_bytes,
-		(unsigned long long)st.copied_bytes);
+		(unsigned long long)st.copied_bytes, judged, changed);
 	print_stats("placement", c);
 	free(tmp);
+	return judged;
 }
 
 static struct utcp_conn *offloaded(__u32 *off)
 {
 	struct ddp_sk_config cfg = { .queue_size = 32,
 				     .io_threshold = 4096,
+				     .dgst = digests ? NVME_TCP_DGST_DATA : 0,
 				     .flags = DDP_SK_OFFLOAD | DDP_SK_XSK };
 	struct iovec v = { .iov_base = "g", .iov_len = 1 };
 	struct utcp_conn *c;
@@ -162,6 +207,54 @@ Test(place, c2h_data_through_drops_and_duplicates_is_right)
 	struct utcp_conn *c;
 	__u32 off[NCMD];
 
+	env_faults(100);
+	peer_start(&pr, 4420, peer_c2h);
+	c = offloaded(off);
+	fault_set(&f);
+	read_commands(c, off, false);
+	utcp_close(c);
+	peer_join(&pr);
+	cr_assert_eq(pr.err, 0);
+}
+
+/* Data digests: the engine judges each PDU, utcp believes it; but for
+ * those a resend overlapped (a loaded machine delays ACKs, and the peer
+ * sends a segment again, spanning two PDUs at most): not the copy judged. */
+Test(place, c2h_data_digests_judged_by_the_engine)
+{
+	struct peer pr = { 0 };
+	struct utcp_stats st;
+	struct utcp_conn *c;
+	__u32 off[NCMD];
+	int judged;
+
+	digests = true;
+	peer_start(&pr, 4420, peer_c2h);
+	c = offloaded(off);
+	judged = read_commands(c, off, true);
+	utcp_stats(c, &st);
+	cr_assert(judged > 0 && judged + 2 * st.dup_segs >= NCMD,
+		  "%d of %d verdicts believed, %llu segments resent", judged,
+		  NCMD, (unsigned long long)st.dup_segs);
+	utcp_close(c);
+	peer_join(&pr);
+	cr_assert_eq(pr.err, 0);
+}
+
+/* Through drops, duplicates, reordering and data changed under a good
+ * TCP checksum: no verdict utcp believes is wrong about what it has. */
+Test(place, c2h_data_digest_verdicts_through_faults_are_right)
+{
+	struct fault_cfg f = { .port = 4420,
+			       .drop = 10000,
+			       .dup = 10000,
+			       .delay = 10000,
+			       .mangle = 100000 };
+	struct peer pr = { 0 };
+	struct utcp_conn *c;
+	__u32 off[NCMD];
+
+	digests = true;
 	env_faults(100);
 	peer_start(&pr, 4420, peer_c2h);
 	c = offloaded(off);

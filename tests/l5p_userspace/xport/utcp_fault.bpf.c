@@ -6,7 +6,9 @@
  *   fault_egress   (clsact egress):  drop, duplicate (a clone sent ahead),
  *                                    delay (out through a detour device
  *                                    and back: reordering), corrupt (the
- *                                    TCP checksum no longer matches)
+ *                                    TCP checksum no longer matches),
+ *                                    mangle (a C2HData byte changed, the
+ *                                    checksum fixed: TCP takes it)
  *   fault_ingress  (clsact ingress): drop and duplicate what utcp sends
  *   fault_detour   (ingress of the detour's far end): sends the delayed
  *                                    frames home, drops the fillers
@@ -47,6 +49,7 @@ struct {
 struct seg {
 	__u16 sport, dport;
 	__u32 csum_off; /* of the TCP checksum, from the MAC header */
+	__u32 pay_off; /* of the payload, from the MAC header */
 	__u32 paylen;
 };
 
@@ -71,6 +74,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct seg *s)
 	s->sport = bpf_ntohs(th.source);
 	s->dport = bpf_ntohs(th.dest);
 	s->csum_off = sizeof(eth) + ihl + 16;
+	s->pay_off = sizeof(eth) + ihl + thl;
 	s->paylen = bpf_ntohs(ip.tot_len) - ihl - thl;
 	return 0;
 }
@@ -81,6 +85,36 @@ static __always_inline bool chosen(__u32 *r, __u32 rate)
 		return true;
 	*r -= rate;
 	return false;
+}
+
+/* A segment that begins with the header of a C2HData PDU of more than 4
+ * KiB (not the admin queue's identify data: connecting must succeed) and
+ * holds its data's byte 64: a 16-bit word of that data is changed,
+ * and the TCP checksum with it (a partial one, still to be completed from
+ * the payload, is left as it is by the helper). */
+static __always_inline int mangle(struct __sk_buff *skb, const struct seg *s)
+{
+	__u8 h[24];
+	__u32 at, datal;
+	__u16 old, new;
+
+	if (s->paylen < 24 + 66 ||
+	    bpf_skb_load_bytes(skb, s->pay_off, h, sizeof(h)) ||
+	    h[0] != 7 || h[2] != 24 || h[3] < 24)
+		return 0;
+	datal = h[16] | h[17] << 8 | h[18] << 16 | (__u32)h[19] << 24;
+	/* an even offset from the TCP header: a word of its checksum */
+	at = (h[3] + 64) & ~1u;
+	if (datal <= 4096 || s->paylen < at + 2)
+		return 0;
+	at += s->pay_off;
+	if (bpf_skb_load_bytes(skb, at, &old, 2))
+		return 0;
+	new = old ^ 0x5a5a;
+	if (bpf_skb_store_bytes(skb, at, &new, 2, 0) ||
+	    bpf_l4_csum_replace(skb, s->csum_off, old, new, 2))
+		return 0;
+	return 1;
 }
 
 SEC("tc")
@@ -122,6 +156,10 @@ int fault_egress(struct __sk_buff *skb)
 		skb->mark = FAULT_MARK_DELAY;
 		__sync_fetch_and_add(&st->delayed, 1);
 		return bpf_redirect(cfg->detour_ifindex, 0);
+	}
+	if (cfg->mangle && chosen(&r, cfg->mangle) && mangle(skb, &s)) {
+		__sync_fetch_and_add(&st->mangled, 1);
+		return TC_ACT_OK;
 	}
 	/* whether the checksum is final here or completed later from this
 	 * field, a changed field makes the one on the wire wrong */

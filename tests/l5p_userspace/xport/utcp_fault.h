@@ -24,10 +24,15 @@ struct fault_cfg {
 	__u16 port; /* the peer's TCP port */
 	__u8 data_only; /* spare segments without payload */
 	__u8 pad;
+	/* egress: of the segments that begin with an NVMe/TCP C2HData
+	 * header (of more than 4 KiB of data), a data byte changed and the
+	 * TCP checksum fixed to match (a fault only the data digest
+	 * catches) */
+	__u32 mangle;
 };
 
 struct fault_stats {
-	__u64 seen, dropped, duped, delayed, back, corrupted;
+	__u64 seen, dropped, duped, delayed, back, corrupted, mangled;
 	__u64 in_seen, in_dropped, in_duped;
 };
 

@@ -65,9 +65,9 @@ prog_id() {
 
 check 2 "" "ddpctl: no command 'frob'; try 'ddpctl help'" "$ddpctl" frob
 check 2 "" "ddpctl: attach takes one device
-usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]" \
+usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]" \
 	in_a "$ddpctl" attach
-usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N]"
+usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]"
 check 2 "" "ddpctl: bad value 'fast' for --mode
 $usage_attach" in_a "$ddpctl" attach "$a" --mode fast
 # every limit, at and past its bounds: refused before anything is loaded
@@ -127,25 +127,31 @@ ip -n "$a" link set dev "$a" xdp off
 nonative="(kernel: Underlying driver does not support XDP in native mode)"
 check 1 "" "ddpctl: couldn't attach to '$br': native XDP unsupported $nonative; try --mode skb" \
 	in_a "$ddpctl" attach "$br" --mode native
-check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 64 MiB buffer region, io_threshold 32768" \
+check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 64 MiB buffer region, io_threshold 32768, data digests checked" \
 	"ddpctl: native XDP unsupported on '$br' $nonative: attached in skb (generic) mode" \
 	in_a "$ddpctl" attach "$br"
+check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
+check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 64 MiB buffer region, io_threshold 32768, data digests not checked" "" \
+	in_a "$ddpctl" attach "$br" --mode skb --no-ddgst-offload
+check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-9s %-10s %-24s %s\n' DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS DIGESTS \
+	"$br" skb "$(prog_id "$br")" 0/64 0/8192 '64 MiB' 32768 headers,partial-ok no-ddgst)" "" \
+	in_a "$ddpctl" status "$br"
 check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
 
 # ---- attach, watch, detach -----------------------------------------------------
 
-check 0 "attached to $a in native mode: 8 flows, 16 tags per flow, 16 MiB buffer region, io_threshold 4096" "" \
+check 0 "attached to $a in native mode: 8 flows, 16 tags per flow, 16 MiB buffer region, io_threshold 4096, data digests checked" "" \
 	in_a "$ddpctl" attach "$a" --mode native --buffers 16M --threshold 4K --flows 8 --tags 16
 check 1 "" "ddpctl: the engine is already attached to '$a'; join it, or detach it first" \
 	in_a "$ddpctl" attach "$a"
 id=$(prog_id "$a")
 status_row() {
-	printf '%-15s %-7s %-6s %-9s %-13s %-9s %-10s %s\n' "$@"
+	printf '%-15s %-7s %-6s %-9s %-13s %-9s %-10s %-24s %s\n' "$@"
 }
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS
-	status_row "$a" native "$id" 0/8 0/128 '16 MiB' 4096 headers,partial-ok)" "" \
+check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS DIGESTS
+	status_row "$a" native "$id" 0/8 0/128 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status "$a"
-check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true}]" "" \
+check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true}]" "" \
 	in_a "$ddpctl" status "$a" --json
 
 # a connection with two tags, held by another process
@@ -177,8 +183,8 @@ check 0 "[{\"flow\":$fid,\"tag\":0,\"cid\":7,\"state\":\"active\",\"len\":65536,
 	in_a "$ddpctl" tags "$a" --json
 # an engine in another namespace is not listed here, though bpffs is shared
 nsenter --net="/run/netns/$b" "$ddpctl" attach "$b" --buffers 1M >/dev/null
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS
-	status_row "$a" native "$id" 1/8 2/128 '16 MiB' 4096 headers,partial-ok)" "" \
+check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS DIGESTS
+	status_row "$a" native "$id" 1/8 2/128 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status
 nsenter --net="/run/netns/$b" "$ddpctl" detach "$b" >/dev/null
 check 0 "nothing to reap on $a: every process using it is alive" "" \
@@ -231,7 +237,7 @@ check 0 "detached from $a" "" in_a "$ddpctl" detach "$a"
 
 mkdir -p "/sys/fs/bpf/ddp/$a"
 bpftool map create "/sys/fs/bpf/ddp/$a/ddp_info" type array key 4 value 8 entries 1 name ddp_info
-check 1 "" "ddpctl: the engine pinned in /sys/fs/bpf/ddp/$a is from an incompatible build (ABI 0, this build 2); run 'ddpctl detach $a' and attach again" \
+check 1 "" "ddpctl: the engine pinned in /sys/fs/bpf/ddp/$a is from an incompatible build (ABI 0, this build 3); run 'ddpctl detach $a' and attach again" \
 	in_a "$ddpctl" stats "$a"
 check 0 "detached from $a" "" in_a "$ddpctl" detach "$a"
 [ ! -e "/sys/fs/bpf/ddp/$a" ] || { echo "FAIL: stale pins left" >&2; fails=$((fails + 1)); }

@@ -379,6 +379,10 @@ static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 		case UTCP_TAKE_OOO:
 			*kept = !cut;
 			ddgst_keep(c, s);
+			/* the bytes before it come in a later copy: the
+			 * first may have been lost after the engine saw
+			 * it (the socket's ring full) */
+			ddgst_taint(c, s->seq + s->lo);
 			c->st.ooo_segs++;
 			c->ooo_last = s->seq + s->lo;
 			utcp_send_ack(c); /* a duplicate ACK for each */

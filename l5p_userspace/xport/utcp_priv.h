@@ -240,7 +240,9 @@ struct utcp_conn {
 	/* The engine's data digest verdicts, believed only for PDUs that
 	 * start at or after ddgst_clean: every byte before it may have been
 	 * taken from a copy other than the first one sent (which is the one
-	 * the engine judged), for a frame carrying it was dropped here. */
+	 * the engine judged), for a frame carrying it was dropped here, or
+	 * a frame after it came first (the first copy may have been lost
+	 * between the engine and the socket). */
 	__u32 ddgst_clean;
 	__u32 nvd;
 	struct {

@@ -226,8 +226,10 @@ struct ddp_flow {
 	/* engine: the data digest of the current PDU (ddp_ddgst.h) */
 	__u32 crc; /* CRC32C of its data so far, not inverted */
 	__u32 ddgst_rec; /* rec_head when it began: its records follow */
+	__u32 ddgst_rev; /* rev_head when it began */
 	__u8 ddgst; /* enum ddp_ddgst */
-	__u8 pad4[3];
+	__u8 hdr_ign; /* a byte of its header was below ign_end */
+	__u8 pad4[2];
 	/* its DDGST as gathered: 4 bytes; 8 so that any offset < 4 plus
 	 * any length <= 4 is in bounds for the verifier */
 	__u8 ddgst_wire[8];

@@ -76,7 +76,9 @@ static __always_inline void ddp_ddgst_begin(struct ddp_flow *f)
 		return;
 	f->crc = ~0u;
 	f->ddgst_rec = f->rec_head;
-	f->ddgst = DDP_DDGST_RUN;
+	f->ddgst_rev = f->rev_head;
+	/* its header may have come untracked: its framing, not ours */
+	f->ddgst = f->hdr_ign ? DDP_DDGST_LOST : DDP_DDGST_RUN;
 }
 
 /* Some byte of the PDU being digested may reach the transport in a copy
@@ -168,6 +170,12 @@ static __always_inline void ddp_ddgst_end(struct ddp_rx *rx)
 	struct ddp_flow *f = rx->f;
 	__u8 v;
 
+	/* a frame of the flow went by on another CPU meanwhile (it may be
+	 * the copy the transport takes), or every record was revoked */
+	if (f->ddgst == DDP_DDGST_RUN &&
+	    (READ_ONCE(f->missed) ||
+	     READ_ONCE(f->rev_head) - f->ddgst_rev >= DDP_REV_RING))
+		f->ddgst = DDP_DDGST_LOST;
 	if (f->ddgst == DDP_DDGST_RUN && f->pdu_off >= f->plen) {
 		v = ~f->crc == *(__u32 *)f->ddgst_wire ? DDP_VERDICT_OK :
 							 DDP_VERDICT_BAD;

@@ -126,10 +126,11 @@ static __always_inline int ddp_addr_eq(const __u8 *a, const __u8 *b)
  * are the tracker's: one that is not tracking the flow only says so. */
 static __always_inline void ddp_missed(struct ddp_flow *f, struct ddp_stats *st)
 {
+	/* the PDU being digested gets no verdict either (see ddgst_end) */
+	__sync_lock_test_and_set(&f->missed, 1);
 	if (!(f->cfg.flags & DDP_SK_RECORDS))
 		return;
 	__sync_fetch_and_add(&f->rev_head, DDP_REV_RING);
-	__sync_lock_test_and_set(&f->missed, 1);
 	st->revoked++;
 }
 

@@ -56,6 +56,11 @@ static __always_inline int ddp_hdr_step(struct ddp_rx *rx)
 		n = DDP_HDR_NEED - off;
 	if (!n)
 		return 1;
+	/* an untracked segment may have brought these bytes already */
+	if (!off)
+		f->hdr_ign = 0;
+	if (ddp_seq_lt(ddp_seq_at(rx, rx->pos), rx->ign))
+		f->hdr_ign = 1;
 	/* Verifier: off + n <= 23 + 32 keeps f->hdr[] in bounds (the mask
 	 * kept from the compiler, which knows it redundant) */
 	barrier_var(off);

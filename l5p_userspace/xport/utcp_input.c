@@ -304,6 +304,9 @@ int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen)
 {
 	__u32 end = c->rcv.read_seq, i;
 
+	/* a mark left far behind would wrap around and refuse everything */
+	if (seq_lt(c->ddgst_clean, end - (1u << 30)))
+		c->ddgst_clean = end - (1u << 30);
 	if (seq_lt(end - plen, c->ddgst_clean))
 		return DDP_VERDICT_NONE;
 	for (i = 0; i < 16 && i < c->nvd; i++)
@@ -313,8 +316,8 @@ int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen)
 }
 
 /* Returns true if the frame went to the receive queue (kept or freed
- * there), false if the caller frees it. *kept: its new bytes, all of
- * them, are in the queue. */
+ * there), false if the caller frees it. *kept: it was the next bytes,
+ * all kept, in order. */
 static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 		       struct utcp_rseg *s, __u64 now, bool *kept)
 {
@@ -368,21 +371,16 @@ static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 		switch (utcp_rcv_take(&c->rcv, s)) {
 		case UTCP_TAKE_INORDER:
 			c->ack_pending++;
-			*kept = !cut;
+			/* the first copy of each of its bytes, in order */
+			*kept = !cut && in->seq == nxt0;
 			ddgst_keep(c, s);
 			break;
 		case UTCP_TAKE_FILLED:
 			c->ack_now = true;
-			*kept = !cut;
 			ddgst_keep(c, s);
 			break;
 		case UTCP_TAKE_OOO:
-			*kept = !cut;
 			ddgst_keep(c, s);
-			/* the bytes before it come in a later copy: the
-			 * first may have been lost after the engine saw
-			 * it (the socket's ring full) */
-			ddgst_taint(c, s->seq + s->lo);
 			c->st.ooo_segs++;
 			c->ooo_last = s->seq + s->lo;
 			utcp_send_ack(c); /* a duplicate ACK for each */
@@ -456,7 +454,7 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 	const struct ddp_meta *m = NULL;
 	struct utcp_conn *c;
 	struct iphdr ip;
-	__u32 ihl, thl, tot, flen, i, nxt0;
+	__u32 ihl, thl, tot, flen, i;
 	bool kept = false, taken = false;
 	const __u8 *th;
 
@@ -480,7 +478,6 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 	/* the payload as sent: a compacted frame is shorter than that */
 	s.olen = tot - ihl - thl;
 	s.seq = get32(th + 4);
-	nxt0 = c->rcv.nxt;
 	flen = d->len - ETH_LEN - ihl - thl;
 	if ((d->addr & (XSK_FRAME - 1)) == XSK_RX_HEADROOM) {
 		m = (const struct ddp_meta *)(pkt - sizeof(*m));
@@ -527,8 +524,11 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 	parse_opts(th + 20, thl - 20, &in);
 	taken = conn_input(c, &in, &s, now, &kept);
 drop:
-	/* new bytes not kept: a copy of them will come again */
-	if (!kept && s.olen && seq_gt(s.seq + s.olen, nxt0))
+	/* Anything but the first copy of new bytes, in order: a copy of
+	 * them will come again, or came before, or the bytes before them
+	 * will (the first copy may have been lost after the engine saw it,
+	 * the socket's ring full); which copy the engine judged is unknown */
+	if (!kept && s.olen)
 		ddgst_taint(c, s.seq + s.olen);
 	if (taken)
 		return;

@@ -906,6 +906,18 @@ static void run_resent_after_judged(struct eng *e)
 	eng_send(e, 2000, 1000);
 }
 
+/* As run_another_cpu_tracking, the host's view left to the verdicts. */
+static void run_another_cpu_digesting(struct eng *e)
+{
+	struct ddp_flow *f = eng_flow_rw(e);
+
+	eng_send_all(e, 0, 3048, 1000);
+	f->busy = 1;
+	eng_send(e, 3048, 1000);
+	f->busy = 0;
+	eng_send_all(e, 4048, e->s.len, 1000);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 FIXTURE(read_in_full_frames, .build = one_read,
@@ -1170,3 +1182,13 @@ FIXTURE(resend_over_a_judged_pdu_unbelieved, .o = { .ddgst = 1 },
 	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .build = long_read_then_one,
 	.run = run_resent_after_judged, .placed = "?P", .verdicts = "-o",
 	.stats = { { "ddgst_ok", 2 }, { "ddgst_unknown", 0 } }, .events = 0)
+/* a frame met on another CPU may be the copy the transport takes: the
+ * PDU it falls in, and those a datagram's reach after, are not judged */
+FIXTURE(frame_another_cpu_tracks_leaves_digests_unjudged, .o = { .ddgst = 1 },
+	.flags = DDP_SK_OFFLOAD | DDP_SK_XSK, .build = six_reads,
+	.run = run_another_cpu_digesting, .placed = "??????", .events = -1,
+	.verdicts = "o-----", .stats = { { "contended", 1 }, { "ddgst_bad", 0 } })
+FIXTURE(frame_another_cpu_tracks_revokes_verdicts, .o = { .ddgst = 1 },
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .build = six_reads,
+	.run = run_another_cpu_digesting, .placed = "??????", .events = -1,
+	.verdicts = "------", .stats = { { "contended", 1 }, { "ddgst_bad", 0 } })

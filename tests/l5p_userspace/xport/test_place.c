@@ -217,9 +217,10 @@ Test(place, c2h_data_through_drops_and_duplicates_is_right)
 	cr_assert_eq(pr.err, 0);
 }
 
-/* Data digests: the engine judges each PDU, utcp believes it; but for
- * those a resend overlapped (a loaded machine delays ACKs, and the peer
- * sends a segment again, spanning two PDUs at most): not the copy judged. */
+/* Data digests: the engine judges each PDU, utcp believes it; unless a
+ * segment came twice or out of order (a loaded machine delays ACKs, and
+ * the peer sends again): then none before it, whose copy may not be the
+ * one judged. */
 Test(place, c2h_data_digests_judged_by_the_engine)
 {
 	struct peer pr = { 0 };
@@ -233,9 +234,8 @@ Test(place, c2h_data_digests_judged_by_the_engine)
 	c = offloaded(off);
 	judged = read_commands(c, off, true);
 	utcp_stats(c, &st);
-	cr_assert(judged > 0 && judged + 2 * st.dup_segs >= NCMD,
-		  "%d of %d verdicts believed, %llu segments resent", judged,
-		  NCMD, (unsigned long long)st.dup_segs);
+	cr_assert(judged == NCMD || st.dup_segs || st.ooo_segs,
+		  "%d of %d verdicts believed", judged, NCMD);
 	utcp_close(c);
 	peer_join(&pr);
 	cr_assert_eq(pr.err, 0);

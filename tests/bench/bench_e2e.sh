@@ -48,7 +48,8 @@ perf_pid=
 
 # the engine goes with the namespace and the pins with the BPF filesystem
 cleanup() {
-	[ -n "$perf_pid" ] && kill "$perf_pid" 2>/dev/null
+	# gone already, maybe: cleaning up goes on
+	[ -z "$perf_pid" ] || kill "$perf_pid" 2>/dev/null || true
 	netns_cleanup
 }
 

@@ -32,7 +32,8 @@ faults_pid=
 
 # the engine goes with the namespace and the pins with the BPF filesystem
 cleanup() {
-	[ -n "$faults_pid" ] && kill "$faults_pid" 2>/dev/null
+	# gone already, maybe: cleaning up goes on
+	[ -z "$faults_pid" ] || kill "$faults_pid" 2>/dev/null || true
 	netns_cleanup
 }
 

@@ -19,7 +19,8 @@ nqn=nqn.2024-01.io.ddp:tshark
 cap_pid=
 
 cleanup() {
-	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+	# gone already, maybe: cleaning up goes on
+	[ -z "$cap_pid" ] || kill "$cap_pid" 2>/dev/null || true
 	netns_cleanup
 }
 

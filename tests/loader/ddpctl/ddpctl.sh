@@ -21,7 +21,8 @@ tmp=$(mktemp -d)
 hold_pid=
 
 cleanup() {
-	[ -n "$hold_pid" ] && kill "$hold_pid" 2>/dev/null
+	# gone already, maybe: cleaning up goes on
+	[ -z "$hold_pid" ] || kill "$hold_pid" 2>/dev/null || true
 	for ns_dev in "$a $a" "$a $br" "$b $b"; do
 		set -- $ns_dev
 		nsenter --net="/run/netns/$1" "$ddpctl" detach "$2" \

@@ -282,18 +282,20 @@ static bool acceptable(const struct utcp_conn *c, __u32 seq, __u32 seglen)
 		seq_lt(seq + seglen - 1, nxt + wnd));
 }
 
-/* A verdict the engine sent with a segment kept whole. */
+/* The verdict the engine sent with a segment kept in the queue. */
 static void ddgst_keep(struct utcp_conn *c, const struct utcp_rseg *s)
 {
+	__u32 i;
+
 	if (!s->verdict || s->vend > s->hi)
 		return;
-	c->vd[c->nvd % 16].end = s->seq + s->vend;
-	c->vd[c->nvd % 16].verdict = s->verdict;
-	c->nvd++;
+	i = c->nvd++ % UTCP_VERDICTS;
+	c->vd[i].end = s->seq + s->vend;
+	c->vd[i].verdict = s->verdict;
 }
 
-/* Bytes up to end came in a frame not kept: a later copy of them is not
- * the one the engine judged. */
+/* The bytes up to end may be held, or come to be, in a copy other than
+ * the one the engine judged: no verdict on them is believed. */
 static void ddgst_taint(struct utcp_conn *c, __u32 end)
 {
 	if (seq_gt(end, c->ddgst_clean))
@@ -309,9 +311,9 @@ int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen)
 		c->ddgst_clean = end - (1u << 30);
 	if (seq_lt(end - plen, c->ddgst_clean))
 		return DDP_VERDICT_NONE;
-	for (i = 0; i < 16 && i < c->nvd; i++)
-		if (c->vd[(c->nvd - 1 - i) % 16].end == end)
-			return c->vd[(c->nvd - 1 - i) % 16].verdict;
+	for (i = 0; i < UTCP_VERDICTS && i < c->nvd; i++)
+		if (c->vd[(c->nvd - 1 - i) % UTCP_VERDICTS].end == end)
+			return c->vd[(c->nvd - 1 - i) % UTCP_VERDICTS].verdict;
 	return DDP_VERDICT_NONE;
 }
 

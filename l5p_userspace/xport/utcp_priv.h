@@ -188,6 +188,8 @@ struct tseg {
 	__u32 xno; /* number of its last transmission */
 };
 
+#define UTCP_VERDICTS 16 /* data digest verdicts kept, power of 2 */
+
 struct utcp_conn {
 	struct xsk_port *p;
 	struct utcp_port *up;
@@ -248,7 +250,7 @@ struct utcp_conn {
 	struct {
 		__u32 end; /* sequence number after the DDGST */
 		__u8 verdict;
-	} vd[16];
+	} vd[UTCP_VERDICTS];
 
 	struct utcp_stats st;
 };

@@ -9,6 +9,8 @@
 #   make bench-threshold  the same for 8K-64K reads: where placing pays
 #   make bench-digest  the same with data digests: the CRC offloaded
 #   make bench-engine  engine costs measured with BPF_PROG_TEST_RUN
+#   make kmod          kmod_glue's module for the running Debian kernel
+#                      (KVER=, BASE_BTF= for another): build/kmod/ddp_glue.ko
 #   make vmlinux       regenerate vmlinux.h from the running kernel's BTF
 #
 # Sources are found by folder, a folder being a layer (docs/ARCHITECTURE.md):
@@ -67,7 +69,7 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .SECONDARY:
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
 	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
-	test-kernel bench \
+	test-kernel test-kmod kmod bench \
 	bench-threshold bench-digest bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
@@ -257,9 +259,22 @@ test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
 
 # Debian 12's kernels, 6.1 and 6.12, under qemu (a core each, at once):
 # the engine's and the library's suites, ddpctl and reads on virtio-net,
-# reads across the host's tap.
+# reads across the host's tap; on 6.1, kmod_glue's module too (test-kmod).
 test-kernel: all
 	$(Q)tests/kernel/guest.sh $(OUT) 6.1 6.12
+
+# kmod_glue alone, on Debian's 6.1 in qemu: the module built for it and
+# loaded, the engine's digest suites and reads through its kfunc, the
+# module held while used, and the engine without it once it is gone.
+test-kmod: all
+	$(Q)DDP_GUEST_SUITES= tests/kernel/guest.sh $(OUT) 6.1
+
+# The kernel half for the machine this runs on (Debian; 6.1 is what it is
+# tested on): make kmod && insmod build/kmod/ddp_glue.ko
+KVER ?= $(shell uname -r)
+BASE_BTF ?= /sys/kernel/btf/vmlinux
+kmod:
+	$(Q)kmod_glue/build.sh $(OUT)/kmod $(KVER) $(BASE_BTF)
 
 test-utcp: $(OUT)/test_utcp
 	$(Q)$(OUT)/test_utcp --jobs 2

@@ -14,7 +14,10 @@
 #include <linux/types.h>
 #endif
 
-#define DDP_ABI_VERSION 3
+#define DDP_ABI_VERSION 4
+
+/* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
+#define DDP_KMOD_NAME "ddp_glue"
 
 /* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
 
@@ -465,6 +468,7 @@ struct ddp_info {
 	__u32 csum_partial;
 	__u32 csum_max; /* bytes one bpf_csum_diff() call takes (probed) */
 	__u32 ddgst_offload; /* data digests checked (ddp_ddgst.h) */
+	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

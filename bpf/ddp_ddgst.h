@@ -18,6 +18,13 @@
 /* Most data bytes one tracker step digests: one call of ddp_crc32c(). */
 #define DDP_CRC_STEP 2048
 
+/* kmod_glue's kfunc (kmod_glue/ddp_kfuncs.c): the CRC32C of buf[off, off
+ * + len), as much of it as lies in the buffer, with the kernel's crc32c.
+ * Weak: without the module the loader leaves cfg_crc_kfunc clear, and the
+ * verifier removes the call as dead code. */
+extern __u32 bpf_ddp_crc32c(__u32 crc, const void *buf, __u32 buf__sz,
+			    __u32 off, __u32 len) __ksym __weak;
+
 /* The low byte of x as a table index, in a form the verifier of 6.1 bounds
  * (it learns nothing from the xor the compiler moves the mask across). */
 static __always_inline __u32 ddp_crc_idx(__u32 x)
@@ -28,8 +35,8 @@ static __always_inline __u32 ddp_crc_idx(__u32 x)
 
 /*
  * crc over len (<= DDP_CRC_STEP) bytes of this CPU's scratch buffer from
- * off, slicing by 8: the CRC is not inverted on the way in or out. A
- * global function: its loops are verified once.
+ * off, by the module's kfunc or slicing by 8: the CRC is not inverted on
+ * the way in or out. A global function: its loops are verified once.
  */
 __attribute__((noinline)) __u32 ddp_crc32c(__u32 crc, __u32 off, __u32 len)
 {
@@ -40,6 +47,8 @@ __attribute__((noinline)) __u32 ddp_crc32c(__u32 crc, __u32 off, __u32 len)
 
 	if (!buf)
 		return crc;
+	if (cfg_crc_kfunc)
+		return bpf_ddp_crc32c(crc, buf, DDP_SCRATCH_LEN, off, len);
 	for (i = 0; i < DDP_CRC_STEP / 8; i++) {
 		p = off;
 		if (len < 8 || p > DDP_SCRATCH_LEN - 8)

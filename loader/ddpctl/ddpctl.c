@@ -187,6 +187,9 @@ static int attach_opt(int c, const char *arg)
 	case 'D':
 		attach_opts.lim.no_ddgst_offload = true;
 		return 0;
+	case 'K':
+		attach_opts.lim.no_kfuncs = true;
+		return 0;
 	}
 	return -1;
 }
@@ -200,6 +203,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
 		{ "no-ddgst-offload", no_argument, NULL, 'D' },
+		{ "no-kfuncs", no_argument, NULL, 'K' },
 		{ 0 }
 	};
 	struct ddp_dev *d;
@@ -213,7 +217,7 @@ static int cmd_attach(int argc, char **argv)
 			return usage_error(
 				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:D", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:DK", attach_opt, NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
@@ -228,7 +232,9 @@ static int cmd_attach(int argc, char **argv)
 	printf("attached to %s in %s mode: %u flows, %u tags per flow, %s buffer region, io_threshold %u, data digests %s\n",
 	       argv[optind], mode_str(c.xdp_flags), c.max_flows,
 	       c.tags_per_flow, sz, c.io_threshold,
-	       c.crc_offload ? "checked" : "not checked");
+	       c.crc_kfunc   ? "checked (the kernel's crc32c, kmod_glue)" :
+	       c.crc_offload ? "checked" :
+			       "not checked");
 	ddp_dev_close(d);
 	return 0;
 }
@@ -282,7 +288,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload] [--no-kfuncs]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -293,6 +299,8 @@ static const struct cmd cmds[] = {
 	  "  --tags       tags registered at once per connection (default 128)\n"
 	  "  --no-ddgst-offload  do not check C2HData data digests (the engine\n"
 	  "               checks them by default and counts ddgst_ok, _bad, _unknown)\n"
+	  "  --no-kfuncs  do not use the kfuncs of kmod_glue's module (ddp_glue)\n"
+	  "               even where it is loaded: the engine's own CRC32C\n"
 	  "Refuses a device that has another XDP program. In auto mode, falls back\n"
 	  "to skb mode only where the driver has no native XDP." },
 	{ "detach", cmd_detach, "DEV",
@@ -305,7 +313,8 @@ static const struct cmd cmds[] = {
 	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
 	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"
 	  "accepts the partial checksums the kernel itself hands on (veth, tun,\n"
-	  "skb mode); then whether it checks data digests ('ddgst' or 'no-ddgst')." },
+	  "skb mode); then whether it checks data digests ('ddgst', 'ddgst-kfunc'\n"
+	  "where kmod_glue's module computes their CRC32C, or 'no-ddgst')." },
 	{ "stats", cmd_stats, "DEV [--json] [--watch[=SECONDS]]",
 	  "The engine's counters summed over CPUs. --watch prints them again every\n"
 	  "SECONDS (default 1) with the rate of each, until interrupted." },

@@ -80,6 +80,13 @@ static void csum_str(char *buf, size_t len, const struct ddp_caps *c)
 		snprintf(buf + n, len - n, ",partial-ok");
 }
 
+/* Who computes the data digests' CRC32C: "kfunc" (the kernel's crc32c,
+ * through kmod_glue), "bpf" (the engine's tables), "none" (not checked). */
+static const char *crc_str(const struct ddp_caps *c)
+{
+	return c->crc_kfunc ? "kfunc" : c->crc_offload ? "bpf" : "none";
+}
+
 static int status_one(const char *dev, bool json, bool first)
 {
 	struct bpf_prog_info pi = { 0 };
@@ -99,16 +106,19 @@ static int status_one(const char *dev, bool json, bool first)
 	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
 	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\"}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
 		       flows, c.max_flows, tags, c.max_tags, c.buf_size,
 		       c.io_threshold, c.csum_max ? "headers" : "none",
 		       c.csum_max, c.csum_partial ? "true" : "false",
-		       c.crc_offload ? "true" : "false");
+		       c.crc_offload ? "true" : "false", crc_str(&c));
 	else
 		printf("%-15s %-7s %-6u %-9s %-13s %-9s %-10u %-24s %s\n", dev,
 		       mode_str(c.xdp_flags), pi.id, fl, tg, sz, c.io_threshold,
-		       cs, c.crc_offload ? "ddgst" : "no-ddgst");
+		       cs,
+		       c.crc_kfunc   ? "ddgst-kfunc" :
+		       c.crc_offload ? "ddgst" :
+				       "no-ddgst");
 	ddp_dev_close(d);
 	return 0;
 }

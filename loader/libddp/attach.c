@@ -395,8 +395,10 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
 				      .io_threshold = info.io_threshold,
-				      .no_ddgst_offload = !info.ddgst_offload };
+				      .no_ddgst_offload = !info.ddgst_offload,
+				      .no_kfuncs = !info.crc_kfunc };
 	d->csum_max = info.csum_max;
+	d->crc_kfunc = info.crc_kfunc;
 	d->ifindex = info.ifindex;
 	d->xdp_flags = info.xdp_flags;
 	if (info.netns_ino != ddp_netns_ino())

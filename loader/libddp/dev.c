@@ -199,12 +199,15 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 		return ddp_err0(-errno, "open of the engine's BPF object: %s",
 				strerror(errno));
 	d->csum_max = ddp_probe_csum_max();
+	d->crc_kfunc = !lim->no_ddgst_offload && !lim->no_kfuncs &&
+		       ddp_probe_crc_kfunc();
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
 	s->rodata->cfg_csum_max = d->csum_max;
 	s->rodata->cfg_ddgst_offload = !lim->no_ddgst_offload;
+	s->rodata->cfg_crc_kfunc = d->crc_kfunc;
 	bpf_map__set_max_entries(s->maps.ddp_socks, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
@@ -257,6 +260,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.csum_partial = d->skel ? d->skel->bss->ddp_csum_partial : 0,
 		.csum_max = d->csum_max,
 		.ddgst_offload = !d->lim.no_ddgst_offload,
+		.crc_kfunc = d->crc_kfunc,
 	};
 	__u32 zero = 0;
 
@@ -317,6 +321,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.buf_size = d->lim.buf_size,
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = !d->lim.no_ddgst_offload,
+		.crc_kfunc = d->crc_kfunc,
 		.full_cid_range = true,
 		.csum_max = d->csum_max,
 		.csum_partial = d->info->csum_partial,

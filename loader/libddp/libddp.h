@@ -34,6 +34,8 @@ struct ddp_limits {
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
 	bool no_ddgst_offload; /* data digests not checked by the engine */
+	/* the kernel module's kfuncs (kmod_glue) not used, even if loaded */
+	bool no_kfuncs;
 };
 
 enum ddp_mode {
@@ -83,6 +85,9 @@ struct ddp_caps {
 	 * and tells the host its verdict (ddp_ddgst_verdict(), AF_XDP frame
 	 * metadata): the host computes CRC32C only where it has none */
 	bool crc_offload;
+	/* ... with the kernel's crc32c, by kmod_glue's kfunc (the module was
+	 * loaded when the engine was), not the engine's own tables */
+	bool crc_kfunc;
 	bool full_cid_range; /* true: any 16-bit CID */
 	/* The engine checks the TCP checksum of every frame whose PDU header
 	 * bytes it uses, with calls of at most csum_max bytes (the kernel's

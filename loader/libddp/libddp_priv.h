@@ -60,6 +60,7 @@ struct ddp_dev {
 	char ifname[16];
 	__u32 ifindex, xdp_flags;
 	__u32 csum_max; /* bytes one bpf_csum_diff() takes */
+	bool crc_kfunc; /* digests by the module's kfunc */
 	/* this process as an owner (owner.c), once it needs to be one */
 	pthread_mutex_t owner_lock;
 	bool owner_on;
@@ -145,6 +146,8 @@ void ddp_owner_leave(struct ddp_dev *d);
 const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
 			  size_t len);
 
+/* The module's CRC32C kfunc can be called (probe.c). */
+bool ddp_probe_crc_kfunc(void);
 /* Bytes one bpf_csum_diff() call sums on this kernel, 0 if none (probe.c);
  * tests set ddp_probe_csum_pretend to load as on another kernel. */
 __u32 ddp_probe_csum_max(void);

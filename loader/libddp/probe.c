@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "libddp_priv.h"
 #include "ddp_probe.skel.h"
@@ -95,6 +96,23 @@ int ddp_probe_features(void)
 			u.release, ddp_needs[i].what, ddp_needs[i].since);
 	}
 	return 0;
+}
+
+/* kmod_glue's module is loaded and offers the engine the kernel's CRC32C
+ * (its BTF, which the verifier resolves the kfunc by, names it). */
+bool ddp_probe_crc_kfunc(void)
+{
+	struct btf *base = btf__load_vmlinux_btf(), *mod;
+	bool ok;
+
+	if (!base)
+		return false;
+	mod = btf__parse_split("/sys/kernel/btf/" DDP_KMOD_NAME, base);
+	ok = mod &&
+	     btf__find_by_name_kind(mod, "bpf_ddp_crc32c", BTF_KIND_FUNC) > 0;
+	btf__free(mod);
+	btf__free(base);
+	return ok;
 }
 
 /* Tests: the limit of another kernel (0: probe this one) */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include "fixtures.h"
 #include "libddp_priv.h"
@@ -189,6 +190,21 @@ void run_answering(struct eng *e)
 	}
 }
 
+/* Where kmod_glue's module is loaded, the engine's digests go through its
+ * kfunc: the suite, run there, checks the kfunc's CRCs. */
+static void check_crc_kfunc(struct eng *e, const struct fixture *fx,
+			    const char *mode)
+{
+	bool kmod = !access("/sys/kernel/btf/" DDP_KMOD_NAME, F_OK);
+	struct ddp_caps c;
+
+	ddp_dev_caps(e->d, &c);
+	cr_assert_eq(c.crc_kfunc, kmod && !fx->no_ddgst_offload,
+		     "%s (%s): the CRC by the kfunc %s, the module %s", fx->name,
+		     mode, c.crc_kfunc ? "on" : "off",
+		     kmod ? "loaded" : "not loaded");
+}
+
 static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
 {
 	struct ddp_limits lim;
@@ -203,6 +219,7 @@ static void run_fixture(const struct fixture *fx, __u32 flags, const char *mode)
 	eng_open_lim(&e, &lim);
 	ddp_probe_csum_pretend = 0;
 	e.d->skel->bss->ddp_csum_partial = fx->csum_partial;
+	check_crc_kfunc(&e, fx, mode);
 	e.no_socket = fx->no_socket;
 	e.max_data = fx->max_data;
 	pkt_flow_init(&e.fl, fx->v6, 4420, 40000);

@@ -24,8 +24,9 @@ shift
 . "$here/../lib/debian_kernel.sh"
 . "$here/../lib/netns.sh"
 
-# virtio for the NIC, veth and bridge for the engine's tests
-MODULES="virtio_pci virtio_net veth bridge"
+# virtio for the NIC, veth and bridge for the engine's tests, the kernel's
+# CRC32C for kmod_glue's module
+MODULES="virtio_pci virtio_net veth bridge crc32c_generic crc32c_intel libcrc32c"
 # the guest's binaries, from BUILD and from the system
 PROGS="test_engine test_libddp ddpctl ddp-host ddp-target ddp.bpf.o xdp_pass.bpf.o"
 SYSPROGS="ip bpftool ethtool"
@@ -113,6 +114,12 @@ prepare() {
 	pkgver=${pkgver% }
 	dk_fetch "$out/kernel" "$pkgver" $MODULES || fail "fetching $pkgver"
 	kver=$(cat "$out/kernel/kver")
+	# kmod_glue's module, for this kernel, its BTF over the kernel's
+	if [ "$kmod" = 1 ]; then
+		"$here/../../kmod_glue/build.sh" "$out/kmod" "$kver" \
+			"$out/kernel/vmlinux" || fail "kmod_glue's module for $kver"
+		files+=("$out/kmod/ddp_glue.ko")
+	fi
 	for p in $PROGS; do
 		files+=("$build/$p")
 	done
@@ -120,7 +127,7 @@ prepare() {
 		files+=("$(command -v "$p")")
 	done
 	# everything the image is made of: a change makes it again
-	stamp=$(cat "$out/kernel/stamp" "$here/in_guest.sh" "$0" \
+	stamp=$(cat "$out/kernel/stamp" "$here"/in_guest*.sh "$0" \
 		"$(command -v busybox)" "${files[@]}" | sha256sum | cut -d' ' -f1)
 	[ "$(cat "$out/initramfs.stamp" 2>/dev/null)" = "$stamp" ] && return
 	tmp=$(mktemp -d "$out/.initramfs.XXXXXX")
@@ -140,7 +147,11 @@ prepare() {
 		cp "$(command -v "$p")" "$tmp/root/usr/local/sbin/"
 	done
 	copy_libs "$tmp/root" "${files[@]}"
-	cp "$here/in_guest.sh" "$tmp/root/ddp/"
+	cp "$here"/in_guest*.sh "$tmp/root/ddp/"
+	if [ "$kmod" = 1 ]; then
+		mkdir -p "$tmp/root/ddp/kmod"
+		cp "$out/kmod/ddp_glue.ko" "$tmp/root/ddp/kmod/"
+	fi
 	# the tests name their objects as in the tree: build/NAME
 	ln -s . "$tmp/root/ddp/build"
 	write_init "$tmp/root/init"
@@ -254,8 +265,9 @@ num() {
 series() {
 	series=$2
 	case "$series" in
-	6.1) pkg_re=linux-image-amd64 ;; # Debian 12's default kernel
-	6.12) pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
+	# Debian 12's default kernel, with kmod_glue's module
+	6.1) pkg_re=linux-image-amd64 kmod=1 ;;
+	6.12) pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' kmod=0 ;;
 	*) echo "guest: series 6.1 or 6.12, not '$series'" >&2; exit 2 ;;
 	esac
 	out=$build/guest/$series

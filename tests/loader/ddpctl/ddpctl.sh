@@ -66,9 +66,9 @@ prog_id() {
 
 check 2 "" "ddpctl: no command 'frob'; try 'ddpctl help'" "$ddpctl" frob
 check 2 "" "ddpctl: attach takes one device
-usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]" \
+usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload] [--no-kfuncs]" \
 	in_a "$ddpctl" attach
-usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload]"
+usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload] [--no-kfuncs]"
 check 2 "" "ddpctl: bad value 'fast' for --mode
 $usage_attach" in_a "$ddpctl" attach "$a" --mode fast
 # every limit, at and past its bounds: refused before anything is loaded
@@ -152,7 +152,7 @@ status_row() {
 check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS DIGESTS
 	status_row "$a" native "$id" 0/8 0/128 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status "$a"
-check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true}]" "" \
+check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\"}]" "" \
 	in_a "$ddpctl" status "$a" --json
 
 # a connection with two tags, held by another process
@@ -238,7 +238,8 @@ check 0 "detached from $a" "" in_a "$ddpctl" detach "$a"
 
 mkdir -p "/sys/fs/bpf/ddp/$a"
 bpftool map create "/sys/fs/bpf/ddp/$a/ddp_info" type array key 4 value 8 entries 1 name ddp_info
-check 1 "" "ddpctl: the engine pinned in /sys/fs/bpf/ddp/$a is from an incompatible build (ABI 0, this build 3); run 'ddpctl detach $a' and attach again" \
+abi=$(sed -n 's/^#define DDP_ABI_VERSION //p' "$(dirname "$0")/../../../bpf/ddp.h")
+check 1 "" "ddpctl: the engine pinned in /sys/fs/bpf/ddp/$a is from an incompatible build (ABI 0, this build $abi); run 'ddpctl detach $a' and attach again" \
 	in_a "$ddpctl" stats "$a"
 check 0 "detached from $a" "" in_a "$ddpctl" detach "$a"
 [ ! -e "/sys/fs/bpf/ddp/$a" ] || { echo "FAIL: stale pins left" >&2; fails=$((fails + 1)); }

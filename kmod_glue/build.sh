@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# build.sh OUT [KVER [BASE_BTF]]: kmod_glue's module for Debian's kernel
+# KVER (default: the running one), into OUT/ddp_glue.ko, with the BTF its
+# kfuncs need. Installs what is missing: the kernel's headers, pahole
+# (dwarves) and resolve_btfids.
+#
+# The kernel's own build gives a module BTF by running, once the module is
+# linked, `pahole -J --btf_base vmlinux` (the module's types, as a split
+# BTF over the kernel's) and `resolve_btfids -b vmlinux` (the BTF ids of
+# its kfunc sets). Debian's headers ship no vmlinux, so kbuild skips both
+# ("Skipping BTF generation"); they are run here with the kernel's BTF from
+# BASE_BTF (default /sys/kernel/btf/vmlinux, the running kernel's; for
+# another, its vmlinux ELF). Debian's 6.1 packages ship no resolve_btfids:
+# the one of a linux-kbuild-6.12 package does the same work.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUT [KVER [BASE_BTF]]}
+kver=${2:-$(uname -r)}
+base=${3:-/sys/kernel/btf/vmlinux}
+headers=/usr/src/linux-headers-$kver
+
+die() {
+	echo "kmod_glue: $*" >&2
+	exit 1
+}
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
+
+install() {
+	echo "kmod_glue: installing $*" >&2
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+# the newest resolve_btfids a linux-kbuild package holds
+resolve_btfids() {
+	ls -d /usr/lib/linux-kbuild-*/tools/bpf/resolve_btfids/resolve_btfids \
+		2>/dev/null | sort -V | tail -1
+}
+
+# the newest linux-kbuild-6.12 package apt knows
+newest_kbuild() {
+	apt-cache search --names-only '^linux-kbuild-6\.12\.' |
+		awk '{ print $1 }' | sort -V | tail -1
+}
+
+[ -r "$base" ] || die "no kernel BTF at $base (the running kernel has none? give its vmlinux)"
+need=()
+if ! installed "linux-headers-$kver"; then
+	apt-cache policy "linux-headers-$kver" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
+		apt-get update -qq >&2
+	apt-cache policy "linux-headers-$kver" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
+		die "apt has no linux-headers-$kver: a Debian kernel's version is needed (KVER=6.1.0-NN-amd64, BASE_BTF= its vmlinux)"
+	need+=("linux-headers-$kver")
+fi
+command -v pahole >/dev/null || need+=(dwarves)
+command -v gcc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+if [ -z "$(resolve_btfids)" ]; then
+	kb=$(newest_kbuild)
+	[ -n "$kb" ] || { apt-get update -qq >&2; kb=$(newest_kbuild); }
+	[ -n "$kb" ] || die "no linux-kbuild-6.12 package (for resolve_btfids) in apt's sources"
+	need+=("$kb")
+fi
+[ ${#need[@]} -eq 0 ] || install "${need[@]}"
+[ -d "$headers" ] || die "no headers for $kver in $headers"
+
+# kbuild builds an external module where its sources are: a copy in OUT
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$out/"
+make -s -C "$headers" M="$out" modules >"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log" >&2; die "kbuild failed for $kver"; }
+ko=$out/ddp_glue.ko
+# the flags the kernel's build gives this pahole
+flags="--btf_gen_floats -j"
+[ -x "$headers/scripts/pahole-flags.sh" ] &&
+	flags=$(PAHOLE=pahole "$headers/scripts/pahole-flags.sh")
+# shellcheck disable=SC2086
+LLVM_OBJCOPY=objcopy pahole -J $flags --btf_base "$base" "$ko" ||
+	die "pahole could not make the BTF of $ko"
+"$(resolve_btfids)" -b "$base" "$ko" || die "resolve_btfids failed on $ko"
+# the kfunc is in the module's BTF: the engine finds it by name
+bpftool -B "$base" btf dump file "$ko" 2>/dev/null | grep -q "FUNC 'bpf_ddp_crc32c'" ||
+	die "$ko has no BTF of its kfuncs"
+echo "kmod_glue: $ko for $kver, BTF over $base" >&2

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ddp_glue: the kernel half of the engine. Loaded, it offers the engine
+ * kfuncs for what BPF cannot do well (the data digest's CRC32C with the
+ * kernel's crc32c). The engine finds them at load (ddpctl attach, the
+ * test suites) and falls back to its own code without the module.
+ */
+#include <linux/module.h>
+#include "ddp_kfuncs.h"
+
+static int __init ddp_glue_init(void)
+{
+	return ddp_kfuncs_register();
+}
+
+static void __exit ddp_glue_exit(void)
+{
+	/* kfunc sets leave with the module's BTF; a program that calls one
+	 * holds a reference on the module, so none is running now */
+}
+
+module_init(ddp_glue_init);
+module_exit(ddp_glue_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("TCP DDP for NVMe/TCP in XDP: the kernel half");

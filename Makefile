@@ -259,20 +259,21 @@ test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
 
 # Debian 12's kernels, 6.1 and 6.12, under qemu (a core each, at once):
 # the engine's and the library's suites, ddpctl and reads on virtio-net,
-# reads across the host's tap; on 6.1, kmod_glue's module too (test-kmod).
+# reads across the host's tap; kmod_glue's module and its kfunc.
 test-kernel: all
 	$(Q)tests/kernel/guest.sh $(OUT) 6.1 6.12
 
-# kmod_glue alone, on Debian's 6.1 in qemu: the module built for it and
+# kmod_glue on Debian's 6.1 in qemu, without the suites that do not use
+# it (the checks on virtio-net still run): the module built for it and
 # loaded, the engine's digest suites and reads through its kfunc, the
 # module held while used, and the engine without it once it is gone.
 test-kmod: all
 	$(Q)DDP_GUEST_SUITES= tests/kernel/guest.sh $(OUT) 6.1
 
-# The kernel half for the machine this runs on (Debian; 6.1 is what it is
-# tested on): make kmod && insmod build/kmod/ddp_glue.ko
+# The kernel half for the machine this runs on (Debian's 6.1 or 6.12):
+# make kmod && insmod build/kmod/ddp_glue.ko. For another kernel, KVER=
+# and BASE_BTF= (its vmlinux).
 KVER ?= $(shell uname -r)
-BASE_BTF ?= /sys/kernel/btf/vmlinux
 kmod:
 	$(Q)kmod_glue/build.sh $(OUT)/kmod $(KVER) $(BASE_BTF)
 

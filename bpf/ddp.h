@@ -469,6 +469,7 @@ struct ddp_info {
 	__u32 csum_max; /* bytes one bpf_csum_diff() call takes (probed) */
 	__u32 ddgst_offload; /* data digests checked (ddp_ddgst.h) */
 	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
+	__u32 pad;
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

@@ -11,15 +11,15 @@
 # BTF over the kernel's) and `resolve_btfids -b vmlinux` (the BTF ids of
 # its kfunc sets). Debian's headers ship no vmlinux, so kbuild skips both
 # ("Skipping BTF generation"); they are run here with the kernel's BTF from
-# BASE_BTF (default /sys/kernel/btf/vmlinux, the running kernel's; for
-# another, its vmlinux ELF). Debian's 6.1 packages ship no resolve_btfids:
+# BASE_BTF: for the running kernel /sys/kernel/btf/vmlinux by default, for
+# another its vmlinux ELF (required). Debian's 6.1 packages ship no resolve_btfids:
 # the one of a linux-kbuild-6.12 package does the same work.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUT [KVER [BASE_BTF]]}
 kver=${2:-$(uname -r)}
-base=${3:-/sys/kernel/btf/vmlinux}
+base=${3:-}
 headers=/usr/src/linux-headers-$kver
 
 die() {
@@ -28,13 +28,21 @@ die() {
 }
 
 installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+	local s
+	s=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+	[[ $s == *"ok installed" ]]
+}
+
+# apt, one at a time with the other scripts that run it (the guests are
+# prepared in parallel)
+apt_locked() {
+	flock /run/lock/ddp-apt.lock "$@"
 }
 
 install() {
 	echo "kmod_glue: installing $*" >&2
-	apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	apt_locked apt-get update -qq >&2 || die "apt-get update failed"
+	apt_locked env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "$@" >/dev/null || die "apt-get install $* failed"
 }
 
@@ -50,21 +58,33 @@ newest_kbuild() {
 		awk '{ print $1 }' | sort -V | tail -1
 }
 
+if [ -z "$base" ]; then
+	[ "$kver" = "$(uname -r)" ] ||
+		die "for $kver, not the running kernel, give its BTF: BASE_BTF=its vmlinux"
+	base=/sys/kernel/btf/vmlinux
+fi
 [ -r "$base" ] || die "no kernel BTF at $base (the running kernel has none? give its vmlinux)"
 need=()
+# apt can install PACKAGE (a variable, not a pipe into grep -q: under
+# pipefail, apt-cache cut short would count as no)
+candidate() {
+	local p
+	p=$(apt-cache policy "$1" 2>/dev/null)
+	[[ $p == *"Candidate: "[0-9]* ]]
+}
+
 if ! installed "linux-headers-$kver"; then
-	apt-cache policy "linux-headers-$kver" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
-		apt-get update -qq >&2
-	apt-cache policy "linux-headers-$kver" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
+	candidate "linux-headers-$kver" || apt_locked apt-get update -qq >&2
+	candidate "linux-headers-$kver" ||
 		die "apt has no linux-headers-$kver: a Debian kernel's version is needed (KVER=6.1.0-NN-amd64, BASE_BTF= its vmlinux)"
 	need+=("linux-headers-$kver")
 fi
 command -v pahole >/dev/null || need+=(dwarves)
-command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+command -v bpftool >/dev/null || need+=(bpftool)
 if [ -z "$(resolve_btfids)" ]; then
 	kb=$(newest_kbuild)
-	[ -n "$kb" ] || { apt-get update -qq >&2; kb=$(newest_kbuild); }
+	[ -n "$kb" ] || { apt_locked apt-get update -qq >&2; kb=$(newest_kbuild); }
 	[ -n "$kb" ] || die "no linux-kbuild-6.12 package (for resolve_btfids) in apt's sources"
 	need+=("$kb")
 fi

@@ -10,6 +10,16 @@
 #include <linux/crc32c.h>
 #include "ddp_kfuncs.h"
 
+/* Before 6.9 a kfunc set is a plain BTF_SET8; from then on it must say it
+ * is one, and a kfunc is marked kept whole (6.2) */
+#ifndef BTF_KFUNCS_START
+#define BTF_KFUNCS_START BTF_SET8_START
+#define BTF_KFUNCS_END BTF_SET8_END
+#endif
+#ifndef __bpf_kfunc
+#define __bpf_kfunc __used noinline
+#endif
+
 __diag_push();
 __diag_ignore_all("-Wmissing-prototypes",
 		  "Global functions as their definitions will be in BTF");
@@ -20,8 +30,8 @@ __diag_ignore_all("-Wmissing-prototypes",
  * (the verifier proves buf__sz bytes there, not the sum of two numbers).
  * The kernel's crc32c, which uses the CPU's instruction where there is one.
  */
-noinline u32 bpf_ddp_crc32c(u32 crc, const void *buf, u32 buf__sz, u32 off,
-			    u32 len)
+__bpf_kfunc u32 bpf_ddp_crc32c(u32 crc, const void *buf, u32 buf__sz, u32 off,
+			       u32 len)
 {
 	if (off >= buf__sz)
 		return crc;
@@ -30,9 +40,9 @@ noinline u32 bpf_ddp_crc32c(u32 crc, const void *buf, u32 buf__sz, u32 off,
 
 __diag_pop();
 
-BTF_SET8_START(ddp_xdp_kfunc_ids)
+BTF_KFUNCS_START(ddp_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_ddp_crc32c)
-BTF_SET8_END(ddp_xdp_kfunc_ids)
+BTF_KFUNCS_END(ddp_xdp_kfunc_ids)
 
 static const struct btf_kfunc_id_set ddp_xdp_kfuncs = {
 	.owner = THIS_MODULE,

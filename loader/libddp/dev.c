@@ -219,6 +219,14 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	err = ddp_bpf__load(s);
 	if (err) {
 		ddp_bpf__destroy(s);
+		/* libbpf takes the module's kfunc whenever the module is
+		 * there: one built for another kernel or engine fails it */
+		if (!access("/sys/kernel/btf/" DDP_KMOD_NAME, F_OK))
+			return ddp_err0(
+				err,
+				"load of the engine: %s (kmod_glue's module " DDP_KMOD_NAME
+				" is loaded: if it was built for another kernel or another version of the engine, rmmod it; ddpctl -v shows libbpf's reason)",
+				strerror(-err));
 		return ddp_err0(
 			err,
 			"load of the engine: %s (root and a kernel with BTF are needed)",

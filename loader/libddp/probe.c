@@ -102,12 +102,17 @@ int ddp_probe_features(void)
  * (its BTF, which the verifier resolves the kfunc by, names it). */
 bool ddp_probe_crc_kfunc(void)
 {
-	struct btf *base = btf__load_vmlinux_btf(), *mod;
+	const char *path = "/sys/kernel/btf/" DDP_KMOD_NAME;
+	struct btf *base, *mod;
 	bool ok;
 
+	/* not loaded: no need to parse the kernel's BTF */
+	if (access(path, R_OK))
+		return false;
+	base = btf__load_vmlinux_btf();
 	if (!base)
 		return false;
-	mod = btf__parse_split("/sys/kernel/btf/" DDP_KMOD_NAME, base);
+	mod = btf__parse_split(path, base);
 	ok = mod &&
 	     btf__find_by_name_kind(mod, "bpf_ddp_crc32c", BTF_KIND_FUNC) > 0;
 	btf__free(mod);

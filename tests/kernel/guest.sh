@@ -115,11 +115,9 @@ prepare() {
 	dk_fetch "$out/kernel" "$pkgver" $MODULES || fail "fetching $pkgver"
 	kver=$(cat "$out/kernel/kver")
 	# kmod_glue's module, for this kernel, its BTF over the kernel's
-	if [ "$kmod" = 1 ]; then
-		"$here/../../kmod_glue/build.sh" "$out/kmod" "$kver" \
-			"$out/kernel/vmlinux" || fail "kmod_glue's module for $kver"
-		files+=("$out/kmod/ddp_glue.ko")
-	fi
+	"$here/../../kmod_glue/build.sh" "$out/kmod" "$kver" \
+		"$out/kernel/vmlinux" || fail "kmod_glue's module for $kver"
+	files+=("$out/kmod/ddp_glue.ko")
 	for p in $PROGS; do
 		files+=("$build/$p")
 	done
@@ -148,10 +146,8 @@ prepare() {
 	done
 	copy_libs "$tmp/root" "${files[@]}"
 	cp "$here"/in_guest*.sh "$tmp/root/ddp/"
-	if [ "$kmod" = 1 ]; then
-		mkdir -p "$tmp/root/ddp/kmod"
-		cp "$out/kmod/ddp_glue.ko" "$tmp/root/ddp/kmod/"
-	fi
+	mkdir -p "$tmp/root/ddp/kmod"
+	cp "$out/kmod/ddp_glue.ko" "$tmp/root/ddp/kmod/"
 	# the tests name their objects as in the tree: build/NAME
 	ln -s . "$tmp/root/ddp/build"
 	write_init "$tmp/root/init"
@@ -265,9 +261,8 @@ num() {
 series() {
 	series=$2
 	case "$series" in
-	# Debian 12's default kernel, with kmod_glue's module
-	6.1) pkg_re=linux-image-amd64 kmod=1 ;;
-	6.12) pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' kmod=0 ;;
+	6.1) pkg_re=linux-image-amd64 ;; # Debian 12's default kernel
+	6.12) pkg_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
 	*) echo "guest: series 6.1 or 6.12, not '$series'" >&2; exit 2 ;;
 	esac
 	out=$build/guest/$series
@@ -278,7 +273,7 @@ series() {
 	GUEST_IP=10.246.$1.2
 }
 
-dk_install qemu-system-x86 busybox-static xz-utils iproute2 bpftool ethtool
+dk_install qemu-system-x86 busybox-static xz-utils zstd iproute2 bpftool ethtool
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 1' INT TERM
 i=0

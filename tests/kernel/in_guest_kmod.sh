@@ -4,7 +4,7 @@
 # engine with the module's kfuncs, the module held while the engine uses
 # them, and the engine without it once it is gone.
 
-# 5. the module loads, and its BTF names its kfunc
+# k1. the module loads, and its BTF names its kfunc
 if insmod kmod/ddp_glue.ko 2>/tmp/insmod.log &&
 	bpftool btf dump file /sys/kernel/btf/ddp_glue 2>/tmp/btf.log |
 	grep -q "FUNC 'bpf_ddp_crc32c'"; then
@@ -14,7 +14,7 @@ else
 	return
 fi
 
-# 6. the engine's digest fixtures and randomized streams through the
+# k2. the engine's digest fixtures and randomized streams through the
 # kfunc: every verdict against a CRC computed apart, the kfunc used
 # (checked by the suite itself)
 digests='@(fixtures/*@(digest|ddgst|verdict|judged|believed)*|random/*)'
@@ -26,28 +26,28 @@ else
 	bad "test_engine, the CRC by the kfunc: $(grep Synthesis /tmp/kfunc.log)"
 fi
 
-# 7. attached with the module: digests by the kernel's crc32c, unless
+# k3. attached with the module: digests by the kernel's crc32c, unless
 # told not to use it
 if ./ddpctl attach eth0 --mode native --no-kfuncs >/tmp/attach.log 2>&1 &&
-	./ddpctl status eth0 --json | grep -q '"ddgst_crc":"bpf"' &&
-	./ddpctl detach eth0 >/dev/null 2>&1; then
+	./ddpctl status eth0 --json | grep -q '"ddgst_crc":"bpf"'; then
 	ok "ddpctl attach --no-kfuncs with the module: the engine's own CRC32C"
 else
 	bad "ddpctl attach --no-kfuncs: $(cat /tmp/attach.log; ./ddpctl status eth0 --json)"
-	./ddpctl detach eth0 >/dev/null 2>&1
 fi
+./ddpctl detach eth0 >/dev/null 2>&1
 if ./ddpctl attach eth0 --mode native --buffers 128M >/tmp/attach.log 2>&1 &&
 	grep -q "data digests checked (the kernel's crc32c, kmod_glue)" /tmp/attach.log &&
 	./ddpctl status eth0 --json | grep -q '"ddgst_crc":"kfunc"'; then
 	ok "ddpctl attach with the module: $(tail -1 /tmp/attach.log)"
 else
 	bad "ddpctl attach with the module: $(cat /tmp/attach.log; ./ddpctl status eth0 --json)"
+	./ddpctl detach eth0 >/dev/null 2>&1
 	./ddpctl -v attach eth0 --mode native --buffers 128M 2>&1 | grep -v '^libbpf: elf' | tail -40
 fi
 reads xsk "the kernel's crc32c"
 reads kernel "the kernel's crc32c"
 
-# 8. held while the engine's programs call it; then gone, the engine
+# k4. held while the engine's programs call it; then gone, the engine
 # works on without it
 if rmmod ddp_glue 2>/dev/null; then
 	bad "rmmod ddp_glue while the engine uses its kfunc: it went"
@@ -68,4 +68,5 @@ if [ ! -e /sys/kernel/btf/ddp_glue ] &&
 	ok "rmmod ddp_glue once detached; the engine attaches again, its own CRC32C"
 else
 	bad "after rmmod ddp_glue: $(cat /tmp/rmmod.log /tmp/attach.log)"
+	./ddpctl detach eth0 >/dev/null 2>&1
 fi

@@ -6,10 +6,16 @@
 # bzImage), its config, and the modules asked for with their
 # dependencies, with a modules.dep of just those for busybox modprobe.
 
+# apt, one at a time with the other scripts that run it (guests are
+# prepared in parallel; kmod_glue/build.sh takes the same lock)
+dk_apt() {
+	flock /run/lock/ddp-apt.lock "$@"
+}
+
 DK_APT_UPDATED=0
 dk_apt_update_once() {
 	[ "$DK_APT_UPDATED" -eq 1 ] && return
-	apt-get update -qq >&2
+	dk_apt apt-get update -qq >&2
 	DK_APT_UPDATED=1
 }
 
@@ -24,7 +30,7 @@ dk_install() {
 	[ ${#missing[@]} -eq 0 ] && return
 	echo "debian_kernel: installing ${missing[*]}" >&2
 	dk_apt_update_once
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	dk_apt env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
 
@@ -94,19 +100,25 @@ dk_module_closure() {
 	printf '%s\n' "${result[@]}"
 }
 
-# dk_extract_vmlinux BZIMAGE OUT: the kernel ELF inside an xz bzImage
+# dk_extract_vmlinux BZIMAGE OUT: the kernel ELF inside an xz or zstd
+# bzImage (6.1's, 6.12's)
 dk_extract_vmlinux() {
-	local bz=$1 out=$2 setup poff plen off
+	local bz=$1 out=$2 setup poff plen off magic unpack
 
 	setup=$(od -An -tu1 -j $((0x1f1)) -N1 "$bz")
 	poff=$(od -An -tu4 -j $((0x248)) -N4 "$bz")
 	plen=$(od -An -tu4 -j $((0x24c)) -N4 "$bz")
 	off=$(((setup + 1) * 512 + poff))
-	[ "$(od -An -tx1 -j "$off" -N6 "$bz" | tr -d ' ')" = fd377a585a00 ] ||
-		return 1
-	# the payload ends with the 4-byte decompressed size, not xz's
+	magic=$(od -An -tx1 -j "$off" -N6 "$bz" | tr -d ' ')
+	case "$magic" in
+	fd377a585a00) unpack="xz -dc" ;;
+	28b52ffd*) unpack="zstd -dcq" ;;
+	*) return 1 ;;
+	esac
+	# the payload ends with the 4-byte decompressed size, not the
+	# compressor's
 	dd if="$bz" iflag=skip_bytes,count_bytes skip="$off" \
-		count=$((plen - 4)) status=none | xz -dc >"$out" || return 1
+		count=$((plen - 4)) status=none | $unpack >"$out" || return 1
 	[ "$(od -An -tx1 -N4 "$out" | tr -d ' ')" = 7f454c46 ]
 }
 
@@ -117,7 +129,7 @@ dk_extract_vmlinux() {
 dk_fetch() {
 	local out=$1 pkgver=$2 pkg kver tmp deb m stamp
 	shift 2
-	stamp="$pkgver | $* | pvh"
+	stamp="$pkgver | $* | pvh xz zstd"
 
 	if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ]; then
 		return

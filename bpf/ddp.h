@@ -12,12 +12,30 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 4
+#define DDP_ABI_VERSION 5
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
+
+/* ---- kmod_glue: buffers of any process's memory ---------------------------- */
+
+/* The module's device pins a process's buffer for tags to place into
+ * (ddp_setup with a pin): its pages stay pinned until the process unpins
+ * it or closes the device; a tag of a buffer unpinned places nothing. */
+#define DDP_KMOD_DEV "/dev/" DDP_KMOD_NAME
+#define DDP_PIN_MAX (1ULL << 32) /* bytes: segments are 32-bit offsets */
+
+struct ddp_pin_req {
+	__u64 addr; /* in: the buffer, any alignment */
+	__u64 len; /* in: bytes, 1 .. DDP_PIN_MAX */
+	__u64 id; /* out of DDP_IOC_PIN, in to DDP_IOC_UNPIN; never 0 */
+};
+
+#define DDP_IOC_PIN _IOWR('D', 1, struct ddp_pin_req)
+#define DDP_IOC_UNPIN _IOW('D', 2, struct ddp_pin_req)
 
 /* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
 
@@ -311,6 +329,9 @@ struct ddp_tag {
 	__u32 len; /* total bytes */
 	__u32 writers; /* placements copying into the buffer right now */
 	__u32 pad;
+	/* 0: segments are offsets in the buffer region; else in this pin of
+	 * kmod_glue's module (struct ddp_pin_req) */
+	__u64 pin;
 	struct ddp_seg segs[DDP_MAX_SEGS];
 	__u32 end[DDP_MAX_SEGS]; /* end of segs[i] within the command */
 };
@@ -469,7 +490,7 @@ struct ddp_info {
 	__u32 csum_max; /* bytes one bpf_csum_diff() call takes (probed) */
 	__u32 ddgst_offload; /* data digests checked (ddp_ddgst.h) */
 	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
-	__u32 pad;
+	__u32 pin_kfunc; /* tags may place into pins (cfg_pin_kfunc) */
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };
@@ -522,14 +543,16 @@ struct ddp_ctl_sk_del {
 };
 
 /* ddp_setup: registers the buffer of command cid in a free tag of the
- * flow. Segments lie in chunks the flow's owner holds, not frames. The
- * whole struct is passed whatever nsegs is. */
+ * flow. Segments lie in chunks the flow's owner holds, not frames, or,
+ * with a pin, in that pin, which the caller made. The whole struct is
+ * passed whatever nsegs is. */
 struct ddp_ctl_setup {
 	__u32 flow_id;
 	__u16 cid;
 	__u16 nsegs;
 	__u32 tag; /* out: 0 .. tags_per_flow - 1 */
 	__u32 len; /* out: total bytes */
+	__u64 pin; /* 0, or the pin segments are offsets in */
 	struct ddp_seg segs[DDP_MAX_SEGS];
 };
 

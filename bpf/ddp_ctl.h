@@ -22,6 +22,7 @@
 #define EEXIST 17
 #define EINVAL 22
 #define ENOSPC 28
+#define EOPNOTSUPP 95
 
 static __always_inline struct ddp_info *ddp_info_get(void)
 {
@@ -339,12 +340,17 @@ __attribute__((noinline)) int ddp_range_owned(const struct ddp_info *in,
 	return !c.bad;
 }
 
+/* kmod_glue's kfunc: the length of the pin if the caller made it, else 0.
+ * Weak: called only under cfg_pin_kfunc (see ddp_ddgst.h). */
+extern __u64 bpf_ddp_pin_len(__u64 pin_id) __ksym __weak;
+
 struct ddp_seg_sum {
 	struct ddp_tag *t;
 	const struct ddp_info *in;
 	__u64 total;
+	__u64 room; /* the region's size, or the pin's */
 	__u32 want; /* chunk_owner[] value of every chunk a segment uses */
-	int bad; /* -EINVAL outside the region, -EPERM not the owner's */
+	int bad; /* -EINVAL outside the region or pin, -EPERM not the owner's */
 };
 
 static long ddp_seg_cb(__u32 i, void *arg)
@@ -354,12 +360,13 @@ static long ddp_seg_cb(__u32 i, void *arg)
 	__u32 addr = t->segs[i & DDP_SEG_MASK].addr;
 	__u32 len = t->segs[i & DDP_SEG_MASK].len;
 
-	if (!len || addr >= cfg_buf_size || len > cfg_buf_size - addr) {
+	if (!len || addr >= c->room || len > c->room - addr) {
 		c->bad = -EINVAL;
 		return 1;
 	}
-	/* in chunks the flow's owner holds, none of them AF_XDP frames */
-	if (!ddp_range_owned(c->in, addr, len, c->want)) {
+	/* in chunks the flow's owner holds, none of them AF_XDP frames; a
+	 * pin is the caller's own (checked once) */
+	if (!t->pin && !ddp_range_owned(c->in, addr, len, c->want)) {
 		c->bad = -EPERM;
 		return 1;
 	}
@@ -443,8 +450,20 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	sum.t = t;
 	sum.in = ddp_info_get();
 	sum.want = f->owner + 1;
+	sum.room = cfg_buf_size;
 	if (!sum.in)
 		goto free;
+	/* a buffer pinned by kmod_glue's module, by the caller */
+	t->pin = a->pin;
+	if (a->pin) {
+		err = -EOPNOTSUPP;
+		if (!cfg_pin_kfunc)
+			goto free;
+		sum.room = bpf_ddp_pin_len(a->pin);
+		err = -EPERM;
+		if (!sum.room)
+			goto free;
+	}
 	bpf_loop(nsegs, ddp_seg_cb, &sum, 0);
 	err = sum.bad;
 	if (err)

@@ -22,6 +22,8 @@ const volatile __u32 cfg_ddgst_offload = 1;
 /* The kernel module's CRC32C kfunc is there (the loader looks for it):
  * digests are computed with it, not with the engine's tables */
 const volatile __u32 cfg_crc_kfunc;
+/* ... and its pins: tags may place into buffers of any process's memory */
+const volatile __u32 cfg_pin_kfunc;
 /* Partial checksums accepted (see ddp_info.csum_partial): set by the
  * loader once it knows the device and the mode it attached in. */
 __u32 ddp_csum_partial;

@@ -10,6 +10,12 @@
 #ifndef DDP_PLACE_H
 #define DDP_PLACE_H
 
+/* kmod_glue's kfunc (kmod_glue/ddp_kfuncs.c): copy len bytes of the frame
+ * from off into pin pin_id at pin_off; 0 or -errno (no such pin: it was
+ * unpinned). Weak: called only under cfg_pin_kfunc (see ddp_ddgst.h). */
+extern int bpf_ddp_copy_pinned(struct xdp_md *ctx, __u32 off, __u32 len,
+			       __u64 pin_id, __u64 pin_off) __ksym __weak;
+
 #define DDP_SEG_MASK (DDP_MAX_SEGS - 1)
 
 /* Index of the segment holding byte `off` of the command: the first one
@@ -190,6 +196,16 @@ static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
 	addr = (__u64)t->segs[seg].addr + (io - f->seg_start);
 	if (!ddp_note_room(rx))
 		return 0;
+	if (cfg_pin_kfunc && t->pin) {
+		/* the module checks the pin's bounds, and that it lives */
+		n &= 0xffff;
+		if (!n || bpf_ddp_copy_pinned(rx->ctx, rx->pos, n, t->pin, addr)) {
+			f->place = 0;
+			rx->err = 1;
+			return 0;
+		}
+		goto placed;
+	}
 	/* Setup keeps segments inside the region; the checks below are
 	 * for the verifier, which also needs n masked and addr bounded. */
 	n &= 0xffff;
@@ -207,6 +223,7 @@ static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
 		rx->err = 1;
 		return 0;
 	}
+placed:
 	ddp_note(rx, seq, n);
 	if (io + n == t->end[seg]) {
 		f->seg = seg + 1;

@@ -94,7 +94,7 @@ fi
 # kbuild builds an external module where its sources are: a copy in OUT
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$out/"
+cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$src/../bpf/ddp.h" "$out/"
 make -s -C "$headers" M="$out" modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; die "kbuild failed for $kver"; }
 ko=$out/ddp_glue.ko

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ddp_glue: the kernel half of the engine. Loaded, it offers the engine
- * kfuncs for what BPF cannot do well (the data digest's CRC32C with the
- * kernel's crc32c). The engine finds them at load (ddpctl attach, the
- * test suites) and falls back to its own code without the module.
+ * kfuncs for what BPF cannot do well: the data digest's CRC32C with the
+ * kernel's crc32c, and placement into buffers of any process's memory,
+ * pinned through its device (ddp_pins.c). The engine finds them at load
+ * (ddpctl attach, the test suites) and does without them otherwise.
  */
 #include <linux/module.h>
 #include "ddp_kfuncs.h"
+#include "ddp_pins.h"
 
 static int __init ddp_glue_init(void)
 {
-	return ddp_kfuncs_register();
+	int err = ddp_pins_register();
+
+	if (err)
+		return err;
+	err = ddp_kfuncs_register();
+	if (err)
+		ddp_pins_unregister();
+	return err;
 }
 
 static void __exit ddp_glue_exit(void)
 {
 	/* kfunc sets leave with the module's BTF; a program that calls one
 	 * holds a reference on the module, so none is running now */
+	ddp_pins_unregister();
 }
 
 module_init(ddp_glue_init);

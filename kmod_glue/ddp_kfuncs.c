@@ -8,7 +8,10 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/crc32c.h>
+#include <linux/skbuff.h>
+#include <net/xdp.h>
 #include "ddp_kfuncs.h"
+#include "ddp_pins.h"
 
 /* Before 6.9 a kfunc set is a plain BTF_SET8; from then on it must say it
  * is one, and a kfunc is marked kept whole (6.2) */
@@ -38,18 +41,94 @@ __bpf_kfunc u32 bpf_ddp_crc32c(u32 crc, const void *buf, u32 buf__sz, u32 off,
 	return crc32c(crc, buf + off, min(len, buf__sz - off));
 }
 
+/*
+ * Place len bytes of the frame, from off, into pin pin_id at pin_off: 0,
+ * -ENOENT if there is no such pin (unpinned: the tag places nothing more),
+ * -ERANGE if the bytes lie outside the pin or the frame. The frame's
+ * fragments (multi-buffer XDP) are read as its linear part is.
+ */
+__bpf_kfunc int bpf_ddp_copy_pinned(struct xdp_md *ctx, u32 off, u32 len,
+				    u64 pin_id, u64 pin_off)
+{
+	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
+	struct skb_shared_info *sinfo;
+	struct ddp_pin *p = ddp_pin_find(pin_id);
+	u32 lin = xdp->data_end - xdp->data, n, i;
+
+	if (!p)
+		return -ENOENT;
+	if (!len || pin_off > p->len || len > p->len - pin_off ||
+	    off > xdp_get_buff_len(xdp) || len > xdp_get_buff_len(xdp) - off)
+		return -ERANGE;
+	if (off < lin) {
+		n = min(len, lin - off);
+		ddp_pin_write(p, pin_off, xdp->data + off, n);
+		pin_off += n;
+		len -= n;
+		off = 0;
+	} else {
+		off -= lin;
+	}
+	if (!len)
+		return 0;
+	sinfo = xdp_get_shared_info_from_buff(xdp);
+	for (i = 0; i < sinfo->nr_frags && len; i++) {
+		skb_frag_t *f = &sinfo->frags[i];
+		u32 size = skb_frag_size(f);
+
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		n = min(len, size - off);
+		ddp_pin_write(p, pin_off, skb_frag_address(f) + off, n);
+		pin_off += n;
+		len -= n;
+		off = 0;
+	}
+	return 0;
+}
+
+/* The length of pin pin_id if the calling process pinned it, else 0: what
+ * the engine's ddp_setup checks a tag's segments against. */
+__bpf_kfunc u64 bpf_ddp_pin_len(u64 pin_id)
+{
+	struct ddp_pin *p;
+	u64 len = 0;
+
+	rcu_read_lock();
+	p = ddp_pin_find(pin_id);
+	if (p && p->tgid == task_tgid(current))
+		len = p->len;
+	rcu_read_unlock();
+	return len;
+}
+
 __diag_pop();
 
 BTF_KFUNCS_START(ddp_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_ddp_crc32c)
+BTF_ID_FLAGS(func, bpf_ddp_copy_pinned)
 BTF_KFUNCS_END(ddp_xdp_kfunc_ids)
+
+/* for the engine's control programs */
+BTF_KFUNCS_START(ddp_ctl_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_ddp_pin_len)
+BTF_KFUNCS_END(ddp_ctl_kfunc_ids)
 
 static const struct btf_kfunc_id_set ddp_xdp_kfuncs = {
 	.owner = THIS_MODULE,
 	.set = &ddp_xdp_kfunc_ids,
 };
 
+static const struct btf_kfunc_id_set ddp_ctl_kfuncs = {
+	.owner = THIS_MODULE,
+	.set = &ddp_ctl_kfunc_ids,
+};
+
 int ddp_kfuncs_register(void)
 {
-	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &ddp_xdp_kfuncs);
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &ddp_xdp_kfuncs) ?:
+	       register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+					 &ddp_ctl_kfuncs);
 }

@@ -106,12 +106,13 @@ static int status_one(const char *dev, bool json, bool first)
 	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
 	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\"}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\",\"pinned_buffers\":%s}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
 		       flows, c.max_flows, tags, c.max_tags, c.buf_size,
 		       c.io_threshold, c.csum_max ? "headers" : "none",
 		       c.csum_max, c.csum_partial ? "true" : "false",
-		       c.crc_offload ? "true" : "false", crc_str(&c));
+		       c.crc_offload ? "true" : "false", crc_str(&c),
+		       c.pinned_buffers ? "true" : "false");
 	else
 		printf("%-15s %-7s %-6u %-9s %-13s %-9s %-10u %-24s %s\n", dev,
 		       mode_str(c.xdp_flags), pi.id, fl, tg, sz, c.io_threshold,

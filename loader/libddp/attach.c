@@ -399,6 +399,7 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .no_kfuncs = !info.crc_kfunc };
 	d->csum_max = info.csum_max;
 	d->crc_kfunc = info.crc_kfunc;
+	d->pin_kfunc = info.pin_kfunc;
 	d->ifindex = info.ifindex;
 	d->xdp_flags = info.xdp_flags;
 	if (info.netns_ino != ddp_netns_ino())

@@ -175,10 +175,12 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
 	return ddp_queue(d, flow_id, 0, NULL, DDP_WAIT_FLOW);
 }
 
-int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
-	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+/* ddp_setup() into the region (pin 0) or into a pin of the caller's. */
+static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid,
+			__u64 pin, const struct ddp_seg *segs, __u32 nsegs,
+			__u32 *tag)
 {
-	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid };
+	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid, .pin = pin };
 	int err;
 
 	if (nsegs == 0 || nsegs > DDP_MAX_SEGS) {
@@ -191,10 +193,11 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	}
 	a.nsegs = nsegs;
 	memcpy(a.segs, segs, nsegs * sizeof(*segs));
-	/* checked against what our live tags point at, and noted, as one;
-	 * a flow not ours the engine refuses with the reason */
+	/* checked against what our live tags point at in the region, and
+	 * noted, as one; a flow not ours the engine refuses with the reason.
+	 * A pin is the caller's own memory: its tags are its business. */
 	pthread_mutex_lock(&d->live_lock);
-	err = ddp_flow_is_mine(d, flow_id) ?
+	err = ddp_flow_is_mine(d, flow_id) && !pin ?
 		      ddp_live_check(d, cid, segs, nsegs) :
 		      0;
 	if (err) {
@@ -202,13 +205,29 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 		return err; /* said by ddp_live_check */
 	}
 	err = ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
-	if (!err)
+	if (!err && !pin)
 		ddp_live_add(d, flow_id, a.tag, segs, nsegs);
 	pthread_mutex_unlock(&d->live_lock);
 	if (err == -EEXIST)
 		return ddp_err(d, err,
 			       "setup: cid %u already registered in flow %u",
 			       cid, flow_id);
+	if (err == -EOPNOTSUPP)
+		return ddp_err(
+			d, err,
+			"setup cid %u: a pinned buffer needs kmod_glue's module (" DDP_KMOD_NAME
+			"), loaded before the engine was",
+			cid);
+	if (err == -EPERM && pin && ddp_flow_is_mine(d, flow_id))
+		return ddp_err(
+			d, err,
+			"setup cid %u: pin %#llx is not one this process made, or it was unpinned",
+			cid, (unsigned long long)pin);
+	if (err == -EINVAL && pin)
+		return ddp_err(
+			d, err,
+			"setup cid %u: a segment is empty or outside pin %#llx",
+			cid, (unsigned long long)pin);
 	if (err == -EINVAL)
 		return ddp_err(
 			d, err,
@@ -231,6 +250,21 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	if (tag)
 		*tag = a.tag;
 	return 0;
+}
+
+int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
+	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+{
+	return ddp_setup_in(d, flow_id, cid, 0, segs, nsegs, tag);
+}
+
+int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
+		     const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+{
+	if (!pin)
+		return ddp_err(d, -EINVAL, "setup cid %u: pin 0 is none",
+			       cid);
+	return ddp_setup_in(d, flow_id, cid, pin, segs, nsegs, tag);
 }
 
 int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)

@@ -67,7 +67,7 @@ struct ddp_dev *ddp_dev_new(void)
 		d->map_fd[i] = -1;
 	for (i = 0; i < DDP_PROG_NR; i++)
 		d->prog_fd[i] = -1;
-	d->efd = d->epfd = d->token_fd = -1;
+	d->efd = d->epfd = d->token_fd = d->pin_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->owner_lock, NULL);
 	pthread_mutex_init(&d->live_lock, NULL);
@@ -155,6 +155,9 @@ void ddp_dev_close(struct ddp_dev *d)
 	ddp_owner_leave(d);
 	ddp_teardown_stop(d);
 	ddp_alloc_fini(d);
+	/* the module unpins this process's buffers, its tags gone */
+	if (d->pin_fd >= 0)
+		close(d->pin_fd);
 	ring_buffer__free(d->ring);
 	if (d->epfd >= 0)
 		close(d->epfd);
@@ -200,7 +203,10 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 				strerror(errno));
 	d->csum_max = ddp_probe_csum_max();
 	d->crc_kfunc = !lim->no_ddgst_offload && !lim->no_kfuncs &&
-		       ddp_probe_crc_kfunc();
+		       ddp_probe_kfunc("bpf_ddp_crc32c");
+	d->pin_kfunc = !lim->no_kfuncs &&
+		       ddp_probe_kfunc("bpf_ddp_copy_pinned") &&
+		       ddp_probe_kfunc("bpf_ddp_pin_len");
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_buf_size = lim->buf_size;
@@ -208,6 +214,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	s->rodata->cfg_csum_max = d->csum_max;
 	s->rodata->cfg_ddgst_offload = !lim->no_ddgst_offload;
 	s->rodata->cfg_crc_kfunc = d->crc_kfunc;
+	s->rodata->cfg_pin_kfunc = d->pin_kfunc;
 	bpf_map__set_max_entries(s->maps.ddp_socks, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
@@ -269,6 +276,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.csum_max = d->csum_max,
 		.ddgst_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,
+		.pin_kfunc = d->pin_kfunc,
 	};
 	__u32 zero = 0;
 
@@ -330,6 +338,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,
+		.pinned_buffers = d->pin_kfunc,
 		.full_cid_range = true,
 		.csum_max = d->csum_max,
 		.csum_partial = d->info->csum_partial,

@@ -88,6 +88,10 @@ struct ddp_caps {
 	/* ... with the kernel's crc32c, by kmod_glue's kfunc (the module was
 	 * loaded when the engine was), not the engine's own tables */
 	bool crc_kfunc;
+	/* A tag's segments may lie in any buffer of the caller's memory,
+	 * pinned by kmod_glue's module (ddp_pin_buf(), ddp_setup_pinned()), not
+	 * only in the buffer region */
+	bool pinned_buffers;
 	bool full_cid_range; /* true: any 16-bit CID */
 	/* The engine checks the TCP checksum of every frame whose PDU header
 	 * bytes it uses, with calls of at most csum_max bytes (the kernel's
@@ -160,6 +164,17 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
  * (nor each other). */
 int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
+/* The same into a buffer pinned by ddp_pin_buf() (caps.pinned_buffers):
+ * segments are offsets in it. */
+int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
+		     const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
+/* Pin len bytes of this process's memory at buf through kmod_glue's
+ * module, for tags to place into; *pin names it. Unpin only once no tag
+ * of it is live (a tag of an unpinned buffer places nothing, and its
+ * reads are copied). Closing the device (ddp_dev_close, exit) unpins all. */
+int ddp_pin_buf(struct ddp_dev *d, void *buf, size_t len, __u64 *pin);
+int ddp_unpin_buf(struct ddp_dev *d, __u64 pin);
+
 /* Stop placing for cid. Returns 1 if the buffer is the caller's again
  * at once (no teardown_done follows); 0 if a placement was writing it:
  * the engine may then write it until teardown_done(ctx) is delivered by

@@ -61,6 +61,8 @@ struct ddp_dev {
 	__u32 ifindex, xdp_flags;
 	__u32 csum_max; /* bytes one bpf_csum_diff() takes */
 	bool crc_kfunc; /* digests by the module's kfunc */
+	bool pin_kfunc; /* tags may place into the module's pins */
+	int pin_fd; /* the module's device, once a pin is made; else -1 */
 	/* this process as an owner (owner.c), once it needs to be one */
 	pthread_mutex_t owner_lock;
 	bool owner_on;
@@ -146,8 +148,8 @@ void ddp_owner_leave(struct ddp_dev *d);
 const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
 			  size_t len);
 
-/* The module's CRC32C kfunc can be called (probe.c). */
-bool ddp_probe_crc_kfunc(void);
+/* kmod_glue's module offers kfunc name (probe.c). */
+bool ddp_probe_kfunc(const char *name);
 /* Bytes one bpf_csum_diff() call sums on this kernel, 0 if none (probe.c);
  * tests set ddp_probe_csum_pretend to load as on another kernel. */
 __u32 ddp_probe_csum_max(void);

@@ -98,9 +98,9 @@ int ddp_probe_features(void)
 	return 0;
 }
 
-/* kmod_glue's module is loaded and offers the engine the kernel's CRC32C
- * (its BTF, which the verifier resolves the kfunc by, names it). */
-bool ddp_probe_crc_kfunc(void)
+/* kmod_glue's module is loaded and offers the engine kfunc name (its BTF,
+ * which the verifier resolves the kfunc by, names it). */
+bool ddp_probe_kfunc(const char *name)
 {
 	const char *path = "/sys/kernel/btf/" DDP_KMOD_NAME;
 	struct btf *base, *mod;
@@ -113,8 +113,7 @@ bool ddp_probe_crc_kfunc(void)
 	if (!base)
 		return false;
 	mod = btf__parse_split(path, base);
-	ok = mod &&
-	     btf__find_by_name_kind(mod, "bpf_ddp_crc32c", BTF_KIND_FUNC) > 0;
+	ok = mod && btf__find_by_name_kind(mod, name, BTF_KIND_FUNC) > 0;
 	btf__free(mod);
 	btf__free(base);
 	return ok;

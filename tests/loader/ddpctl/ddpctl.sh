@@ -152,7 +152,7 @@ status_row() {
 check 0 "$(status_row DEV MODE PROG FLOWS TAGS REGION THRESHOLD CHECKSUMS DIGESTS
 	status_row "$a" native "$id" 0/8 0/128 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status "$a"
-check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\"}]" "" \
+check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"max_tags\":128,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\",\"pinned_buffers\":false}]" "" \
 	in_a "$ddpctl" status "$a" --json
 
 # a connection with two tags, held by another process

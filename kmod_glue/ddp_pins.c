@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ddp_pins.c - buffers of any process's memory for tags to place into.
+ *
+ * A process opens /dev/ddp_glue and pins a buffer (DDP_IOC_PIN): its pages
+ * are pinned (FOLL_LONGTERM, writable) and the pin gets an id it passes
+ * to ddp_setup. The engine's XDP program copies into the pages through a
+ * kfunc that finds the pin by id under RCU. A pin goes when its process
+ * unpins it or closes the device (exit included): removed from the table
+ * first, then, once every XDP program that may have found it is done
+ * (synchronize_rcu), its pages are unpinned. So no placement writes a
+ * page after it is unpinned, whatever its tags' state: a tag whose pin is
+ * gone places nothing. Ids are never reused (a generation above the
+ * table's slot), so a stale tag cannot reach another buffer.
+ */
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include "ddp.h"
+#include "ddp_pins.h"
+
+static DEFINE_XARRAY_ALLOC1(ddp_pins);
+static atomic64_t ddp_pin_gen = ATOMIC64_INIT(0);
+
+struct ddp_pin *ddp_pin_find(u64 id)
+{
+	struct ddp_pin *p = xa_load(&ddp_pins, (u32)id);
+
+	return p && p->id == id ? p : NULL;
+}
+
+void ddp_pin_write(struct ddp_pin *p, u64 off, const void *src, u32 len)
+{
+	u64 at = p->first + off;
+
+	while (len) {
+		unsigned long i = at >> PAGE_SHIFT;
+		u32 in = at & ~PAGE_MASK;
+		u32 n = min_t(u32, len, PAGE_SIZE - in);
+		void *dst = kmap_local_page(p->pages[i]);
+
+		memcpy(dst + in, src, n);
+		kunmap_local(dst);
+		src += n;
+		at += n;
+		len -= n;
+	}
+}
+
+static void ddp_pin_free(struct ddp_pin *p)
+{
+	unpin_user_pages_dirty_lock(p->pages, p->npages, true);
+	kvfree(p->pages);
+	put_pid(p->tgid);
+	kfree(p);
+}
+
+static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
+{
+	struct ddp_pin_req req;
+	struct ddp_pin *p;
+	long got;
+	u32 slot;
+	int err;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (!req.len || req.len > DDP_PIN_MAX ||
+	    req.addr + req.len < req.addr)
+		return -EINVAL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->first = req.addr & ~PAGE_MASK;
+	p->len = req.len;
+	p->npages = DIV_ROUND_UP(p->first + req.len, PAGE_SIZE);
+	p->pages = kvmalloc_array(p->npages, sizeof(*p->pages), GFP_KERNEL);
+	if (!p->pages) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	got = pin_user_pages_fast(req.addr & PAGE_MASK, p->npages,
+				  FOLL_WRITE | FOLL_LONGTERM, p->pages);
+	if (got != p->npages) {
+		if (got > 0)
+			unpin_user_pages(p->pages, got);
+		kvfree(p->pages);
+		kfree(p);
+		return got < 0 ? got : -EFAULT;
+	}
+	p->tgid = get_pid(task_tgid(current));
+	p->file = file;
+	err = xa_alloc(&ddp_pins, &slot, NULL, xa_limit_32b, GFP_KERNEL);
+	if (err) {
+		ddp_pin_free(p);
+		return err;
+	}
+	p->id = (u64)atomic64_inc_return(&ddp_pin_gen) << 32 | slot;
+	req.id = p->id;
+	if (copy_to_user(ureq, &req, sizeof(req))) {
+		xa_erase(&ddp_pins, slot);
+		ddp_pin_free(p);
+		return -EFAULT;
+	}
+	/* findable only now, complete */
+	xa_store(&ddp_pins, slot, p, GFP_KERNEL);
+	return 0;
+}
+
+/* Take the pins of file (all of them if id is 0) out of the table, then
+ * unpin them once no XDP program can hold one. */
+static int ddp_pins_drop(struct file *file, u64 id)
+{
+	struct ddp_pin *p, *gone[16];
+	unsigned long slot;
+	int n = 0, i, found = 0;
+
+	do {
+		n = 0;
+		xa_lock(&ddp_pins);
+		xa_for_each(&ddp_pins, slot, p) {
+			if (p->file != file || (id && p->id != id))
+				continue;
+			__xa_erase(&ddp_pins, slot);
+			gone[n++] = p;
+			if (n == ARRAY_SIZE(gone))
+				break;
+		}
+		xa_unlock(&ddp_pins);
+		if (!n)
+			break;
+		synchronize_rcu();
+		for (i = 0; i < n; i++)
+			ddp_pin_free(gone[i]);
+		found += n;
+	} while (n == ARRAY_SIZE(gone));
+	return found;
+}
+
+static int ddp_pin_drop(struct file *file, struct ddp_pin_req __user *ureq)
+{
+	struct ddp_pin_req req;
+
+	if (copy_from_user(&req, ureq, sizeof(req)))
+		return -EFAULT;
+	if (!req.id)
+		return -EINVAL;
+	/* only the pins of this open */
+	return ddp_pins_drop(file, req.id) ? 0 : -ENOENT;
+}
+
+static long ddp_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+	case DDP_IOC_PIN:
+		return ddp_pin_new(file, (void __user *)arg);
+	case DDP_IOC_UNPIN:
+		return ddp_pin_drop(file, (void __user *)arg);
+	}
+	return -ENOTTY;
+}
+
+static int ddp_dev_release(struct inode *inode, struct file *file)
+{
+	ddp_pins_drop(file, 0);
+	return 0;
+}
+
+static const struct file_operations ddp_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = ddp_dev_ioctl,
+	.release = ddp_dev_release,
+};
+
+static struct miscdevice ddp_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = DDP_KMOD_NAME,
+	.fops = &ddp_dev_fops,
+	.mode = 0600,
+};
+
+int ddp_pins_register(void)
+{
+	return misc_register(&ddp_dev);
+}
+
+void ddp_pins_unregister(void)
+{
+	/* no open is left: each holds the module */
+	misc_deregister(&ddp_dev);
+}

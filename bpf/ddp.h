@@ -29,7 +29,7 @@
 #define DDP_PIN_MAX (1ULL << 32) /* bytes: segments are 32-bit offsets */
 
 struct ddp_pin_req {
-	__u64 addr; /* in: the buffer, any alignment */
+	__u64 addr; /* in: the buffer, anonymous memory, any alignment */
 	__u64 len; /* in: bytes, 1 .. DDP_PIN_MAX */
 	__u64 id; /* out of DDP_IOC_PIN, in to DDP_IOC_UNPIN; never 0 */
 };

@@ -51,15 +51,24 @@ __bpf_kfunc int bpf_ddp_copy_pinned(struct xdp_md *ctx, u32 off, u32 len,
 				    u64 pin_id, u64 pin_off)
 {
 	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
-	struct skb_shared_info *sinfo;
-	struct ddp_pin *p = ddp_pin_find(pin_id);
 	u32 lin = xdp->data_end - xdp->data, n, i;
+	struct skb_shared_info *sinfo;
+	struct ddp_pin *p;
+	int err = 0;
 
-	if (!p)
-		return -ENOENT;
+	/* XDP runs in an RCU read-side section already: the pin found
+	 * stays pinned until it ends (ddp_pins.c); said here all the same */
+	rcu_read_lock();
+	p = ddp_pin_find(pin_id);
+	if (!p) {
+		err = -ENOENT;
+		goto out;
+	}
 	if (!len || pin_off > p->len || len > p->len - pin_off ||
-	    off > xdp_get_buff_len(xdp) || len > xdp_get_buff_len(xdp) - off)
-		return -ERANGE;
+	    off > xdp_get_buff_len(xdp) || len > xdp_get_buff_len(xdp) - off) {
+		err = -ERANGE;
+		goto out;
+	}
 	if (off < lin) {
 		n = min(len, lin - off);
 		ddp_pin_write(p, pin_off, xdp->data + off, n);
@@ -70,7 +79,7 @@ __bpf_kfunc int bpf_ddp_copy_pinned(struct xdp_md *ctx, u32 off, u32 len,
 		off -= lin;
 	}
 	if (!len)
-		return 0;
+		goto out;
 	sinfo = xdp_get_shared_info_from_buff(xdp);
 	for (i = 0; i < sinfo->nr_frags && len; i++) {
 		skb_frag_t *f = &sinfo->frags[i];
@@ -86,7 +95,9 @@ __bpf_kfunc int bpf_ddp_copy_pinned(struct xdp_md *ctx, u32 off, u32 len,
 		len -= n;
 		off = 0;
 	}
-	return 0;
+out:
+	rcu_read_unlock();
+	return err;
 }
 
 /* The length of pin pin_id if the calling process pinned it, else 0: what
@@ -129,6 +140,6 @@ static const struct btf_kfunc_id_set ddp_ctl_kfuncs = {
 int ddp_kfuncs_register(void)
 {
 	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &ddp_xdp_kfuncs) ?:
-	       register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
-					 &ddp_ctl_kfuncs);
+		       register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+						 &ddp_ctl_kfuncs);
 }

@@ -10,8 +10,11 @@
  * first, then, once every XDP program that may have found it is done
  * (synchronize_rcu), its pages are unpinned. So no placement writes a
  * page after it is unpinned, whatever its tags' state: a tag whose pin is
- * gone places nothing. Ids are never reused (a generation above the
- * table's slot), so a stale tag cannot reach another buffer.
+ * gone places nothing. Ids are never reused (a 44-bit generation above
+ * the table's 20-bit slot; pinning stops before it wraps), so a stale tag
+ * cannot reach another buffer. Only anonymous memory is pinned: writing
+ * a file's page cache behind its filesystem (which 6.1 lets a long-term
+ * pin do) is not this module's to do.
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -26,12 +29,15 @@
 #include "ddp.h"
 #include "ddp_pins.h"
 
+#define DDP_PIN_SLOT_BITS 20
+#define DDP_PIN_SLOT(id) ((u32)((id) & ((1u << DDP_PIN_SLOT_BITS) - 1)))
+
 static DEFINE_XARRAY_ALLOC1(ddp_pins);
 static atomic64_t ddp_pin_gen = ATOMIC64_INIT(0);
 
 struct ddp_pin *ddp_pin_find(u64 id)
 {
-	struct ddp_pin *p = xa_load(&ddp_pins, (u32)id);
+	struct ddp_pin *p = xa_load(&ddp_pins, DDP_PIN_SLOT(id));
 
 	return p && p->id == id ? p : NULL;
 }
@@ -66,14 +72,15 @@ static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
 {
 	struct ddp_pin_req req;
 	struct ddp_pin *p;
+	unsigned long i;
 	long got;
+	u64 gen;
 	u32 slot;
 	int err;
 
 	if (copy_from_user(&req, ureq, sizeof(req)))
 		return -EFAULT;
-	if (!req.len || req.len > DDP_PIN_MAX ||
-	    req.addr + req.len < req.addr)
+	if (!req.len || req.len > DDP_PIN_MAX || req.addr + req.len < req.addr)
 		return -EINVAL;
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
@@ -97,20 +104,31 @@ static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
 	}
 	p->tgid = get_pid(task_tgid(current));
 	p->file = file;
-	err = xa_alloc(&ddp_pins, &slot, NULL, xa_limit_32b, GFP_KERNEL);
+	for (i = 0; i < p->npages; i++)
+		if (!PageAnon(p->pages[i])) {
+			ddp_pin_free(p);
+			return -EINVAL;
+		}
+	gen = atomic64_inc_return(&ddp_pin_gen);
+	if (gen >= 1ull << (64 - DDP_PIN_SLOT_BITS)) {
+		ddp_pin_free(p);
+		return -ENOSPC;
+	}
+	err = xa_alloc(&ddp_pins, &slot, NULL,
+		       XA_LIMIT(1, (1u << DDP_PIN_SLOT_BITS) - 1), GFP_KERNEL);
 	if (err) {
 		ddp_pin_free(p);
 		return err;
 	}
-	p->id = (u64)atomic64_inc_return(&ddp_pin_gen) << 32 | slot;
+	p->id = gen << DDP_PIN_SLOT_BITS | slot;
 	req.id = p->id;
 	if (copy_to_user(ureq, &req, sizeof(req))) {
 		xa_erase(&ddp_pins, slot);
 		ddp_pin_free(p);
 		return -EFAULT;
 	}
-	/* findable only now, complete */
-	xa_store(&ddp_pins, slot, p, GFP_KERNEL);
+	/* findable only now, complete; a reserved slot takes it */
+	WARN_ON(xa_is_err(xa_store(&ddp_pins, slot, p, GFP_KERNEL)));
 	return 0;
 }
 
@@ -125,7 +143,8 @@ static int ddp_pins_drop(struct file *file, u64 id)
 	do {
 		n = 0;
 		xa_lock(&ddp_pins);
-		xa_for_each(&ddp_pins, slot, p) {
+		xa_for_each(&ddp_pins, slot, p)
+		{
 			if (p->file != file || (id && p->id != id))
 				continue;
 			__xa_erase(&ddp_pins, slot);

@@ -37,8 +37,11 @@ int ddp_pin_buf(struct ddp_dev *d, void *buf, size_t len, __u64 *pin)
 		return ddp_err(d, err, "pin: open %s: %s", DDP_KMOD_DEV,
 			       strerror(-err));
 	if (ioctl(fd, DDP_IOC_PIN, &r))
-		return ddp_err(d, -errno, "pin of %zu bytes at %p: %s", len,
-			       buf, strerror(errno));
+		return ddp_err(
+			d, -errno, "pin of %zu bytes at %p: %s", len, buf,
+			errno == EINVAL ?
+				"not all of it anonymous memory (a file's mapping is not pinned)" :
+				strerror(errno));
 	*pin = r.id;
 	return 0;
 }

@@ -443,6 +443,19 @@ int eng_send_corrupt(struct eng *e, size_t off, size_t len,
 	return eng_send_frame_of(e, off, len, patch);
 }
 
+bool eng_patch_caught(struct eng *e, size_t off, size_t len,
+		      const struct eng_patch *patch)
+{
+	static __u8 frame[PKT_MAX];
+	size_t flen =
+		pkt_build(&e->fl, e->isn + off, e->s.buf + off, len, frame);
+	__u32 i;
+
+	for (i = 0; i < patch->n; i++)
+		frame[flen - len + patch->at[i]] ^= patch->xor [i];
+	return !pkt_tcp_csum_ok(&e->fl, frame, flen);
+}
+
 void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss)
 {
 	while (from < to) {

@@ -108,6 +108,10 @@ struct eng_patch {
  * not believed. */
 int eng_send_corrupt(struct eng *e, size_t off, size_t len,
 		     const struct eng_patch *patch);
+/* Whether TCP's checksum catches patch on the frame of [off, off + len):
+ * two changes can cancel out in its sum, and TCP then takes the frame. */
+bool eng_patch_caught(struct eng *e, size_t off, size_t len,
+		      const struct eng_patch *patch);
 /* Send [from, to) in frames of at most mss bytes. */
 void eng_send_all(struct eng *e, size_t from, size_t to, size_t mss);
 /* Send an arbitrary frame (other flows); returns the verdict. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include "fixtures.h"
 
@@ -164,9 +165,36 @@ Test(pinned, nothing_placed_once_unpinned)
 		cr_assert_eq(b[i], ENG_FILL, "byte %zu written after unpin", i);
 	st = eng_stats(&e);
 	cr_assert_eq(st.offload_bytes, 0);
+	/* the kfunc was called, and refused */
+	cr_assert_gt(st.drop, 0);
 	cr_assert_eq(eng_stray_bytes(&e), 0);
 	eng_close(&e);
 	free(b);
+}
+
+/* A file's shared mapping: not pinned (its page cache would be written
+ * behind the filesystem). */
+Test(pinned, file_mapping_refused)
+{
+	char path[] = "/tmp/ddp_pinned.XXXXXX";
+	int fd = mkstemp(path);
+	struct eng e;
+	__u64 pin;
+	void *m;
+
+	if (!kmod_loaded())
+		cr_skip_test("kmod_glue's module is not loaded");
+	cr_assert(fd >= 0 && !ftruncate(fd, BUF_LEN));
+	unlink(path);
+	m = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cr_assert(m != MAP_FAILED);
+	open_flow(&e, DDP_SK_OFFLOAD | DDP_SK_RECORDS);
+	cr_assert_eq(ddp_pin_buf(e.d, m, BUF_LEN, &pin), -EINVAL);
+	cr_assert(strstr(ddp_errmsg(e.d), "anonymous memory"), "%s",
+		  ddp_errmsg(e.d));
+	eng_close(&e);
+	munmap(m, BUF_LEN);
+	close(fd);
 }
 
 /* Another process's pin, a pin never made, segments past the pin: each
@@ -210,7 +238,7 @@ Test(pinned, only_the_callers_pins)
 		  ddp_errmsg(e.d));
 	cr_assert_eq(write(down[1], "x", 1), 1);
 	waitpid(child, NULL, 0);
-	cr_assert_eq(ddp_setup_pinned(e.d, e.flow_id, 1, pin ^ 1ull << 32, &seg,
+	cr_assert_eq(ddp_setup_pinned(e.d, e.flow_id, 1, pin ^ 1ull << 40, &seg,
 				      1, NULL),
 		     -EPERM, "a pin never made taken");
 	cr_assert_eq(ddp_pin_buf(e.d, b, BUF_LEN, &pin), 0, "%s",

@@ -317,6 +317,12 @@ static void send_frames(struct run *u)
 				p.at[k] = below(&u->r, u->fr[i].len);
 				p.xor [k] = 1 + below(&u->r, 255);
 			}
+			/* the model has TCP drop a corrupted frame: changes
+			 * that cancel out in its checksum would be taken (a
+			 * byte changed alone never does) */
+			if (!eng_patch_caught(e, u->fr[i].off, u->fr[i].len,
+					      &p))
+				p.n = 1;
 			eng_send_corrupt(e, u->fr[i].off, u->fr[i].len, &p);
 		} else {
 			eng_send(e, u->fr[i].off, u->fr[i].len);

@@ -21,7 +21,7 @@ fi
 # unpin, only the caller's pins)
 kmod_tests='@(fixtures/*@(digest|ddgst|verdict|judged|believed)*|random/*|pinned/*)'
 # (a third of the streams: the first run had them all)
-if DDP_STREAMS=$((STREAMS / 3)) ./test_engine --jobs 1 --filter "$kmod_tests" \
+if DDP_STREAMS=$((STREAMS / 3 + 1)) ./test_engine --jobs 1 --filter "$kmod_tests" \
 	>/tmp/kfunc.log 2>&1; then
 	ok "test_engine with the module's kfuncs: $(grep Synthesis /tmp/kfunc.log)"
 else

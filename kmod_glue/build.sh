@@ -107,6 +107,10 @@ LLVM_OBJCOPY=objcopy pahole -J $flags --btf_base "$base" "$ko" ||
 	die "pahole could not make the BTF of $ko"
 "$(resolve_btfids)" -b "$base" "$ko" || die "resolve_btfids failed on $ko"
 # the kfunc is in the module's BTF: the engine finds it by name
-bpftool -B "$base" btf dump file "$ko" 2>/dev/null | grep -q "FUNC 'bpf_ddp_crc32c'" ||
-	die "$ko has no BTF of its kfuncs"
+# (a variable, not a pipe into grep -q: bpftool cut short would fail it)
+btf=$(bpftool -B "$base" btf dump file "$ko" 2>&1) ||
+	die "bpftool cannot read the BTF of $ko: $(head -3 <<<"$btf")"
+for f in bpf_ddp_crc32c bpf_ddp_copy_pinned bpf_ddp_pin_len; do
+	[[ $btf == *"FUNC '$f'"* ]] || die "$ko has no BTF of its kfunc $f"
+done
 echo "kmod_glue: $ko for $kver, BTF over $base" >&2

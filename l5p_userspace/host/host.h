@@ -48,7 +48,8 @@ struct host_io;
 typedef void (*host_io_done)(struct host_io *io);
 
 /* One I/O: the buffer is the caller's; for direct placement it must lie
- * in the engine's buffer region (host_buf_alloc()). */
+ * in the engine's buffer region or in a buffer pinned through kmod_glue's
+ * module (host_buf_alloc() gives either). */
 struct host_io {
 	__u8 opcode; /* NVME_CMD_READ, _WRITE, _FLUSH */
 	__u32 nsid;
@@ -115,7 +116,9 @@ bool hq_offloaded(const struct host_queue *q);
 void *host_buf_alloc(struct host *h, __u32 len);
 void host_buf_free(struct host *h, void *buf);
 /* In the engine's region: a buffer the engine can place into */
-bool host_buf_placeable(const struct host *h, const void *buf, __u32 len);
+bool host_buf_placeable(struct host *h, const void *buf, __u32 len);
+/* Buffers of ours pinned for the engine right now (kmod_glue's module) */
+__u32 host_bufs_pinned(struct host *h);
 /* The engine's counters (false: no engine). */
 struct ddp_stats;
 bool host_ddp_stats(struct host *h, struct ddp_stats *st);

@@ -320,6 +320,12 @@ static int host_setup_transport(struct host *h)
 	}
 	ddp_dev_caps(h->dev, &caps);
 	h->threshold = caps.io_threshold;
+	h->pin_bufs = caps.pinned_buffers;
+	if (h->o.verbose)
+		fprintf(stderr, "ddp-host: reads placed into %s\n",
+			h->pin_bufs ?
+				"our own buffers, pinned by kmod_glue's module" :
+				"the engine's buffer region");
 	if (pthread_create(&h->ev, NULL, host_events, h) == 0)
 		h->ev_on = true;
 	if (!want_xsk)
@@ -350,6 +356,7 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
+	pthread_mutex_init(&h->pins_lock, NULL);
 	h->o = *o;
 	h->admin.x.fd = -1; /* until hq_open */
 	err = host_setup_transport(h);
@@ -442,6 +449,8 @@ void host_disconnect(struct host *h)
 	if (h->xsk)
 		utcp_port_close(h->xsk);
 	ddp_dev_close(h->dev);
+	free(h->pins);
+	pthread_mutex_destroy(&h->pins_lock);
 	free(h->ioq);
 	free(h);
 }
@@ -497,18 +506,70 @@ __u32 host_max_xfer(const struct host *h)
 	return h->max_xfer;
 }
 
-void *host_buf_alloc(struct host *h, __u32 len)
+/* Pin buf[0, len) for the engine; false if it cannot be. */
+static bool host_pin_add(struct host *h, void *buf, __u32 len)
 {
-	__u32 off;
-	void *p;
+	struct host_pin pin = { .buf = buf, .len = len }, *n;
+	bool ok = false;
 
-	if (h->dev && !ddp_buf_alloc(h->dev, len, 4096, &off))
-		return ddp_buf_mem(h->dev) + off;
-	p = aligned_alloc(4096, (len + 4095) / 4096 * 4096);
-	return p;
+	if (ddp_pin_buf(h->dev, buf, len, &pin.id)) {
+		if (h->o.verbose)
+			fprintf(stderr, "ddp-host: %s\n", ddp_errmsg(h->dev));
+		return false;
+	}
+	pthread_mutex_lock(&h->pins_lock);
+	if (h->npins == h->pins_cap) {
+		n = realloc(h->pins, (h->pins_cap * 2 + 16) * sizeof(*n));
+		if (n) {
+			h->pins = n;
+			h->pins_cap = h->pins_cap * 2 + 16;
+		}
+	}
+	if (h->npins < h->pins_cap) {
+		h->pins[h->npins++] = pin;
+		ok = true;
+	}
+	pthread_mutex_unlock(&h->pins_lock);
+	if (!ok)
+		ddp_unpin_buf(h->dev, pin.id);
+	return ok;
 }
 
-bool host_buf_placeable(const struct host *h, const void *buf, __u32 len)
+const struct host_pin *host_buf_pin(struct host *h, const void *buf, __u32 len)
+{
+	const struct host_pin *found = NULL;
+	__u32 i;
+
+	pthread_mutex_lock(&h->pins_lock);
+	for (i = 0; i < h->npins; i++)
+		if ((const __u8 *)buf >= (const __u8 *)h->pins[i].buf &&
+		    (const __u8 *)buf + len <=
+			    (const __u8 *)h->pins[i].buf + h->pins[i].len) {
+			found = &h->pins[i];
+			break;
+		}
+	pthread_mutex_unlock(&h->pins_lock);
+	return found;
+}
+
+/* Our own memory, pinned, where the module is there; else the region. */
+void *host_buf_alloc(struct host *h, __u32 len)
+{
+	__u32 size = (len + 4095) / 4096 * 4096, off;
+	void *p;
+
+	if (h->dev && h->pin_bufs) {
+		p = aligned_alloc(4096, size);
+		if (p && host_pin_add(h, p, size))
+			return p;
+		free(p);
+	}
+	if (h->dev && !ddp_buf_alloc(h->dev, len, 4096, &off))
+		return ddp_buf_mem(h->dev) + off;
+	return aligned_alloc(4096, size);
+}
+
+static bool host_buf_in_region(const struct host *h, const void *buf, __u32 len)
 {
 	const __u8 *region = h->dev ? ddp_buf_mem(h->dev) : NULL;
 
@@ -516,12 +577,40 @@ bool host_buf_placeable(const struct host *h, const void *buf, __u32 len)
 	       (const __u8 *)buf + len <= region + ddp_buf_size(h->dev);
 }
 
+bool host_buf_placeable(struct host *h, const void *buf, __u32 len)
+{
+	return host_buf_in_region(h, buf, len) || host_buf_pin(h, buf, len);
+}
+
+/* Unpinned once its reads are done: a tag torn down late places nothing
+ * into it once it is unpinned (the module sees to it). */
 void host_buf_free(struct host *h, void *buf)
 {
-	if (host_buf_placeable(h, buf, 1))
+	__u32 i;
+
+	if (host_buf_in_region(h, buf, 1)) {
 		ddp_buf_free(h->dev, (__u8 *)buf - ddp_buf_mem(h->dev));
-	else
-		free(buf);
+		return;
+	}
+	pthread_mutex_lock(&h->pins_lock);
+	for (i = 0; i < h->npins; i++)
+		if (h->pins[i].buf == buf) {
+			ddp_unpin_buf(h->dev, h->pins[i].id);
+			h->pins[i] = h->pins[--h->npins];
+			break;
+		}
+	pthread_mutex_unlock(&h->pins_lock);
+	free(buf);
+}
+
+__u32 host_bufs_pinned(struct host *h)
+{
+	__u32 n;
+
+	pthread_mutex_lock(&h->pins_lock);
+	n = h->npins;
+	pthread_mutex_unlock(&h->pins_lock);
+	return n;
 }
 
 bool host_ddp_stats(struct host *h, struct ddp_stats *st)

@@ -67,11 +67,28 @@ struct host {
 	__u32 threshold;
 	char ifname[IF_NAMESIZE];
 	struct utcp_port *xsk; /* queues over AF_XDP, or NULL: kernel sockets */
+	/* Buffers of our own memory pinned through kmod_glue's module, where
+	 * the engine offers it (caps.pinned_buffers): reads are placed into
+	 * them, not into the buffer region */
+	bool pin_bufs;
+	struct host_pin *pins;
+	__u32 npins, pins_cap;
+	pthread_mutex_t pins_lock;
 	pthread_t ev;
 	bool ev_on;
 	volatile int ev_stop;
 	char err[256];
 };
+
+/* A buffer host_buf_alloc() pinned */
+struct host_pin {
+	void *buf;
+	__u32 len;
+	__u64 id;
+};
+
+/* The pin buf[0, len) lies in, or NULL */
+const struct host_pin *host_buf_pin(struct host *h, const void *buf, __u32 len);
 
 static inline __u64 now_ns(void)
 {

@@ -343,7 +343,8 @@ int cmd_perf(struct args *a)
 		       "\"ddp_ios\":%llu,\"ddp_fail\":%llu,\"read_bytes\":%llu,"
 		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,\"placed_in_frames\":%llu,"
 		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu,"
-		       "\"ddgst_ok\":%llu,\"ddgst_bad\":%llu,\"ddgst_computed\":%llu",
+		       "\"ddgst_ok\":%llu,\"ddgst_bad\":%llu,\"ddgst_computed\":%llu,"
+		       "\"bufs_pinned\":%u",
 		       host_transport(p.h), (unsigned long long)ios,
 		       (unsigned long long)bytes, secs, ios / secs,
 		       bytes / secs / (1 << 30),
@@ -362,7 +363,8 @@ int cmd_perf(struct args *a)
 		       (unsigned long long)cpu_ns,
 		       (unsigned long long)qs.ddgst_ok,
 		       (unsigned long long)qs.ddgst_bad,
-		       (unsigned long long)qs.ddgst_computed);
+		       (unsigned long long)qs.ddgst_computed,
+		       host_bufs_pinned(p.h));
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),
 			       (unsigned long long)(((__u64 *)&e1)[k] -

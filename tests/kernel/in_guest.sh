@@ -76,11 +76,13 @@ bpftool map dump name ddp_stats 2>/dev/null | grep -q '"offload_bytes"' &&
 	ok "bpftool map dump name ddp_stats: counters named" ||
 	bad "bpftool map dump name ddp_stats shows no counter names"
 
-# reads T WHO: reads from the target across the tap over transport T,
-# verified, placed, their data digests checked by the engine (WHO
-# computing the CRC32C)
+# reads T WHO [PINNED]: reads from the target across the tap over
+# transport T, verified, placed, their data digests checked by the engine
+# (WHO computing the CRC32C); with PINNED, into the host's own buffers,
+# pinned through kmod_glue's module
 reads() {
 	t=$1
+	pinned=${3:-0}
 	./ddp-host perf -t $t -a ${TARGET%:*} -s ${TARGET#*:} -n $NQN --json \
 		--rw randread --bs 32K-1M --qd 16 -i 1 --time $READ_SECONDS \
 		--verify -g -G >/tmp/$t.json 2>/tmp/$t.err
@@ -92,8 +94,9 @@ reads() {
 		[ "$(num $f verify_bad)" = 0 ] && [ "$(num $f failed)" = 0 ] &&
 		[ $(($(num $f placed_bytes) * 100)) -ge $(($(num $f read_bytes) * 90)) ] &&
 		[ $(($(num $f ddgst_ok) * 100)) -ge $((dg * 95)) ] &&
-		[ "$(num $f engine_ddp_setup)" = "$(num $f engine_ddp_teardown)" ]; then
-		ok "reads over $t: $(num $f ios) verified, $(num $f placed_bytes) of $(num $f read_bytes) bytes placed, $(num $f ddgst_ok) of $dg data digests checked by $2, $(num $f gibps) GiB/s, csum_bad $(num $f engine_csum_bad), csum_partial $(num $f engine_csum_partial)"
+		[ "$(num $f engine_ddp_setup)" = "$(num $f engine_ddp_teardown)" ] &&
+		{ [ "$pinned" = 0 ] || [ "$(num $f bufs_pinned)" -gt 0 ]; }; then
+		ok "reads over $t: $(num $f ios) verified, $(num $f placed_bytes) of $(num $f read_bytes) bytes placed into $(num $f bufs_pinned) pinned buffers (0: the region), $(num $f ddgst_ok) of $dg data digests checked by $2, $(num $f gibps) GiB/s, csum_bad $(num $f engine_csum_bad), csum_partial $(num $f engine_csum_partial)"
 	else
 		bad "reads over $t: exit $rc $(cat /tmp/$t.err) $(cat $f)"
 	fi

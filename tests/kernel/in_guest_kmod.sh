@@ -47,8 +47,9 @@ else
 	./ddpctl detach eth0 >/dev/null 2>&1
 	./ddpctl -v attach eth0 --mode native --buffers 128M 2>&1 | grep -v '^libbpf: elf' | tail -40
 fi
-reads xsk "the kernel's crc32c"
-reads kernel "the kernel's crc32c"
+# the host's own buffers, pinned: every read placed there
+reads xsk "the kernel's crc32c" pinned
+reads kernel "the kernel's crc32c" pinned
 
 # k4. held while the engine's programs call it; then gone, the engine
 # works on without it

@@ -60,9 +60,9 @@ void ddp_pin_write(struct ddp_pin *p, u64 off, const void *src, u32 len)
 	}
 }
 
-static void ddp_pin_free(struct ddp_pin *p)
+static void ddp_pin_free(struct ddp_pin *p, bool dirty)
 {
-	unpin_user_pages_dirty_lock(p->pages, p->npages, true);
+	unpin_user_pages_dirty_lock(p->pages, p->npages, dirty);
 	kvfree(p->pages);
 	put_pid(p->tgid);
 	kfree(p);
@@ -106,25 +106,26 @@ static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
 	p->file = file;
 	for (i = 0; i < p->npages; i++)
 		if (!PageAnon(p->pages[i])) {
-			ddp_pin_free(p);
+			/* never written: not marked dirty */
+			ddp_pin_free(p, false);
 			return -EINVAL;
 		}
 	gen = atomic64_inc_return(&ddp_pin_gen);
 	if (gen >= 1ull << (64 - DDP_PIN_SLOT_BITS)) {
-		ddp_pin_free(p);
+		ddp_pin_free(p, true);
 		return -ENOSPC;
 	}
 	err = xa_alloc(&ddp_pins, &slot, NULL,
 		       XA_LIMIT(1, (1u << DDP_PIN_SLOT_BITS) - 1), GFP_KERNEL);
 	if (err) {
-		ddp_pin_free(p);
+		ddp_pin_free(p, true);
 		return err;
 	}
 	p->id = gen << DDP_PIN_SLOT_BITS | slot;
 	req.id = p->id;
 	if (copy_to_user(ureq, &req, sizeof(req))) {
 		xa_erase(&ddp_pins, slot);
-		ddp_pin_free(p);
+		ddp_pin_free(p, true);
 		return -EFAULT;
 	}
 	/* findable only now, complete; a reserved slot takes it */
@@ -157,7 +158,7 @@ static int ddp_pins_drop(struct file *file, u64 id)
 			break;
 		synchronize_rcu();
 		for (i = 0; i < n; i++)
-			ddp_pin_free(gone[i]);
+			ddp_pin_free(gone[i], true);
 		found += n;
 	} while (n == ARRAY_SIZE(gone));
 	return found;

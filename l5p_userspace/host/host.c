@@ -135,19 +135,17 @@ static void hq_register(struct host_queue *q, struct host_cmd *c,
 			struct host_io *io)
 {
 	struct host *h = q->h;
-	const struct host_pin *pin = NULL;
+	struct host_pin pin;
 	struct ddp_seg seg;
 	int err;
 
 	if (!q->x.offloaded || io->len < h->threshold ||
 	    !host_buf_placeable(h, io->buf, io->len))
 		return;
-	if (h->pin_bufs)
-		pin = host_buf_pin(h, io->buf, io->len);
-	if (pin) {
-		seg = (struct ddp_seg){ (__u8 *)io->buf - (__u8 *)pin->buf,
+	if (h->pin_bufs && host_buf_pin(h, io->buf, io->len, &pin)) {
+		seg = (struct ddp_seg){ (__u8 *)io->buf - (__u8 *)pin.buf,
 					io->len };
-		err = ddp_setup_pinned(h->dev, q->flow_id, c->cid, pin->id,
+		err = ddp_setup_pinned(h->dev, q->flow_id, c->cid, pin.id,
 				       &seg, 1, NULL);
 	} else {
 		seg = (struct ddp_seg){ (__u8 *)io->buf - ddp_buf_mem(h->dev),

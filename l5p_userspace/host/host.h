@@ -111,11 +111,13 @@ int hq_inflight(const struct host_queue *q);
 const struct host_qstats *hq_stats(struct host_queue *q);
 bool hq_offloaded(const struct host_queue *q);
 
-/* Buffers in the engine's region when the host uses one, else memory of
- * its own. */
+/* Buffers for reads the engine may place: pinned memory of ours where
+ * kmod_glue's module is loaded, else in the engine's buffer region, else
+ * plain memory (copied). Free each before host_disconnect(). */
 void *host_buf_alloc(struct host *h, __u32 len);
 void host_buf_free(struct host *h, void *buf);
-/* In the engine's region: a buffer the engine can place into */
+/* In the engine's region or a pin of ours: a buffer the engine can place
+ * into */
 bool host_buf_placeable(struct host *h, const void *buf, __u32 len);
 /* Buffers of ours pinned for the engine right now (kmod_glue's module) */
 __u32 host_bufs_pinned(struct host *h);

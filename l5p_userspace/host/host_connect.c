@@ -535,17 +535,21 @@ static bool host_pin_add(struct host *h, void *buf, __u32 len)
 	return ok;
 }
 
-const struct host_pin *host_buf_pin(struct host *h, const void *buf, __u32 len)
+bool host_buf_pin(struct host *h, const void *buf, __u32 len,
+		  struct host_pin *out)
 {
-	const struct host_pin *found = NULL;
+	bool found = false;
 	__u32 i;
 
+	/* copied out under the lock: the table moves as buffers come and go */
 	pthread_mutex_lock(&h->pins_lock);
 	for (i = 0; i < h->npins; i++)
 		if ((const __u8 *)buf >= (const __u8 *)h->pins[i].buf &&
 		    (const __u8 *)buf + len <=
 			    (const __u8 *)h->pins[i].buf + h->pins[i].len) {
-			found = &h->pins[i];
+			if (out)
+				*out = h->pins[i];
+			found = true;
 			break;
 		}
 	pthread_mutex_unlock(&h->pins_lock);
@@ -579,13 +583,16 @@ static bool host_buf_in_region(const struct host *h, const void *buf, __u32 len)
 
 bool host_buf_placeable(struct host *h, const void *buf, __u32 len)
 {
-	return host_buf_in_region(h, buf, len) || host_buf_pin(h, buf, len);
+	return host_buf_in_region(h, buf, len) ||
+	       host_buf_pin(h, buf, len, NULL);
 }
 
 /* Unpinned once its reads are done: a tag torn down late places nothing
- * into it once it is unpinned (the module sees to it). */
+ * into it once it is unpinned (the module sees to it). A buffer that
+ * stays pinned is not given back to malloc. */
 void host_buf_free(struct host *h, void *buf)
 {
+	struct host_pin pin = { 0 };
 	__u32 i;
 
 	if (host_buf_in_region(h, buf, 1)) {
@@ -595,11 +602,17 @@ void host_buf_free(struct host *h, void *buf)
 	pthread_mutex_lock(&h->pins_lock);
 	for (i = 0; i < h->npins; i++)
 		if (h->pins[i].buf == buf) {
-			ddp_unpin_buf(h->dev, h->pins[i].id);
+			pin = h->pins[i];
 			h->pins[i] = h->pins[--h->npins];
 			break;
 		}
 	pthread_mutex_unlock(&h->pins_lock);
+	/* outside the lock: the unpin waits for the XDP programs running */
+	if (pin.id && ddp_unpin_buf(h->dev, pin.id)) {
+		fprintf(stderr, "ddp-host: %s: buffer kept\n",
+			ddp_errmsg(h->dev));
+		return;
+	}
 	free(buf);
 }
 

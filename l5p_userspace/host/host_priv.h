@@ -87,8 +87,10 @@ struct host_pin {
 	__u64 id;
 };
 
-/* The pin buf[0, len) lies in, or NULL */
-const struct host_pin *host_buf_pin(struct host *h, const void *buf, __u32 len);
+/* Whether buf[0, len) lies in a pin of ours; which one in *out (if not
+ * NULL) */
+bool host_buf_pin(struct host *h, const void *buf, __u32 len,
+		  struct host_pin *out);
 
 static inline __u64 now_ns(void)
 {

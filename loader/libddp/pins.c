@@ -40,7 +40,7 @@ int ddp_pin_buf(struct ddp_dev *d, void *buf, size_t len, __u64 *pin)
 		return ddp_err(
 			d, -errno, "pin of %zu bytes at %p: %s", len, buf,
 			errno == EINVAL ?
-				"not all of it anonymous memory (a file's mapping is not pinned)" :
+				"not all of it private anonymous memory (malloc, MAP_PRIVATE | MAP_ANONYMOUS): a file's or a shared mapping is not pinned" :
 				strerror(errno));
 	*pin = r.id;
 	return 0;

@@ -139,15 +139,17 @@ static void hq_register(struct host_queue *q, struct host_cmd *c,
 	struct ddp_seg seg;
 	int err;
 
-	if (!q->x.offloaded || io->len < h->threshold ||
-	    !host_buf_placeable(h, io->buf, io->len))
+	if (!q->x.offloaded || io->len < h->threshold)
 		return;
+	/* one look-up of the pins: the buffer is in one, or in the region */
 	if (h->pin_bufs && host_buf_pin(h, io->buf, io->len, &pin)) {
 		seg = (struct ddp_seg){ (__u8 *)io->buf - (__u8 *)pin.buf,
 					io->len };
-		err = ddp_setup_pinned(h->dev, q->flow_id, c->cid, pin.id,
-				       &seg, 1, NULL);
+		err = ddp_setup_pinned(h->dev, q->flow_id, c->cid, pin.id, &seg,
+				       1, NULL);
 	} else {
+		if (!host_buf_in_region(h, io->buf, io->len))
+			return;
 		seg = (struct ddp_seg){ (__u8 *)io->buf - ddp_buf_mem(h->dev),
 					io->len };
 		err = ddp_setup(h->dev, q->flow_id, c->cid, &seg, 1, NULL);
@@ -428,7 +430,8 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 			err = hq_recv_pdu(q);
 			if (err)
 				return err;
-		} while (--budget && xport_pending(&q->x, NTCP_CH_LEN) >= NTCP_CH_LEN);
+		} while (--budget &&
+			 xport_pending(&q->x, NTCP_CH_LEN) >= NTCP_CH_LEN);
 	}
 	if (q->x.offloaded)
 		hq_answer_resync(q);

@@ -573,7 +573,7 @@ void *host_buf_alloc(struct host *h, __u32 len)
 	return aligned_alloc(4096, size);
 }
 
-static bool host_buf_in_region(const struct host *h, const void *buf, __u32 len)
+bool host_buf_in_region(const struct host *h, const void *buf, __u32 len)
 {
 	const __u8 *region = h->dev ? ddp_buf_mem(h->dev) : NULL;
 

@@ -87,6 +87,8 @@ struct host_pin {
 	__u64 id;
 };
 
+/* Whether buf[0, len) lies in the engine's buffer region */
+bool host_buf_in_region(const struct host *h, const void *buf, __u32 len);
 /* Whether buf[0, len) lies in a pin of ours; which one in *out (if not
  * NULL) */
 bool host_buf_pin(struct host *h, const void *buf, __u32 len,

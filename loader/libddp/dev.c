@@ -190,6 +190,11 @@ void ddp_dev_close(struct ddp_dev *d)
 	free(d);
 }
 
+/* kmod_glue's kfuncs the engine calls (kmod_glue/ddp_kfuncs.c) */
+static const char *const ddp_kfunc_names[] = { "bpf_ddp_crc32c",
+					       "bpf_ddp_copy_pinned",
+					       "bpf_ddp_pin_len", NULL };
+
 /* Load the object sized to lim and keep descriptors of what it holds; the
  * skeleton stays for what is set after the attach (ddp_csum_partial). */
 static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
@@ -202,11 +207,9 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 		return ddp_err0(-errno, "open of the engine's BPF object: %s",
 				strerror(errno));
 	d->csum_max = ddp_probe_csum_max();
-	d->crc_kfunc = !lim->no_ddgst_offload && !lim->no_kfuncs &&
-		       ddp_probe_kfunc("bpf_ddp_crc32c");
-	d->pin_kfunc = !lim->no_kfuncs &&
-		       ddp_probe_kfunc("bpf_ddp_copy_pinned") &&
-		       ddp_probe_kfunc("bpf_ddp_pin_len");
+	/* the module offers all of them, or it is not one of this engine */
+	d->pin_kfunc = !lim->no_kfuncs && ddp_probe_kfuncs(ddp_kfunc_names);
+	d->crc_kfunc = d->pin_kfunc && !lim->no_ddgst_offload;
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_buf_size = lim->buf_size;

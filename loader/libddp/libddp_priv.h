@@ -148,8 +148,8 @@ void ddp_owner_leave(struct ddp_dev *d);
 const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
 			  size_t len);
 
-/* kmod_glue's module offers kfunc name (probe.c). */
-bool ddp_probe_kfunc(const char *name);
+/* kmod_glue's module offers every kfunc of names, NULL-ended (probe.c). */
+bool ddp_probe_kfuncs(const char *const *names);
 /* Bytes one bpf_csum_diff() call sums on this kernel, 0 if none (probe.c);
  * tests set ddp_probe_csum_pretend to load as on another kernel. */
 __u32 ddp_probe_csum_max(void);

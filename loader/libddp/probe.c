@@ -98,9 +98,10 @@ int ddp_probe_features(void)
 	return 0;
 }
 
-/* kmod_glue's module is loaded and offers the engine kfunc name (its BTF,
- * which the verifier resolves the kfunc by, names it). */
-bool ddp_probe_kfunc(const char *name)
+/* kmod_glue's module is loaded and offers the engine every kfunc of names
+ * (NULL-ended): its BTF, which the verifier resolves kfuncs by, names
+ * them. */
+bool ddp_probe_kfuncs(const char *const *names)
 {
 	const char *path = "/sys/kernel/btf/" DDP_KMOD_NAME;
 	struct btf *base, *mod;
@@ -113,7 +114,9 @@ bool ddp_probe_kfunc(const char *name)
 	if (!base)
 		return false;
 	mod = btf__parse_split(path, base);
-	ok = mod && btf__find_by_name_kind(mod, name, BTF_KIND_FUNC) > 0;
+	ok = !!mod;
+	for (; ok && *names; names++)
+		ok = btf__find_by_name_kind(mod, *names, BTF_KIND_FUNC) > 0;
 	btf__free(mod);
 	btf__free(base);
 	return ok;

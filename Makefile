@@ -43,13 +43,13 @@ LIBBPF_LIBS := -lxdp $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux.h $(OUT)/ddp_crc32c_tab.h
 # loader/: the library, and ddpctl over it
 LIBDDP_SRCS := $(wildcard loader/libddp/*.c)
-LIBDDP_HDRS := $(wildcard loader/libddp/*.h) bpf/ddp.h
+LIBDDP_HDRS := $(wildcard loader/libddp/*.h) bpf/ddp.h bpf/ddp_records.h
 LIBDDP_OBJS := $(LIBDDP_SRCS:%.c=$(OUT)/%.o)
 DDPCTL_SRCS := $(wildcard loader/ddpctl/*.c)
 # l5p_userspace/: the protocol and the streams (libl5p), the host, the target
 L5P_LIB_SRCS := $(wildcard l5p_userspace/nvme/*.c l5p_userspace/xport/*.c)
 L5P_LIB_OBJS := $(L5P_LIB_SRCS:%.c=$(OUT)/%.o)
-L5P_HDRS := $(wildcard l5p_userspace/*/*.h) bpf/ddp.h loader/libddp/libddp.h
+L5P_HDRS := $(wildcard l5p_userspace/*/*.h) bpf/ddp.h bpf/ddp_records.h loader/libddp/libddp.h
 HOST_SRCS := $(wildcard l5p_userspace/host/*.c)
 TARGET_SRCS := $(wildcard l5p_userspace/target/*.c)
 # tests/ mirrors the source tree; tests/lib is theirs in common

@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 5
+#define DDP_ABI_VERSION 6
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -36,6 +36,35 @@ struct ddp_pin_req {
 
 #define DDP_IOC_PIN _IOWR('D', 1, struct ddp_pin_req)
 #define DDP_IOC_UNPIN _IOW('D', 2, struct ddp_pin_req)
+
+/* The module's API for in-kernel L5Ps (kmod_glue/tcp_ddp.h) drives the
+ * engine attached to a device once the engine is bound to it: ddpctl
+ * attach binds it when the module is loaded, with the control programs
+ * and maps below; ddpctl detach unbinds it, deleting the flows in-kernel
+ * L5Ps added. The module holds what it was given until then. */
+#define DDP_BIND_PROGS(X)                                                \
+	X(sk_add) X(sk_del) X(setup) X(teardown) X(sync_begin) X(release) \
+		X(resync) X(owner_add) X(owner_del)
+/* flows, recs and info are the engine's maps of those names; token is a
+ * map named ddp_owner, the module's liveness token (see struct ddp_owner) */
+#define DDP_BIND_MAPS(X) X(flows) X(recs) X(info) X(token)
+
+#define DDP_BIND_ENUM(name) DDP_BIND_##name,
+enum ddp_bind_prog { DDP_BIND_PROGS(DDP_BIND_ENUM) DDP_BIND_PROG_NR };
+enum ddp_bind_map { DDP_BIND_MAPS(DDP_BIND_ENUM) DDP_BIND_MAP_NR };
+#undef DDP_BIND_ENUM
+
+struct ddp_bind_req {
+	__u32 ifindex; /* the device the engine is attached to, in the
+			* caller's network namespace */
+	__u32 abi_version; /* DDP_ABI_VERSION */
+	__s32 prog_fd[DDP_BIND_PROG_NR];
+	__s32 map_fd[DDP_BIND_MAP_NR];
+	__u32 pad;
+};
+
+#define DDP_IOC_BIND _IOW('D', 3, struct ddp_bind_req)
+#define DDP_IOC_UNBIND _IOW('D', 4, __u32) /* the ifindex */
 
 /* ---- NVMe/TCP wire format, as far as the engine needs it ---------------- */
 
@@ -124,8 +153,13 @@ enum ddp_sk_flags {
 	DDP_SK_OFFLOAD = 1 << 0, /* track PDUs and place C2HData */
 	DDP_SK_XSK = 1 << 1, /* redirect to the XSK of the RX queue */
 	DDP_SK_RECORDS = 1 << 2, /* write placement records (kernel socket) */
+	/* an in-kernel L5P's, through kmod_glue's module (tcp_ddp.h): resync
+	 * requests go to the module's kfunc, not to the ring; only the
+	 * module may set it */
+	DDP_SK_KERNEL = 1 << 3,
 };
-#define DDP_SK_FLAGS_ALL (DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS)
+#define DDP_SK_FLAGS_ALL \
+	(DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS | DDP_SK_KERNEL)
 
 /* sk_add's configuration: the ICResp parameters and where the stream is. */
 struct ddp_sk_config {

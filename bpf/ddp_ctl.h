@@ -38,13 +38,27 @@ static __always_inline struct ddp_owner *ddp_owner_get(struct ddp_info *in,
 				    NULL;
 }
 
-/* Is owner o the live process calling? */
+/* kmod_glue's kfunc: 1 while its in-kernel L5P API (kmod_glue/tcp_ddp.c)
+ * runs this program, whichever task it runs in. Weak: called only under
+ * cfg_pin_kfunc (see ddp_ddgst.h). */
+extern __u32 bpf_ddp_glue_caller(void) __ksym __weak;
+
+/* The caller as owners name it: its tgid, or 0 for the kernel module
+ * acting for in-kernel L5Ps (no process has tgid 0). */
+static __always_inline __u32 ddp_caller_tgid(void)
+{
+	if (cfg_pin_kfunc && bpf_ddp_glue_caller())
+		return 0;
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* Is owner o the live process (or kernel module) calling? */
 static __always_inline int ddp_caller_is(struct ddp_info *in, __u32 o)
 {
 	struct ddp_owner *w = ddp_owner_get(in, o);
 
 	return w && READ_ONCE(w->state) == DDP_OWNER_LIVE &&
-	       w->tgid == bpf_get_current_pid_tgid() >> 32;
+	       w->tgid == ddp_caller_tgid();
 }
 
 /* Flow flow_id, alive and the caller's; or NULL and why in *err. */
@@ -94,6 +108,10 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 	if (cfg->pfv != 0 || cfg->cpda > 31 ||
 	    cfg->dgst & ~(NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA) ||
 	    cfg->flags & ~DDP_SK_FLAGS_ALL || !cfg->queue_size)
+		return -EINVAL;
+	/* the module's flows only: their resync requests go to it, not to
+	 * the ring */
+	if (cfg->flags & DDP_SK_KERNEL && ddp_caller_tgid())
 		return -EINVAL;
 	if (!cfg->io_threshold)
 		cfg->io_threshold = cfg_io_threshold;
@@ -591,7 +609,7 @@ static long ddp_owner_claim_cb(__u32 i, void *arg)
 	if (__sync_val_compare_and_swap(&w->state, DDP_OWNER_FREE,
 					DDP_OWNER_BUSY) != DDP_OWNER_FREE)
 		return 0;
-	w->tgid = bpf_get_current_pid_tgid() >> 32;
+	w->tgid = ddp_caller_tgid();
 	w->token = c->token;
 	__sync_lock_test_and_set(&w->state, DDP_OWNER_LIVE);
 	c->owner = i;

@@ -227,6 +227,12 @@ static __always_inline void ddp_rescan_from(struct ddp_rx *rx, __u32 seq)
 		rx->pos = rx->base + delta;
 }
 
+/* kmod_glue's kfunc: asks the in-kernel L5P of flow flow_id (of the
+ * engine on ctx's device) whether a PDU header begins at seq; 0 if it
+ * took the request. Weak: called only under cfg_pin_kfunc (ddp_ddgst.h). */
+extern int bpf_ddp_resync_request(struct xdp_md *ctx, __u32 flow_id,
+				  __u32 seq, __u32 req_id) __ksym __weak;
+
 /* The host's answer, if a new one was written. */
 static __always_inline void ddp_resync_reply(struct ddp_rx *rx)
 {
@@ -265,8 +271,16 @@ static __always_inline void ddp_resync_request(struct ddp_rx *rx)
 
 	if (!ev.req_id)
 		ev.req_id = 1;
-	if (bpf_ringbuf_output(&ddp_events, &ev, sizeof(ev), 0))
+	if (f->cfg.flags & DDP_SK_KERNEL) {
+		/* an in-kernel L5P is asked through the module, as a driver
+		 * asks it (resync_request); one that says no is asked again */
+		if (!cfg_pin_kfunc ||
+		    bpf_ddp_resync_request(rx->ctx, ev.flow_id, ev.seq,
+					   ev.req_id))
+			return;
+	} else if (bpf_ringbuf_output(&ddp_events, &ev, sizeof(ev), 0)) {
 		return;
+	}
 	/* seq before id: a host reading id, seq, id sees a matching pair */
 	WRITE_ONCE(f->req_seq, f->cand_seq);
 	WRITE_ONCE(f->req_id, ev.req_id);

@@ -3,7 +3,7 @@
 #
 # build.sh OUT [KVER [BASE_BTF]]: kmod_glue's module for Debian's kernel
 # KVER (default: the running one), into OUT/ddp_glue.ko, with the BTF its
-# kfuncs need. Installs what is missing: the kernel's headers, pahole
+# kfuncs need, and the test L5P that uses its API, OUT/ddp_l5p_test.ko. Installs what is missing: the kernel's headers, pahole
 # (dwarves) and resolve_btfids.
 #
 # The kernel's own build gives a module BTF by running, once the module is
@@ -94,7 +94,13 @@ fi
 # kbuild builds an external module where its sources are: a copy in OUT
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$src/../bpf/ddp.h" "$out/"
+cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$src/../bpf/ddp.h" \
+	"$src/../bpf/ddp_records.h" "$out/"
+# the test L5P, with the protocol's and the pattern's headers it shares
+# with the user-space host
+mkdir -p "$out/test_l5p"
+cp "$src"/test_l5p/*.[ch] "$src/../l5p_userspace/nvme/nvme.h" \
+	"$src/../l5p_userspace/nvme/pattern.h" "$out/test_l5p/"
 make -s -C "$headers" M="$out" modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; die "kbuild failed for $kver"; }
 ko=$out/ddp_glue.ko
@@ -110,7 +116,8 @@ LLVM_OBJCOPY=objcopy pahole -J $flags --btf_base "$base" "$ko" ||
 # (a variable, not a pipe into grep -q: bpftool cut short would fail it)
 btf=$(bpftool -B "$base" btf dump file "$ko" 2>&1) ||
 	die "bpftool cannot read the BTF of $ko: $(head -3 <<<"$btf")"
-for f in bpf_ddp_crc32c bpf_ddp_copy_pinned bpf_ddp_pin_len; do
+for f in bpf_ddp_crc32c bpf_ddp_copy_pinned bpf_ddp_pin_len \
+	bpf_ddp_glue_caller bpf_ddp_resync_request; do
 	[[ $btf == *"FUNC '$f'"* ]] || die "$ko has no BTF of its kfunc $f"
 done
 echo "kmod_glue: $ko for $kver, BTF over $base" >&2

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ddp_kfuncs.c - the kfuncs the engine calls from XDP. Their names and
- * arguments are the engine's ABI with the module (bpf/ddp_ddgst.h
- * declares them there): change both together.
+ * ddp_kfuncs.c - the kfuncs the engine calls, from XDP and from its
+ * control programs. Their names and arguments are the engine's ABI with
+ * the module (bpf/ddp_ddgst.h, ddp_place.h, ddp_ctl.h, ddp_resync.h
+ * declare them there): change both together.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -10,8 +11,10 @@
 #include <linux/crc32c.h>
 #include <linux/skbuff.h>
 #include <net/xdp.h>
+#include "ddp_engine.h"
 #include "ddp_kfuncs.h"
 #include "ddp_pins.h"
+#include "tcp_ddp_priv.h"
 
 /* Before 6.9 a kfunc set is a plain BTF_SET8; from then on it must say it
  * is one, and a kfunc is marked kept whole (6.2) */
@@ -100,8 +103,20 @@ out:
 	return err;
 }
 
-/* The length of pin pin_id if the calling process pinned it, else 0: what
- * the engine's ddp_setup checks a tag's segments against. */
+/* Ask the in-kernel L5P of flow flow_id, of the engine on ctx's device,
+ * whether a PDU header begins at seq (its resync_request): 0 if it took
+ * the request, else the engine asks again at a later header. */
+__bpf_kfunc int bpf_ddp_resync_request(struct xdp_md *ctx, u32 flow_id,
+				       u32 seq, u32 req_id)
+{
+	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
+
+	return tcp_ddp_resync_request(xdp->rxq->dev, flow_id, seq, req_id);
+}
+
+/* The length of pin pin_id if the caller made it, else 0: what the
+ * engine's ddp_setup checks a tag's segments against. Kernel pages are
+ * the module's, for in-kernel L5Ps. */
 __bpf_kfunc u64 bpf_ddp_pin_len(u64 pin_id)
 {
 	struct ddp_pin *p;
@@ -109,10 +124,18 @@ __bpf_kfunc u64 bpf_ddp_pin_len(u64 pin_id)
 
 	rcu_read_lock();
 	p = ddp_pin_find(pin_id);
-	if (p && p->tgid == task_tgid(current))
+	if (p && (p->tgid ? p->tgid == task_tgid(current) :
+			    ddp_engine_caller()))
 		len = p->len;
 	rcu_read_unlock();
 	return len;
+}
+
+/* 1 while the module runs the control program calling it, for an
+ * in-kernel L5P (ddp_engine_run()): it acts as the kernel's owner. */
+__bpf_kfunc u32 bpf_ddp_glue_caller(void)
+{
+	return ddp_engine_caller();
 }
 
 __diag_pop();
@@ -120,11 +143,13 @@ __diag_pop();
 BTF_KFUNCS_START(ddp_xdp_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_ddp_crc32c)
 BTF_ID_FLAGS(func, bpf_ddp_copy_pinned)
+BTF_ID_FLAGS(func, bpf_ddp_resync_request)
 BTF_KFUNCS_END(ddp_xdp_kfunc_ids)
 
 /* for the engine's control programs */
 BTF_KFUNCS_START(ddp_ctl_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_ddp_pin_len)
+BTF_ID_FLAGS(func, bpf_ddp_glue_caller)
 BTF_KFUNCS_END(ddp_ctl_kfunc_ids)
 
 static const struct btf_kfunc_id_set ddp_xdp_kfuncs = {

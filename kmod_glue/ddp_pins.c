@@ -15,10 +15,13 @@
  * cannot reach another buffer. Only anonymous memory is pinned: writing
  * a file's page cache behind its filesystem (which 6.1 lets a long-term
  * pin do) is not this module's to do.
+ *
+ * In-kernel L5Ps register kernel pages (tcp_ddp_setup's sg_table): a pin
+ * of no process, its pages referenced rather than pinned, made and
+ * retired by tcp_ddp.c the same way.
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
-#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -62,19 +65,105 @@ void ddp_pin_write(struct ddp_pin *p, u64 off, const void *src, u32 len)
 
 static void ddp_pin_free(struct ddp_pin *p, bool dirty)
 {
-	unpin_user_pages_dirty_lock(p->pages, p->npages, dirty);
+	unsigned long i;
+
+	if (p->tgid) {
+		unpin_user_pages_dirty_lock(p->pages, p->npages, dirty);
+		put_pid(p->tgid);
+	} else {
+		for (i = 0; i < p->npages; i++)
+			put_page(p->pages[i]);
+	}
 	kvfree(p->pages);
-	put_pid(p->tgid);
 	kfree(p);
 }
 
-static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
+/* Give p an id and make it findable; or free it and say why not. */
+static int ddp_pin_publish(struct ddp_pin *p, u32 *slot)
+{
+	u64 gen = atomic64_inc_return(&ddp_pin_gen);
+	int err;
+
+	if (gen >= 1ull << (64 - DDP_PIN_SLOT_BITS)) {
+		ddp_pin_free(p, true);
+		return -ENOSPC;
+	}
+	err = xa_alloc(&ddp_pins, slot, NULL,
+		       XA_LIMIT(1, (1u << DDP_PIN_SLOT_BITS) - 1), GFP_KERNEL);
+	if (err) {
+		ddp_pin_free(p, true);
+		return err;
+	}
+	p->id = gen << DDP_PIN_SLOT_BITS | *slot;
+	return 0;
+}
+
+struct ddp_pin *ddp_pin_kernel(struct scatterlist *sgl, int nents,
+			       struct ddp_seg *segs)
+{
+	struct scatterlist *sg;
+	struct ddp_pin *p;
+	unsigned long n = 0;
+	u32 slot;
+	int i, err;
+
+	for_each_sg(sgl, sg, nents, i) {
+		u64 off = sg->offset & ~PAGE_MASK;
+
+		if (!sg->length)
+			return ERR_PTR(-EINVAL);
+		n += DIV_ROUND_UP(off + sg->length, PAGE_SIZE);
+	}
+	/* segments are 32-bit offsets into the pin */
+	if ((u64)n * PAGE_SIZE > U32_MAX)
+		return ERR_PTR(-EINVAL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	p->pages = kvmalloc_array(n, sizeof(*p->pages), GFP_KERNEL);
+	if (!p->pages) {
+		kfree(p);
+		return ERR_PTR(-ENOMEM);
+	}
+	/* each entry in pages of its own, from where its first byte lies */
+	for_each_sg(sgl, sg, nents, i) {
+		struct page *pg =
+			nth_page(sg_page(sg), sg->offset >> PAGE_SHIFT);
+		u32 off = sg->offset & ~PAGE_MASK;
+		unsigned long k;
+		unsigned long span = DIV_ROUND_UP(off + sg->length, PAGE_SIZE);
+
+		segs[i].addr = p->npages * PAGE_SIZE + off;
+		segs[i].len = sg->length;
+		for (k = 0; k < span; k++) {
+			p->pages[p->npages] = nth_page(pg, k);
+			get_page(p->pages[p->npages++]);
+		}
+	}
+	p->len = (u64)n * PAGE_SIZE;
+	err = ddp_pin_publish(p, &slot);
+	if (err)
+		return ERR_PTR(err);
+	WARN_ON(xa_is_err(xa_store(&ddp_pins, slot, p, GFP_KERNEL)));
+	return p;
+}
+
+void ddp_pin_unpublish(struct ddp_pin *p)
+{
+	xa_cmpxchg(&ddp_pins, DDP_PIN_SLOT(p->id), p, NULL, GFP_KERNEL);
+}
+
+void ddp_pin_put(struct ddp_pin *p)
+{
+	ddp_pin_free(p, true);
+}
+
+int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
 {
 	struct ddp_pin_req req;
 	struct ddp_pin *p;
 	unsigned long i;
 	long got;
-	u64 gen;
 	u32 slot;
 	int err;
 
@@ -110,18 +199,9 @@ static int ddp_pin_new(struct file *file, struct ddp_pin_req __user *ureq)
 			ddp_pin_free(p, false);
 			return -EINVAL;
 		}
-	gen = atomic64_inc_return(&ddp_pin_gen);
-	if (gen >= 1ull << (64 - DDP_PIN_SLOT_BITS)) {
-		ddp_pin_free(p, true);
-		return -ENOSPC;
-	}
-	err = xa_alloc(&ddp_pins, &slot, NULL,
-		       XA_LIMIT(1, (1u << DDP_PIN_SLOT_BITS) - 1), GFP_KERNEL);
-	if (err) {
-		ddp_pin_free(p, true);
+	err = ddp_pin_publish(p, &slot);
+	if (err)
 		return err;
-	}
-	p->id = gen << DDP_PIN_SLOT_BITS | slot;
 	req.id = p->id;
 	if (copy_to_user(ureq, &req, sizeof(req))) {
 		xa_erase(&ddp_pins, slot);
@@ -164,7 +244,7 @@ static int ddp_pins_drop(struct file *file, u64 id)
 	return found;
 }
 
-static int ddp_pin_drop(struct file *file, struct ddp_pin_req __user *ureq)
+int ddp_pin_drop(struct file *file, struct ddp_pin_req __user *ureq)
 {
 	struct ddp_pin_req req;
 
@@ -176,44 +256,7 @@ static int ddp_pin_drop(struct file *file, struct ddp_pin_req __user *ureq)
 	return ddp_pins_drop(file, req.id) ? 0 : -ENOENT;
 }
 
-static long ddp_dev_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
-{
-	switch (cmd) {
-	case DDP_IOC_PIN:
-		return ddp_pin_new(file, (void __user *)arg);
-	case DDP_IOC_UNPIN:
-		return ddp_pin_drop(file, (void __user *)arg);
-	}
-	return -ENOTTY;
-}
-
-static int ddp_dev_release(struct inode *inode, struct file *file)
+void ddp_pins_release(struct file *file)
 {
 	ddp_pins_drop(file, 0);
-	return 0;
-}
-
-static const struct file_operations ddp_dev_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = ddp_dev_ioctl,
-	.release = ddp_dev_release,
-};
-
-static struct miscdevice ddp_dev = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = DDP_KMOD_NAME,
-	.fops = &ddp_dev_fops,
-	.mode = 0600,
-};
-
-int ddp_pins_register(void)
-{
-	return misc_register(&ddp_dev);
-}
-
-void ddp_pins_unregister(void)
-{
-	/* no open is left: each holds the module */
-	misc_deregister(&ddp_dev);
 }

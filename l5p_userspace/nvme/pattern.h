@@ -9,8 +9,12 @@
 #ifndef L5P_PATTERN_H
 #define L5P_PATTERN_H
 
+#ifdef __KERNEL__ /* the in-kernel test L5P's too (kmod_glue/test_l5p) */
+#include <linux/types.h>
+#else
 #include <stdint.h>
 #include <stddef.h>
+#endif
 
 #define DDP_PATTERN_XOR 0x5a5a5a5a5a5a5a5aULL
 

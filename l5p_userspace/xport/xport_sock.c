@@ -232,42 +232,21 @@ static ssize_t xport_wait_data(struct xport *x, size_t len)
 	}
 }
 
-/*
- * How the n bytes from sequence number seq start: *placed is set if a
- * valid record of command cid covers seq, and the length returned is how
- * far that (or the absence of one) lasts. Records the engine overwrote
- * before we got to them say nothing: their bytes are copied.
- */
+/* How the n bytes from sequence number seq start (ddp_rec_run()): *placed
+ * if a valid record of command cid covers seq, for as long as returned. */
 static size_t xport_placed_run(struct xport *x, __u32 seq, size_t n, __u16 cid,
 			       bool *placed)
 {
 	struct xport_ddp *d = &x->ddp;
-	const struct ddp_flow *f = ddp_flow_mem(d->dev, d->flow_id);
-	__u32 head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
-	struct ddp_rec r;
-	bool have = false;
+	enum ddp_run run;
+	__u32 rec;
 
-	*placed = false;
-	if (head - d->rec_tail > DDP_REC_RING)
-		d->rec_tail = head - DDP_REC_RING; /* lapped */
-	/* records behind the stream are done with */
-	for (; d->rec_tail != head; d->rec_tail++) {
-		have = ddp_rec_read(d->dev, d->flow_id, d->rec_tail, &r);
-		if (have && (int)(r.seq + r.len - seq) > 0)
-			break;
-	}
-	if (d->rec_tail == head || !have)
-		return n;
-	if ((int)(r.seq - seq) > 0)
-		return r.seq - seq < n ? r.seq - seq : n;
-	n = r.seq + r.len - seq < n ? r.seq + r.len - seq : n;
-	if (r.cid != cid) {
-		d->cid_mismatch++;
-		return n;
-	}
-	*placed = ddp_rec_valid(d->dev, d->flow_id, &r);
+	n = ddp_rec_run_of(d->dev, d->flow_id, &d->rec_tail, seq, n, cid, &run,
+			   &rec);
+	d->cid_mismatch += run == DDP_RUN_OTHER;
+	*placed = run == DDP_RUN_PLACED;
 	if (*placed) {
-		d->pdu_rec = d->rec_tail;
+		d->pdu_rec = rec;
 		d->have_rec = true;
 	}
 	return n;

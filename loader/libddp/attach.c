@@ -337,6 +337,12 @@ int ddp_dev_attach(const char *ifname, const struct ddp_attach_opts *opts,
 	err = ddp_info_write(d, ifindex, ddp_netns_ino(), d->xdp_flags);
 	if (!err)
 		err = ddp_pin(d, ifname);
+	/* in-kernel L5Ps may use it once the module holds it */
+	if (!err && d->pin_kfunc) {
+		err = ddp_glue_bind(d);
+		if (err)
+			ddp_unpin(ifname);
+	}
 	if (err) {
 		bpf_xdp_detach(ifindex, d->xdp_flags, NULL);
 		goto fail;
@@ -472,6 +478,12 @@ int ddp_dev_detach(const char *ifname)
 				ifname, DDP_PIN_ROOT, ifname);
 	}
 	ifindex = if_nametoindex(ifname);
+	/* the flows of in-kernel L5Ps go first, while the engine places */
+	err = ifindex ? ddp_glue_unbind(ifindex) : 0;
+	if (err)
+		return ddp_err0(err,
+				"kmod_glue could not let go of the engine on '%s': %s",
+				ifname, strerror(-err));
 	ours = ddp_pinned_prog_id(ifname);
 	attached = ifindex ? ddp_xdp_attached(ifindex, name, sizeof(name)) : 0;
 	if (attached && attached == ours) {

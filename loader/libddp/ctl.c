@@ -528,53 +528,18 @@ const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
 	return &d->tags[slot * d->lim.tags_per_flow + tag];
 }
 
+static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,
+					  __u32 flow_id)
+{
+	return &d->recs[DDP_FLOW_SLOT(flow_id) * DDP_REC_RING];
+}
+
 bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 		  struct ddp_rec *r)
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	__u32 head;
 
-	if (!f)
-		return false;
-	head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
-	if ((int)(n - head) >= 0 || head - n > DDP_REC_RING)
-		return false;
-	*r = d->recs[DDP_FLOW_SLOT(flow_id) * DDP_REC_RING +
-		     (n & (DDP_REC_RING - 1))];
-	/* record n + DDP_REC_RING is written in its slot while rec_head is
-	 * n + DDP_REC_RING: if it is not yet, the copy is record n */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	head = __atomic_load_n(&f->rec_head, __ATOMIC_ACQUIRE);
-	return head - n < DDP_REC_RING;
-}
-
-/* [a, a + alen) and [b, b + blen) intersect, in sequence space */
-static bool seq_overlap(__u32 a, __u32 alen, __u32 b, __u32 blen)
-{
-	return (__u32)(a - b) < blen || (__u32)(b - a) < alen;
-}
-
-/* No revocation written since rev_head was rev overlaps [seq, seq + len),
- * and none may have been without our seeing it. */
-static bool unrevoked_since(const struct ddp_flow *f, __u32 rev, __u32 seq,
-			    __u32 len)
-{
-	__u32 head = __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE), i;
-
-	/* entry j is overwritten by entry j + DDP_REV_RING, which the engine
-	 * writes while rev_head is still j + DDP_REV_RING */
-	if (head - rev >= DDP_REV_RING)
-		return false;
-	for (i = rev; i != head; i++) {
-		const struct ddp_rev *v = &f->rev[i & (DDP_REV_RING - 1)];
-
-		if (seq_overlap(seq, len, v->seq, v->end - v->seq))
-			return false;
-	}
-	/* the entries read above were not overwritten meanwhile */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&f->rev_head, __ATOMIC_ACQUIRE) - rev <
-	       DDP_REV_RING;
+	return f && ddp_rec_copy(f, ddp_recs_of(d, flow_id), n, r);
 }
 
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
@@ -583,7 +548,20 @@ bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
 	struct ddp_rec r = *live; /* the engine may be extending it */
 
-	return f && unrevoked_since(f, r.rev, r.seq, r.len);
+	return f && ddp_rec_unrevoked(f, r.rev, r.seq, r.len);
+}
+
+__u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
+		     __u32 seq, __u32 n, __u16 cid, enum ddp_run *run,
+		     __u32 *rec)
+{
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+
+	*run = DDP_RUN_COPY;
+	if (!f)
+		return n;
+	return ddp_rec_run(f, ddp_recs_of(d, flow_id), tail, seq, n, cid, run,
+			   rec);
 }
 
 int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,
@@ -599,7 +577,7 @@ int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 	if (r.cid != cid || (int)(r.seq - seq) < 0 ||
 	    (int)(end - (r.seq + r.len)) < 0 ||
 	    (r.ddgst != DDP_VERDICT_OK && r.ddgst != DDP_VERDICT_BAD) ||
-	    !unrevoked_since(f, r.rev, seq, end - seq))
+	    !ddp_rec_unrevoked(f, r.rev, seq, end - seq))
 		return DDP_VERDICT_NONE;
 	return r.ddgst;
 }

@@ -191,9 +191,10 @@ void ddp_dev_close(struct ddp_dev *d)
 }
 
 /* kmod_glue's kfuncs the engine calls (kmod_glue/ddp_kfuncs.c) */
-static const char *const ddp_kfunc_names[] = { "bpf_ddp_crc32c",
-					       "bpf_ddp_copy_pinned",
-					       "bpf_ddp_pin_len", NULL };
+static const char *const ddp_kfunc_names[] = {
+	"bpf_ddp_crc32c",      "bpf_ddp_copy_pinned",	 "bpf_ddp_pin_len",
+	"bpf_ddp_glue_caller", "bpf_ddp_resync_request", NULL
+};
 
 /* Load the object sized to lim and keep descriptors of what it holds; the
  * skeleton stays for what is set after the attach (ddp_csum_partial). */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include "ddp.h"
+#include "ddp_records.h"
 
 #define DDP_PIN_ROOT "/sys/fs/bpf/ddp"
 
@@ -225,6 +226,12 @@ bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
  * taken in order. */
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
 		   const struct ddp_rec *r);
+/* How the n bytes of flow_id from seq start, for command cid: the reading
+ * of ddp_rec_run() (ddp_records.h), *tail the caller's cursor. Ask only
+ * for bytes the transport has already taken in order. */
+__u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
+		     __u32 seq, __u32 n, __u16 cid, enum ddp_run *run,
+		     __u32 *rec);
 /* The engine's data digest verdict (enum ddp_verdict) on the C2HData PDU
  * of command cid that took sequence numbers [seq, end), DDGST included,
  * as record n (the last of its records the host used) carries it:

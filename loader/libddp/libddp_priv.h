@@ -144,9 +144,17 @@ void ddp_live_del(struct ddp_dev *d, __u32 flow_id, __u32 tag, bool all);
 /* This process as an owner (owner.c) */
 int ddp_owner_ensure(struct ddp_dev *d);
 void ddp_owner_leave(struct ddp_dev *d);
-/* Owner o as a user reads it: "pid N", "dead N" (gone, not yet reaped) */
+/* A new liveness token: its fd, its map id in *id; or -errno */
+int ddp_token_new(__u32 *id);
+/* Owner o as a user reads it: "pid N", "dead N" (gone, not yet reaped),
+ * "kernel" (kmod_glue's, for in-kernel L5Ps) */
 const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
 			  size_t len);
+
+/* The engine d attached, bound to kmod_glue's in-kernel L5P API; and the
+ * engine of ifindex unbound, its in-kernel flows deleted (glue.c). */
+int ddp_glue_bind(struct ddp_dev *d);
+int ddp_glue_unbind(__u32 ifindex);
 
 /* kmod_glue's module offers every kfunc of names, NULL-ended (probe.c). */
 bool ddp_probe_kfuncs(const char *const *names);

@@ -45,7 +45,9 @@ const char *ddp_owner_str(const struct ddp_dev *d, __u32 o, char *buf,
 							 NULL;
 	__u32 st = w ? __atomic_load_n(&w->state, __ATOMIC_ACQUIRE) : 0;
 
-	if (st == DDP_OWNER_LIVE && ddp_token_alive(w->token))
+	if (st == DDP_OWNER_LIVE && !w->tgid)
+		snprintf(buf, len, "kernel"); /* kmod_glue's in-kernel L5Ps */
+	else if (st == DDP_OWNER_LIVE && ddp_token_alive(w->token))
 		snprintf(buf, len, "pid %u", w->tgid);
 	else if (st == DDP_OWNER_LIVE || st == DDP_OWNER_REAPING)
 		snprintf(buf, len, "dead %u", w->tgid);
@@ -189,11 +191,27 @@ int ddp_dev_reap(struct ddp_dev *d, struct ddp_reaped *out, int max)
 	return n;
 }
 
+int ddp_token_new(__u32 *id)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TOKEN_NAME, 4, 4, 1, NULL);
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	*id = mi.id;
+	return fd;
+}
+
 int ddp_owner_ensure(struct ddp_dev *d)
 {
 	struct ddp_ctl_owner a = { 0 };
-	struct bpf_map_info mi = { 0 };
-	__u32 len = sizeof(mi);
 	int err;
 
 	pthread_mutex_lock(&d->owner_lock);
@@ -205,14 +223,12 @@ int ddp_owner_ensure(struct ddp_dev *d)
 	err = ddp_dev_reap(d, NULL, 0);
 	if (err < 0)
 		goto out;
-	d->token_fd =
-		bpf_map_create(BPF_MAP_TYPE_ARRAY, TOKEN_NAME, 4, 4, 1, NULL);
-	if (d->token_fd < 0 || bpf_obj_get_info_by_fd(d->token_fd, &mi, &len)) {
-		err = ddp_err(d, -errno, "liveness token (a BPF map): %s",
-			      strerror(errno));
+	d->token_fd = ddp_token_new(&a.token);
+	if (d->token_fd < 0) {
+		err = ddp_err(d, d->token_fd, "liveness token (a BPF map): %s",
+			      strerror(-d->token_fd));
 		goto out;
 	}
-	a.token = mi.id;
 	err = ddp_ctl_run(d, P_ddp_owner_add, &a, sizeof(a));
 	if (err == -ENOSPC)
 		err = ddp_err(

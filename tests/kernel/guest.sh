@@ -117,7 +117,7 @@ prepare() {
 	# kmod_glue's module, for this kernel, its BTF over the kernel's
 	"$here/../../kmod_glue/build.sh" "$out/kmod" "$kver" \
 		"$out/kernel/vmlinux" || fail "kmod_glue's module for $kver"
-	files+=("$out/kmod/ddp_glue.ko")
+	files+=("$out/kmod/ddp_glue.ko" "$out/kmod/ddp_l5p_test.ko")
 	for p in $PROGS; do
 		files+=("$build/$p")
 	done
@@ -147,7 +147,7 @@ prepare() {
 	copy_libs "$tmp/root" "${files[@]}"
 	cp "$here"/in_guest*.sh "$tmp/root/ddp/"
 	mkdir -p "$tmp/root/ddp/kmod"
-	cp "$out/kmod/ddp_glue.ko" "$tmp/root/ddp/kmod/"
+	cp "$out/kmod/ddp_glue.ko" "$out/kmod/ddp_l5p_test.ko" "$tmp/root/ddp/kmod/"
 	# the tests name their objects as in the tree: build/NAME
 	ln -s . "$tmp/root/ddp/build"
 	write_init "$tmp/root/init"
@@ -160,6 +160,25 @@ prepare() {
 }
 
 # ---- the run ---------------------------------------------------------------
+
+# A target on LOSSY_PORT, fault_inject dropping 1% of its segments to the
+# guest on the tap; both stop with the namespace's processes.
+LOSSY_PORT=4421
+lossy_target() {
+	local log=$NETNS_TMP/faults.log
+	target_start "$build/ddp-target" "$ns" "$HOST_IP" "$NQN" 256M $LOSSY_PORT
+	mkfifo "$NETNS_TMP/faults.in"
+	nsenter --net="/run/netns/$ns" "$build/fault_inject" "$tap" $LOSSY_PORT \
+		--drop 10000 <"$NETNS_TMP/faults.in" >"$log" 2>&1 &
+	NETNS_PIDS+=($!)
+	# its stdin stays open until this script ends
+	exec {faults_in}>"$NETNS_TMP/faults.in"
+	for _ in $(seq 100); do
+		grep -q '^ready' "$log" && return 0
+		sleep 0.1
+	done
+	fail "fault_inject did not start: $(cat "$log")"
+}
 
 # Boots the guest and reports what it ran. What the guest is told
 # (etc/guest.conf) goes in a second initramfs appended to the first, so the
@@ -180,6 +199,9 @@ run() {
 	ip -n "$ns" link set "$tap" up
 	netns_tmp
 	target_start "$build/ddp-target" "$ns" "$HOST_IP" "$NQN" 256M
+	# where kmod_glue's test L5P runs: a second target, whose segments
+	# to the guest are dropped at 1%
+	[ "$kmod_suites" = 1 ] && lossy_target
 
 	cfg=$NETNS_TMP/conf
 	mkdir -p "$cfg/etc"
@@ -192,6 +214,7 @@ run() {
 	SUITES="${DDP_GUEST_SUITES-test_engine test_libddp}"
 	READ_SECONDS=${DDP_GUEST_READ_SECONDS:-6}
 	KMOD_SUITES=$kmod_suites
+	LOSSY_PORT=$LOSSY_PORT
 	EOF
 	(cd "$cfg" && echo etc/guest.conf | busybox cpio -o -H newc 2>/dev/null) |
 		gzip -1 >"$NETNS_TMP/conf.gz"

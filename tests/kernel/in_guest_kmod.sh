@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # Sourced by in_guest.sh where the image holds kmod_glue's module: the
-# engine with the module's kfuncs, the module held while the engine uses
-# them, and the engine without it once it is gone.
+# engine with the module's kfuncs, its API for in-kernel L5Ps, the module
+# held while the engine uses them, and the engine without it once it is
+# gone.
 
 # k1. the module loads, and its BTF names its kfunc
 if insmod kmod/ddp_glue.ko 2>/tmp/insmod.log &&
@@ -54,6 +55,10 @@ fi
 READ_SECONDS=$(((READ_SECONDS + 1) / 2))
 reads xsk "the kernel's crc32c" pinned
 reads kernel "the kernel's crc32c" pinned
+
+# l. the API for in-kernel L5Ps, where the machine's side serves a lossy
+# target too
+[ "$KMOD_SUITES" = 1 ] && . ./in_guest_l5p.sh
 
 # k4. held while the engine's programs call it; then gone, the engine
 # works on without it

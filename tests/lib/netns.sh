@@ -40,14 +40,15 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# target_start TARGET NS ADDR NQN SIZE: TARGET (ddp-target) in NS serving
-# NQN on ADDR port 4420, a SIZE namespace in pattern mode, logging to
-# NETNS_TMP/target.log; stopped by netns_cleanup. Waits until it listens,
-# or fails with its log.
+# target_start TARGET NS ADDR NQN SIZE [PORT]: TARGET (ddp-target) in NS
+# serving NQN on ADDR port PORT (4420), a SIZE namespace in pattern mode,
+# logging to $NETNS_TMP/target.log (target-PORT.log for another port);
+# killed by netns_cleanup.
 target_start() {
-	local log=$NETNS_TMP/target.log
+	local port=${6:-4420} log=$NETNS_TMP/target.log
+	[ "$port" = 4420 ] || log=$NETNS_TMP/target-$port.log
 	# nsenter itself, not a function: $! must be the target's pid
-	nsenter --net="/run/netns/$2" "$1" -a "$3" -s 4420 -n "$4" \
+	nsenter --net="/run/netns/$2" "$1" -a "$3" -s "$port" -n "$4" \
 		--pattern --size "$5" >"$log" 2>&1 &
 	NETNS_PIDS+=($!)
 	for _ in $(seq 100); do

@@ -100,6 +100,8 @@ Test(ctl, sk_add_refuses_bad_config)
 		{ .dgst = 4, .queue_size = 32 },
 		{ .queue_size = 0 },
 		{ .queue_size = 32, .flags = 1 << 7 },
+		/* an in-kernel L5P's flow, which only kmod_glue adds */
+		{ .queue_size = 32, .flags = DDP_SK_OFFLOAD | DDP_SK_KERNEL },
 	};
 	unsigned int i;
 	__u32 id;
@@ -112,6 +114,20 @@ Test(ctl, sk_add_refuses_bad_config)
 	}
 	cr_assert_eq(stats().sk_add_fail, i);
 	cr_assert_eq(stats().queue_init, 0);
+}
+
+/* A process cannot make its flow an in-kernel L5P's, whose resync
+ * requests would go to kmod_glue's module and never reach it */
+Test(ctl, sk_update_refuses_the_kernel_flag)
+{
+	struct ddp_sk_config k = cfg;
+	__u32 id;
+
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id), 0);
+	k.flags |= DDP_SK_KERNEL;
+	cr_assert_eq(ddp_sk_update(d, id, &k), -EINVAL);
+	cr_assert(strstr(ddp_errmsg(d), "bad config"), "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_mem(d, id)->cfg.flags, cfg.flags);
 }
 
 Test(ctl, sk_add_refuses_duplicates_and_counts)

@@ -99,9 +99,10 @@ int tcp_ddp_setup(struct net_device *netdev, struct sock *sk,
  * nothing writes it, or -ENOENT (no such CID registered: nothing done). */
 int tcp_ddp_teardown(struct net_device *netdev, struct sock *sk,
 		     struct tcp_ddp_io *io, void *ddp_ctx);
-/* The L5P's answer to resync_request: seq is the last byte of the PDU
- * header it found at or after the one asked about; equal, it confirms
- * and placement resumes; else the engine searches on. */
+/* The L5P's answer to resync_request, once its stream is at or past the
+ * seq asked about: that seq if a PDU header it read ends there (it
+ * confirms, placement resumes), else the last byte of a header it found
+ * after it (the engine searches on). */
 void tcp_ddp_resync(struct net_device *netdev, struct sock *sk, u32 seq);
 
 /* How the len bytes of command command_id's data from sequence number

@@ -23,6 +23,10 @@ struct l5p_queue {
 	 * none), written by resync_request in softirq context */
 	atomic64_t resync_req;
 	u64 resyncs, confirmed;
+	/* the last byte of the last PDU headers read: the engine may ask
+	 * about one once the stream is past it (it asks at the header after) */
+	u32 hist[16];
+	u32 nhist;
 };
 
 /* What one read brought */

@@ -140,17 +140,24 @@ bool l5p_resync_request(struct sock *sk, u32 seq, u32 flags)
 }
 
 /* A PDU header whose last byte is at hdr_end was read: answer a request
- * about it or one before it */
+ * about it or one before it, which the stream may have passed already
+ * (the engine asks once it saw the header after): yes if it was one of
+ * the last headers read */
 static void l5p_resync_answer(struct l5p_queue *q, u32 hdr_end)
 {
 	u64 req = atomic64_read(&q->resync_req);
+	u32 seq = (u32)(req - 1), i;
+	bool yes = false;
 
-	if (!req || after((u32)(req - 1), hdr_end) ||
+	q->hist[q->nhist++ % ARRAY_SIZE(q->hist)] = hdr_end;
+	if (!req || after(seq, hdr_end) ||
 	    atomic64_cmpxchg(&q->resync_req, req, 0) != req)
 		return;
+	for (i = 0; i < ARRAY_SIZE(q->hist) && i < q->nhist; i++)
+		yes |= q->hist[i] == seq;
 	q->resyncs++;
-	q->confirmed += (u32)(req - 1) == hdr_end;
-	tcp_ddp_resync(q->netdev, q->sock->sk, hdr_end);
+	q->confirmed += yes;
+	tcp_ddp_resync(q->netdev, q->sock->sk, yes ? seq : hdr_end);
 }
 
 /* C2HData's data: placed runs skipped, the rest copied */

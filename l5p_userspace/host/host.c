@@ -311,8 +311,16 @@ static int hq_r2t(struct host_queue *q, const struct ntcp_pdu *pdu,
 	return 0;
 }
 
-/* Answer the engine once the stream is at or past the sequence number
- * it asks about: we know every PDU boundary we crossed. */
+/* The socket's bytes from sequence number seq, unread */
+static int hq_peek(void *arg, __u32 seq, void *buf, __u32 len)
+{
+	struct host_queue *q = arg;
+
+	return xport_peek(&q->x, seq - xport_seq_of(&q->x, q->x.rx), buf, len);
+}
+
+/* Answer the engine once the stream holds the sequence number it asks
+ * about: we know every PDU boundary we crossed, and those ahead. */
 static void hq_answer_resync(struct host_queue *q)
 {
 	__u64 r = __atomic_load_n(&q->resync, __ATOMIC_ACQUIRE);
@@ -322,8 +330,21 @@ static void hq_answer_resync(struct host_queue *q)
 	if (!r || !q->x.offloaded)
 		return;
 	cur = xport_seq_of(&q->x, q->x.rx);
-	if ((int)(seq - cur) > 0)
-		return; /* not there yet */
+	if ((int)(seq - cur) > 0) {
+		/* ahead: the headers the socket holds (in order, taken by
+		 * the kernel) tell, from the end of the PDU being read */
+		int r;
+
+		/* on from where the last walk went, if it is not past seq */
+		if ((int)(q->ahead - q->next_pdu) < 0 ||
+		    (int)(q->ahead - seq) > 0)
+			q->ahead = q->next_pdu;
+		r = ntcp_pdu_begins(&q->ahead, seq, hq_peek, q, HIST);
+
+		if (r < 0)
+			return; /* not there yet */
+		yes = r;
+	}
 	for (i = 0; i < HIST && i < q->nhist; i++)
 		if (q->hist[i] == seq)
 			yes = true;
@@ -350,6 +371,7 @@ static int hq_recv_pdu(struct host_queue *q)
 
 	if (q->x.offloaded) {
 		q->hist[q->nhist++ % HIST] = xport_seq_of(&q->x, q->x.rx);
+		q->next_pdu = q->hist[(q->nhist - 1) % HIST];
 		hq_answer_resync(q);
 	}
 	err = xport_recv(&q->x, hdr, NTCP_CH_LEN);
@@ -366,6 +388,8 @@ static int hq_recv_pdu(struct host_queue *q)
 	}
 	if (ntcp_hdr_parse(&q->p, NTCP_HOST, hdr, hdr_len, &pdu, &e))
 		return hq_fatal(q, e.fes, e.fei, hdr, hdr_len, e.why);
+	if (q->x.offloaded)
+		q->next_pdu += pdu.plen;
 
 	switch (pdu.type) {
 	case NVME_TCP_C2H_DATA:

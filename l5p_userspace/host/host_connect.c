@@ -136,6 +136,9 @@ static void hq_offload(struct host_queue *q)
 				       .seq0 = cfg.start_seq,
 				       .rx0 = q->x.rx };
 	q->x.offloaded = true;
+	/* a PDU begins there: resync answers look ahead from it */
+	q->next_pdu = cfg.start_seq;
+	q->ahead = cfg.start_seq;
 }
 
 static int hq_open(struct host *h, struct host_queue *q, __u16 qid, __u32 size)

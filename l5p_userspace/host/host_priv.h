@@ -49,6 +49,9 @@ struct host_queue {
 	__u64 resync; /* a pending request: id << 32 | seq */
 	__u32 hist[HIST];
 	__u32 nhist;
+	__u32 next_pdu; /* where the PDU after the one being read begins */
+	__u32 ahead; /* where one begins further on, as far as a resync
+		      * answer looked (ntcp_pdu_begins) */
 	struct host_qstats st;
 	int failed;
 	__u8 scratch[NTCP_HDR_MAX + 256];

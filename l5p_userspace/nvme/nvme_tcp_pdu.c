@@ -407,3 +407,26 @@ size_t ntcp_enc_data(void *buf, const struct ntcp_params *p, __u8 type,
 	return finish(b, p, type, flags, datal,
 		      type == NVME_TCP_C2H_DATA ? p->hpda : p->cpda);
 }
+
+int ntcp_pdu_begins(__u32 *at, __u32 seq, ntcp_peek_fn peek, void *arg,
+		    int max_pdus)
+{
+	__u8 ch[NTCP_CH_LEN];
+	__u32 plen;
+	int i;
+
+	for (i = 0; i <= max_pdus; i++) {
+		if (*at == seq)
+			return 1;
+		if ((int)(*at - seq) > 0)
+			return 0; /* a PDU spans it */
+		if (i == max_pdus || peek(arg, *at, ch, sizeof(ch)))
+			return -1;
+		plen = get32(ch, 4);
+		/* a broken stream, which its reader fails: nothing begins */
+		if (plen < NTCP_CH_LEN)
+			return 0;
+		*at += plen;
+	}
+	return -1;
+}

@@ -120,4 +120,16 @@ __u32 ntcp_crc32c_update(__u32 crc, const void *buf, size_t len);
 
 const char *ntcp_type_name(__u8 type);
 
+/* Bytes of the stream from sequence number seq, len of them, into buf: 0,
+ * or nonzero if they are not all there yet. */
+typedef int (*ntcp_peek_fn)(void *arg, __u32 seq, void *buf, __u32 len);
+/* Does a PDU begin at sequence number seq? Walked from *at, where one
+ * begins, PDU by PDU by the lengths their common headers say, as a reader
+ * would take them (at most max_pdus): 1 or 0; -1 if a header on the way
+ * is not there yet (or the walk is longer). *at is left where a PDU
+ * begins, as far as the walk went: a later walk to a later seq goes on
+ * from there. */
+int ntcp_pdu_begins(__u32 *at, __u32 seq, ntcp_peek_fn peek, void *arg,
+		    int max_pdus);
+
 #endif /* L5P_NVME_TCP_PDU_H */

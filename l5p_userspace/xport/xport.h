@@ -69,6 +69,10 @@ int xport_ddgst_verdict(struct xport *x, __u16 cid, __u32 plen);
 /* Bytes readable now, at least need of them? Returns how many (a lower
  * bound); asks the kernel only when what it last said does not cover need. */
 size_t xport_pending(struct xport *x, size_t need);
+/* Copy len readable bytes from off bytes ahead of the next byte to read,
+ * leaving them unread (kernel sockets): 0, or -EAGAIN if they are not all
+ * there yet, or -EOPNOTSUPP. */
+int xport_peek(struct xport *x, size_t off, void *buf, size_t len);
 /* Wait until bytes are readable (1), efd is (0, and its count is read),
  * or timeout_ms passed. */
 int xport_wait_any(struct xport *x, int efd, int timeout_ms);

@@ -163,6 +163,22 @@ size_t xport_pending(struct xport *x, size_t need)
 	return x->inq;
 }
 
+int xport_peek(struct xport *x, size_t off, void *buf, size_t len)
+{
+	int at = (int)off, none = -1;
+	ssize_t r;
+
+	if (x->u)
+		return -EOPNOTSUPP;
+	if (off > INT_MAX || xport_pending(x, off + len) < off + len)
+		return -EAGAIN;
+	if (setsockopt(x->fd, SOL_SOCKET, SO_PEEK_OFF, &at, sizeof(at)))
+		return -errno;
+	r = recv(x->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+	setsockopt(x->fd, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none));
+	return r == (ssize_t)len ? 0 : -EAGAIN;
+}
+
 __u32 xport_seq_of(const struct xport *x, __u64 off)
 {
 	return x->ddp.seq0 + (__u32)(off - x->ddp.rx0);

@@ -554,3 +554,106 @@ Test(reject, h2c_beyond_maxh2cdata)
 	ntcp_enc_data(b, &p_plain, NVME_TCP_H2C_DATA, 1, 0, 0, 65540, 0);
 	rejects(&p_plain, NTCP_CTRL, b, NTCP_FES_LIMIT, 16);
 }
+
+/* ---- where PDUs begin, ahead of a reader (resync answers) ---------------- */
+
+/* A stream of PDUs as a socket would hold it: bytes from seq0, len of them */
+struct stream {
+	__u32 seq0;
+	__u8 b[4096];
+	__u32 len;
+};
+
+static int stream_peek(void *arg, __u32 seq, void *buf, __u32 len)
+{
+	struct stream *s = arg;
+	__u32 off = seq - s->seq0;
+
+	if (off > s->len || len > s->len - off)
+		return -EAGAIN;
+	memcpy(buf, s->b + off, len);
+	return 0;
+}
+
+/* A C2HData-like PDU of plen bytes at the stream's end */
+static void stream_pdu(struct stream *s, __u32 plen)
+{
+	memset(s->b + s->len, 0xaa, plen);
+	s->b[s->len] = NVME_TCP_C2H_DATA;
+	put32(s->b + s->len, 4, plen);
+	s->len += plen;
+}
+
+/* A walk from at (ntcp_pdu_begins), where it stopped in *stop */
+static int begins_from(__u32 at, __u32 seq, struct stream *s, int max,
+		       __u32 *stop)
+{
+	int r = ntcp_pdu_begins(&at, seq, stream_peek, s, max);
+
+	if (stop)
+		*stop = at;
+	return r;
+}
+
+static int begins(__u32 at, __u32 seq, struct stream *s, int max)
+{
+	return begins_from(at, seq, s, max, NULL);
+}
+
+Test(codec, pdu_begins_where_the_lengths_say)
+{
+	/* across the wrap of sequence space */
+	struct stream s = { .seq0 = 0xfffffff0u };
+	__u32 a = s.seq0, b = a + 124, c = b + 200, d = c + 24, stop;
+
+	stream_pdu(&s, 124);
+	stream_pdu(&s, 200);
+	stream_pdu(&s, 24);
+	cr_assert_eq(begins(a, a, &s, 8), 1);
+	cr_assert_eq(begins(a, b, &s, 8), 1);
+	cr_assert_eq(begins(a, c, &s, 8), 1);
+	cr_assert_eq(begins(a, d, &s, 8), 1);
+	/* a header-like byte inside a PDU is not a PDU: the engine's false
+	 * candidate is denied */
+	cr_assert_eq(begins(a, b + 100, &s, 8), 0);
+	cr_assert_eq(begins(a, a + 1, &s, 8), 0);
+	cr_assert_eq(begins(b, c - 8, &s, 8), 0);
+	/* from a later start, only what lies after it */
+	cr_assert_eq(begins(c, d, &s, 8), 1);
+	cr_assert_eq(begins(c, b, &s, 8), 0);
+	/* a walk stops where a PDU begins, not past what it looked for */
+	cr_assert_eq(begins_from(a, b + 100, &s, 8, &stop), 0);
+	cr_assert_eq(stop, c);
+	cr_assert_eq(begins_from(a, d + 50, &s, 8, &stop), -1);
+	cr_assert_eq(stop, d);
+}
+
+Test(codec, pdu_begins_unknown_until_the_bytes_are_there)
+{
+	struct stream s = { .seq0 = 1000 };
+
+	stream_pdu(&s, 124);
+	s.b[s.len] = NVME_TCP_C2H_DATA; /* the next header: 3 bytes of it */
+	s.len += 3;
+	/* its length is not there yet: neither yes nor no */
+	cr_assert_eq(begins(1000, 1124 + 500, &s, 8), -1);
+	cr_assert_eq(begins(1000, 1124, &s, 8), 1);
+	/* nor further than the reader would walk */
+	s.len = 0;
+	stream_pdu(&s, 8);
+	stream_pdu(&s, 8);
+	stream_pdu(&s, 8);
+	cr_assert_eq(begins(1000, 1024, &s, 2), -1);
+	cr_assert_eq(begins(1000, 1016, &s, 2), 1);
+}
+
+Test(codec, pdu_begins_nowhere_after_a_broken_length)
+{
+	struct stream s = { .seq0 = 0 };
+
+	stream_pdu(&s, 124);
+	stream_pdu(&s, 64);
+	put32(s.b + 124, 4, 3); /* shorter than a common header */
+	cr_assert_eq(begins(0, 127, &s, 8), 0);
+	cr_assert_eq(begins(0, 188, &s, 8), 0);
+}

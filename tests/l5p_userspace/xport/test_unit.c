@@ -12,7 +12,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "xport/utcp_priv.h"
+#include "xport/xport.h"
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -497,4 +500,29 @@ Test(unit, a_trimmed_frame_reports_no_placed_bytes_past_the_edge)
 	cr_assert_eq(utcp_rcv_take(&r, &s), UTCP_TAKE_DUP, "given back");
 	utcp_rcv_free(&r);
 	cr_assert_eq(released, nslots);
+}
+
+/* A kernel socket's bytes ahead, seen and left unread (resync answers) */
+Test(unit, xport_peek_leaves_the_bytes_unread)
+{
+	struct xport x = { .fd = -1 };
+	__u8 in[200], out[16];
+	int sv[2], i;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = i;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	x.fd = sv[0];
+	cr_assert_eq(write(sv[1], in, sizeof(in)), (ssize_t)sizeof(in));
+	cr_assert_eq(xport_peek(&x, 150, out, 16), 0);
+	cr_assert_eq(memcmp(out, in + 150, 16), 0);
+	/* not all there: not yet */
+	cr_assert_eq(xport_peek(&x, 190, out, 16), -EAGAIN);
+	/* nothing was consumed, and reading starts where it did */
+	cr_assert_eq(xport_recv(&x, out, 16), 0);
+	cr_assert_eq(memcmp(out, in, 16), 0);
+	cr_assert_eq(xport_peek(&x, 0, out, 8), 0);
+	cr_assert_eq(memcmp(out, in + 16, 8), 0);
+	close(sv[0]);
+	close(sv[1]);
 }

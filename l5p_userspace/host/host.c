@@ -332,18 +332,17 @@ static void hq_answer_resync(struct host_queue *q)
 	cur = xport_seq_of(&q->x, q->x.rx);
 	if ((int)(seq - cur) > 0) {
 		/* ahead: the headers the socket holds (in order, taken by
-		 * the kernel) tell, from the end of the PDU being read */
-		int r;
+		 * the kernel) tell, from the end of the PDU being read, or
+		 * on from where the last walk went if not past seq */
+		int begins;
 
-		/* on from where the last walk went, if it is not past seq */
 		if ((int)(q->ahead - q->next_pdu) < 0 ||
 		    (int)(q->ahead - seq) > 0)
 			q->ahead = q->next_pdu;
-		r = ntcp_pdu_begins(&q->ahead, seq, hq_peek, q, HIST);
-
-		if (r < 0)
+		begins = ntcp_pdu_begins(&q->ahead, seq, hq_peek, q, HIST);
+		if (begins < 0)
 			return; /* not there yet */
-		yes = r;
+		yes = begins;
 	}
 	for (i = 0; i < HIST && i < q->nhist; i++)
 		if (q->hist[i] == seq)
@@ -370,8 +369,9 @@ static int hq_recv_pdu(struct host_queue *q)
 	int err;
 
 	if (q->x.offloaded) {
-		q->hist[q->nhist++ % HIST] = xport_seq_of(&q->x, q->x.rx);
-		q->next_pdu = q->hist[(q->nhist - 1) % HIST];
+		/* a PDU begins here; the next one after its header says */
+		q->next_pdu = xport_seq_of(&q->x, q->x.rx);
+		q->hist[q->nhist++ % HIST] = q->next_pdu;
 		hq_answer_resync(q);
 	}
 	err = xport_recv(&q->x, hdr, NTCP_CH_LEN);

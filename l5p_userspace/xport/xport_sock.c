@@ -126,6 +126,17 @@ static void xport_took(struct xport *x, size_t r)
 	x->inq = x->inq > r ? x->inq - r : 0;
 }
 
+/* The socket's receive low-water mark, set only when it changes. */
+static int xport_set_lowat(struct xport *x, int lowat)
+{
+	if (x->ddp.lowat == lowat)
+		return 0;
+	if (setsockopt(x->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)))
+		return -errno;
+	x->ddp.lowat = lowat;
+	return 0;
+}
+
 int xport_recv(struct xport *x, void *buf, size_t len)
 {
 	if (x->u) {
@@ -134,6 +145,17 @@ int xport_recv(struct xport *x, void *buf, size_t len)
 		if (!err)
 			x->rx += len;
 		return err;
+	}
+	/* A reader blocked in recv is woken only when SO_RCVLOWAT bytes are
+	 * unread (tcp_data_ready), however few it still needs: after a large
+	 * PDU's data raised it, a header or digest whose last bytes come in
+	 * a later segment would wait for ever. Lowered only if they are not
+	 * all there yet. */
+	if ((size_t)x->ddp.lowat > 1 && xport_pending(x, len) < len) {
+		int err = xport_set_lowat(x, 1);
+
+		if (err)
+			return err;
 	}
 	while (len) {
 		ssize_t r = recv(x->fd, buf, len, MSG_WAITALL);
@@ -198,17 +220,6 @@ int xport_ddgst_verdict(struct xport *x, __u16 cid, __u32 plen)
 	end = xport_seq_of(x, x->rx);
 	return ddp_ddgst_verdict(x->ddp.dev, x->ddp.flow_id, x->ddp.pdu_rec,
 				 cid, end - plen, end);
-}
-
-/* The socket's receive low-water mark, set only when it changes. */
-static int xport_set_lowat(struct xport *x, int lowat)
-{
-	if (x->ddp.lowat == lowat)
-		return 0;
-	if (setsockopt(x->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)))
-		return -errno;
-	x->ddp.lowat = lowat;
-	return 0;
 }
 
 /*

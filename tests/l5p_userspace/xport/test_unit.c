@@ -8,9 +8,12 @@
  * right edge and segments trimmed there.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <criterion/criterion.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -525,4 +528,76 @@ Test(unit, xport_peek_leaves_the_bytes_unread)
 	cr_assert_eq(memcmp(out, in + 16, 8), 0);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* A connected pair of loopback TCP sockets: *a connects, *b accepts */
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(l, 0);
+	cr_assert_eq(bind(l, (void *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(l, 1), 0);
+	cr_assert_eq(getsockname(l, (void *)&sin, &len), 0);
+	*a = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(*a, (void *)&sin, sizeof(sin)), 0);
+	*b = accept(l, NULL, NULL);
+	cr_assert_geq(*b, 0);
+	close(l);
+}
+
+struct slow_read {
+	struct xport *x;
+	__u8 buf[20];
+	int err;
+};
+
+static void *slow_read(void *arg)
+{
+	struct slow_read *r = arg;
+
+	r->err = xport_recv(r->x, r->buf, sizeof(r->buf));
+	return NULL;
+}
+
+/* After a large PDU's data the socket's SO_RCVLOWAT is high, and the
+ * kernel wakes a blocked reader only at that mark (tcp_data_ready): a
+ * header or digest read that blocks for its last bytes must still get
+ * them, here 8 bytes now and 12 in a later segment. */
+Test(unit, xport_recv_gets_its_bytes_under_a_raised_rcvlowat)
+{
+	struct xport x = { .fd = -1 };
+	struct slow_read r = { .x = &x, .err = 1 };
+	int lowat = 256 << 10, a, b, i;
+	struct timespec until;
+	__u8 in[20];
+	pthread_t t;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = i;
+	tcp_pair(&a, &b);
+	x.fd = a;
+	/* as the last xport_recv_data() left it */
+	cr_assert_eq(setsockopt(a, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+				sizeof(lowat)),
+		     0);
+	x.ddp.lowat = lowat;
+	cr_assert_eq(write(b, in, 8), 8);
+	cr_assert_eq(pthread_create(&t, NULL, slow_read, &r), 0);
+	usleep(200 * 1000); /* the reader took 8 and sleeps for 12 */
+	cr_assert_eq(write(b, in + 8, 12), 12);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	if (pthread_timedjoin_np(t, NULL, &until)) {
+		shutdown(a, SHUT_RDWR); /* let it go, then fail */
+		pthread_join(t, NULL);
+		cr_assert_fail("the read never woke for its last 12 bytes");
+	}
+	cr_assert_eq(r.err, 0);
+	cr_assert_eq(memcmp(r.buf, in, sizeof(in)), 0);
+	close(a);
+	close(b);
 }

@@ -95,6 +95,7 @@ int hq_send_cmd(struct host_queue *q, struct host_cmd *c, struct nvme_sqe *sqe,
 	struct iovec v[3] = { { hdr, 0 } };
 	int n = 1;
 
+	c->deadline = now_ns() + q->h->io_timeout_ns;
 	sqe->cid = c->cid;
 	sqe->flags = NVME_SGL_PSDT;
 	sqe->sgl_len = len;
@@ -189,7 +190,10 @@ int hq_submit(struct host_queue *q, struct host_io *io)
 			  io->opcode == NVME_CMD_FLUSH ? 0 : io->len);
 	if (err) {
 		q->failed = err;
-		return err;
+		return herr(q->h, err, "queue %u: sending command %u: %s",
+			    q->qid, c->cid,
+			    err == -ETIMEDOUT ? "the controller took nothing" :
+						strerror(-err));
 	}
 	return 0;
 }
@@ -434,6 +438,34 @@ static void hq_reap(struct host_queue *q)
 	}
 }
 
+/* A command past its deadline fails the queue, as a host's I/O timeout
+ * resets its controller; looked for every 100 ms. */
+static int hq_timeouts(struct host_queue *q)
+{
+	unsigned long long secs = q->h->io_timeout_ns / 1000000000;
+	__u64 now = now_ns();
+	const char *why;
+	__u32 i;
+
+	if (now < q->check_at)
+		return 0;
+	q->check_at = now + 100000000;
+	for (i = 0; i < q->size; i++) {
+		const struct host_cmd *c = &q->cmds[i];
+
+		if (!c->busy || now < c->deadline)
+			continue;
+		why = c->td_wait  ? "its buffer's teardown never ended" :
+		      c->received ? "its data stopped coming" :
+				    "the controller never answered";
+		q->failed = -ETIMEDOUT;
+		return herr(q->h, -ETIMEDOUT,
+			    "queue %u: command %u not done in %llu s: %s",
+			    q->qid, c->cid, secs, why);
+	}
+	return 0;
+}
+
 int hq_poll(struct host_queue *q, int timeout_ms)
 {
 	__u64 before = q->completed;
@@ -444,6 +476,9 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 		return q->failed;
 	if (q->completed != before || !q->inflight)
 		return q->completed - before;
+	err = hq_timeouts(q);
+	if (err)
+		return err;
 	r = xport_wait_any(&q->x, q->efd, timeout_ms);
 	if (r < 0) {
 		q->failed = r;
@@ -452,6 +487,13 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 	if (r) {
 		do {
 			err = hq_recv_pdu(q);
+			if (err && !q->failed) {
+				q->failed = err;
+				herr(q->h, err, "queue %u: %s", q->qid,
+				     err == -ETIMEDOUT ?
+					     "the controller stopped inside a PDU" :
+					     strerror(-err));
+			}
 			if (err)
 				return err;
 		} while (--budget &&

@@ -38,6 +38,8 @@ struct host_opts {
 	bool no_sqfc; /* let the target end reads with DATA_SUCCESS */
 	bool no_ddp; /* the plain software path */
 	const char *ddp_dev; /* engine's interface; NULL: the route's */
+	__u32 io_timeout; /* seconds a command may take, then its queue
+			   * fails (0: 30, as nvme_core.io_timeout) */
 	bool verbose;
 };
 

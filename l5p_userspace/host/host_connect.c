@@ -181,6 +181,10 @@ static int hq_open(struct host *h, struct host_queue *q, __u16 qid, __u32 size)
 				    "couldn't connect to %s port %s: %s",
 				    h->o.traddr, h->o.trsvcid, strerror(-err));
 	}
+	/* inside a PDU too, no wait lasts longer than a command may */
+	err = xport_set_timeout(&q->x, h->io_timeout_ns / 1000000);
+	if (err)
+		return herr(h, err, "socket timeouts: %s", strerror(-err));
 	v.iov_len = ntcp_enc_icreq(buf, 0, dgst, 0);
 	err = xport_send(&q->x, &v, 1);
 	if (!err)
@@ -361,6 +365,7 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 		return -ENOMEM;
 	pthread_mutex_init(&h->pins_lock, NULL);
 	h->o = *o;
+	h->io_timeout_ns = (o->io_timeout ? o->io_timeout : 30) * 1000000000ull;
 	h->admin.x.fd = -1; /* until hq_open */
 	err = host_setup_transport(h);
 	if (!err)

@@ -29,6 +29,7 @@ struct host_cmd {
 	__u32 skipped; /* of them, placed by the engine */
 	bool td_wait; /* teardown asked, waiting for done */
 	bool td_done; /* written by the event thread */
+	__u64 deadline; /* now_ns() when it times out */
 };
 
 struct host_queue {
@@ -53,6 +54,7 @@ struct host_queue {
 	__u32 ahead; /* where one begins further on, as far as a resync
 		      * answer looked (ntcp_pdu_begins) */
 	struct host_qstats st;
+	__u64 check_at; /* now_ns() when timeouts are looked for next */
 	int failed;
 	__u8 scratch[NTCP_HDR_MAX + 256];
 };
@@ -63,6 +65,7 @@ struct host {
 	struct host_queue *ioq;
 	__u32 nioq;
 	__u16 cntlid;
+	__u64 io_timeout_ns;
 	__u32 max_xfer;
 	__u32 ioccsz;
 	/* the engine, when it offloads our queues */

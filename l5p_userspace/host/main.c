@@ -58,6 +58,8 @@ static const char usage_common[] =
 	"      --disable-sqflow    no SQ flow control: reads may end with SUCCESS\n"
 	"      --no-ddp            no direct data placement: copy everything\n"
 	"      --ddp-dev IF        the engine's interface (default: the route's)\n"
+	"      --io-timeout SEC    a command not done in SEC seconds fails its\n"
+	"                          queue (30, as nvme_core.io_timeout)\n"
 	"  -v, --verbose\n";
 
 static void help(void)
@@ -115,6 +117,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "ios", required_argument, NULL, 9 },
 		{ "json", no_argument, NULL, 10 },
 		{ "disable-sqflow", no_argument, NULL, 11 },
+		{ "io-timeout", required_argument, NULL, 12 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -184,6 +187,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 2:
 			a->o.ddp_dev = optarg;
+			break;
+		case 12:
+			a->o.io_timeout = strtoul(optarg, &end, 0);
+			if (*end || !a->o.io_timeout || a->o.io_timeout > 3600)
+				return usage_error(
+					"I/O timeout %s: 1 to 3600 seconds",
+					optarg);
 			break;
 		case 'v':
 			a->o.verbose = true;

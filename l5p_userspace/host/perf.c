@@ -332,8 +332,8 @@ int cmd_perf(struct args *a)
 		offl += hq_offloaded(pqs[i].q);
 		if (pqs[i].err && !err) {
 			err = pqs[i].err;
-			fprintf(stderr, "ddp-host: queue %u: %s\n", i + 1,
-				host_error(p.h));
+			/* the error names its queue */
+			fprintf(stderr, "ddp-host: %s\n", host_error(p.h));
 		}
 	}
 	if (a->json) {

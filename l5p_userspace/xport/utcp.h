@@ -69,6 +69,9 @@ int utcp_connect(struct utcp_port *up, const char *raddr, __u16 rport,
  * meanwhile, are dropped; past the bound the peer gets an RST. */
 void utcp_close(struct utcp_conn *c);
 
+/* A read or send that makes no progress for ms milliseconds fails with
+ * -ETIMEDOUT (0: it waits for ever, the default). */
+void utcp_set_timeout(struct utcp_conn *c, int ms);
 /* Queue all of iov for sending (waiting for window), and send. */
 int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n);
 /* Read exactly len in-order bytes, copied; waits, taking them as they

@@ -438,9 +438,27 @@ void utcp_port_close(struct utcp_port *up)
 
 /* ---- Sending and receiving ----------------------------------------------- */
 
+void utcp_set_timeout(struct utcp_conn *c, int ms)
+{
+	c->timeout_us = ms > 0 ? ms * 1000ull : 0;
+}
+
+/* Wait for the port after no progress since idle (us): -ETIMEDOUT once
+ * the connection's timeout has passed, else 0. */
+static int conn_wait(struct utcp_conn *c, __u64 idle)
+{
+	__u64 end = c->timeout_us ? idle + c->timeout_us : 0;
+
+	if (end && now_us() >= end)
+		return -ETIMEDOUT;
+	utcp_port_wait(c->up, end);
+	return 0;
+}
+
 int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n)
 {
 	struct xsk_port *p = c->p;
+	__u64 idle = now_us();
 	const __u8 *b;
 	size_t left, m;
 	int i, ret = 0;
@@ -466,9 +484,12 @@ int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n)
 				m = utcp_queue_data(c, b, left);
 			}
 			if (!m) {
-				utcp_port_wait(c->up, 0);
+				ret = conn_wait(c, idle);
+				if (ret)
+					break;
 				continue;
 			}
+			idle = now_us();
 			b += m;
 			left -= m;
 			/* a full segment may leave at once */
@@ -507,7 +528,7 @@ static void read_done(struct utcp_conn *c)
 static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 {
 	struct xsk_port *p = c->p;
-	__u64 placed, skipped = 0;
+	__u64 placed, skipped = 0, idle = now_us();
 	size_t done = 0, n;
 	ssize_t ret = 0;
 
@@ -529,6 +550,7 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 			skipped += placed;
 			done += n;
 			read_done(c);
+			idle = now_us();
 			continue;
 		}
 		if (c->err) {
@@ -543,7 +565,9 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 			ret = -ENOTCONN;
 			goto out;
 		}
-		utcp_port_wait(c->up, 0);
+		ret = conn_wait(c, idle);
+		if (ret)
+			goto out;
 	}
 	ret = data ? (ssize_t)skipped : 0;
 out:

@@ -203,6 +203,7 @@ struct utcp_conn {
 	int resv_fd; /* holds the local port */
 	__u32 flow_id;
 	struct utcp_limits lim;
+	__u64 timeout_us; /* utcp_set_timeout(); 0: none */
 
 	/* send: segs[shead ..] from snd_una on; snxt is the first not sent
 	 * since the last RTO went back */

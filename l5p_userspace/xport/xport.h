@@ -40,6 +40,7 @@ struct xport {
 	struct utcp_conn *u; /* the AF_XDP connection, or NULL */
 	__u64 rx, tx; /* stream bytes received and sent */
 	size_t inq; /* kernel socket: bytes known queued, a lower bound */
+	int timeout_ms; /* a read or send waits this long for progress */
 	struct xport_ddp ddp;
 	bool offloaded;
 };
@@ -54,6 +55,9 @@ int xport_connect_xsk(struct xport *x, struct utcp_port *p, const char *addr,
 void xport_from_fd(struct xport *x, int fd);
 void xport_close(struct xport *x);
 
+/* A read or send that makes no progress for ms milliseconds fails with
+ * -ETIMEDOUT (0: it waits for ever, the default). */
+int xport_set_timeout(struct xport *x, int ms);
 /* Write all of iov, or fail. */
 int xport_send(struct xport *x, const struct iovec *iov, int n);
 /* Read exactly len bytes; -ECONNRESET when the peer closed. */

@@ -84,6 +84,27 @@ void xport_close(struct xport *x)
 	x->fd = -1;
 }
 
+int xport_set_timeout(struct xport *x, int ms)
+{
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+
+	x->timeout_ms = ms;
+	if (x->u) {
+		utcp_set_timeout(x->u, ms);
+		return 0;
+	}
+	if (setsockopt(x->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(x->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return -errno;
+	return 0;
+}
+
+/* -errno of a failed recv or send: one that timed out is -ETIMEDOUT */
+static int xport_errno(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+}
+
 int xport_send(struct xport *x, const struct iovec *iov, int n)
 {
 	struct iovec v[16];
@@ -106,7 +127,7 @@ int xport_send(struct xport *x, const struct iovec *iov, int n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return xport_errno();
 		}
 		x->tx += r;
 		while (i < n && (size_t)r >= v[i].iov_len)
@@ -165,7 +186,7 @@ int xport_recv(struct xport *x, void *buf, size_t len)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return xport_errno();
 		}
 		xport_took(x, r);
 		buf = (char *)buf + r;
@@ -242,8 +263,12 @@ static ssize_t xport_wait_data(struct xport *x, size_t len)
 	if (err)
 		return err;
 	for (;;) {
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		int r = poll(&p, 1, x->timeout_ms ? x->timeout_ms : -1);
+
+		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (!r)
+			return -ETIMEDOUT;
 		avail = xport_pending(x, 0);
 		if (avail)
 			return avail;

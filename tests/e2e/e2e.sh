@@ -148,6 +148,25 @@ if [ "$transport" = xsk ]; then
 		fail "unprivileged, -t xsk: exit $rc, said '$(cat "$tmp/noxsk.err")'"
 fi
 
+# a controller that stops (its process stopped mid-read, its sockets still
+# taking commands): the host fails the queue after --io-timeout, naming
+# the command and what it waited for, rather than wait for ever
+target_start "$target" "$t" 10.254.0.2 "$nqn" 64M 4422
+stopped=${NETNS_PIDS[-1]}
+in_h timeout 60 "$host" perf -t "$transport" -a 10.254.0.2 -s 4422 -n "$nqn" \
+	--rw randread --bs 256K --qd 8 --time 30 --io-timeout 2 \
+	>"$tmp/stopped" 2>"$tmp/stopped.err" &
+hp=$!
+sleep 1
+kill -STOP "$stopped"
+rc=0
+wait "$hp" || rc=$?
+kill -CONT "$stopped"
+[ "$rc" != 0 ] && [ "$rc" != 124 ] &&
+	grep -Eq 'queue [0-9]+: (command [0-9]+ not done in 2 s|the controller stopped inside a PDU)' "$tmp/stopped.err" ||
+	fail "a stopped controller: exit $rc, said '$(cat "$tmp/stopped.err")'"
+echo "e2e ($transport), a controller stopped mid-read: $(grep -Eo 'queue [0-9]+: .*' "$tmp/stopped.err" | head -1): ok"
+
 leaks() {
 	local stats setup torn
 	stats=$(in_h "$ddpctl" stats "$h" --json)

@@ -357,6 +357,51 @@ static void peer_slow_sink(struct peer *pr)
 	peer_sink(pr);
 }
 
+static volatile bool sink_open;
+
+static void peer_gated_sink(struct peer *pr)
+{
+	while (!sink_open)
+		usleep(1000);
+	peer_sink(pr);
+}
+
+/* A read or a send that makes no progress for utcp_set_timeout()'s time
+ * fails with -ETIMEDOUT (a controller that stopped): a peer that sends
+ * nothing, then one that reads nothing until told */
+Test(conn, reads_and_sends_without_progress_time_out)
+{
+	struct peer pr = { 0 }, sk = { .seed = 73 };
+	size_t len = 16 << 20;
+	__u8 buf[10], *big = malloc(len);
+	struct iovec v = { big, len };
+	struct utcp_conn *c;
+	double t0;
+
+	cr_assert_not_null(big);
+	peer_start(&pr, 4420, peer_hold);
+	c = connect_b(4420);
+	utcp_set_timeout(c, 300);
+	t0 = now_s();
+	cr_assert_eq(utcp_read(c, buf, sizeof(buf)), -ETIMEDOUT);
+	cr_assert_geq(now_s() - t0, 0.29);
+	utcp_close(c);
+	peer_join(&pr);
+
+	pat_fill(73, 0, big, len);
+	peer_start(&sk, 4421, peer_gated_sink);
+	c = connect_b(4421);
+	utcp_set_timeout(c, 300);
+	cr_assert_eq(utcp_send(c, &v, 1), -ETIMEDOUT);
+	sink_open = true;
+	utcp_close(c);
+	peer_join(&sk);
+	/* what went out went out right */
+	cr_assert_eq(sk.bad_at, -1);
+	cr_assert_gt(sk.got, 0);
+	free(big);
+}
+
 /* The peer's window closes: utcp waits, probes, and goes on */
 Test(conn, zero_window_from_the_peer)
 {

@@ -601,3 +601,28 @@ Test(unit, xport_recv_gets_its_bytes_under_a_raised_rcvlowat)
 	close(a);
 	close(b);
 }
+
+/* A read that makes no progress within the stream's timeout fails with
+ * -ETIMEDOUT (a controller that stopped), after taking what came */
+Test(unit, xport_recv_times_out_without_progress)
+{
+	struct xport x = { .fd = -1 };
+	__u8 in[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[20];
+	struct timespec t0, t1;
+	int a, b;
+
+	tcp_pair(&a, &b);
+	x.fd = a;
+	cr_assert_eq(xport_set_timeout(&x, 200), 0);
+	cr_assert_eq(write(b, in, sizeof(in)), (ssize_t)sizeof(in));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(xport_recv(&x, out, sizeof(out)), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000000,
+		      190);
+	cr_assert_eq(x.rx, sizeof(in));
+	cr_assert_eq(memcmp(out, in, sizeof(in)), 0);
+	close(a);
+	close(b);
+}

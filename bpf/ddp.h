@@ -247,7 +247,8 @@ struct ddp_flow {
 	__u8 type;
 	__u8 place; /* the current PDU's data is being placed */
 	__u8 rec_open; /* the last record may grow */
-	__u8 pad1[3];
+	__u8 late_ok; /* late_hdr holds where a header begins */
+	__u8 pad1[2];
 	/* bytes up to here (exclusive) may have reached the transport in a
 	 * frame the engine did not track: what it places there is revoked */
 	__u32 ign_end;
@@ -255,7 +256,9 @@ struct ddp_flow {
 	 * busy is not followed, and says so (missed) */
 	__u32 busy;
 	__u32 missed;
-	__u32 pad2;
+	/* a gap took the header the tracker knew began here: its resent or
+	 * late copy resumes tracking without a resync (ddp_late_header) */
+	__u32 late_hdr;
 
 	/* engine: resync */
 	__u32 cand_seq; /* candidate header's first byte */

@@ -104,6 +104,9 @@ static __always_inline void
 ddp_untracked(struct ddp_flow *f, struct ddp_stats *st, __u32 seq, __u32 end)
 {
 	ddp_ddgst_untracked(f, seq, end);
+	/* it may bring the transport a header the tracker waits for: which
+	 * copy the transport takes is unknown now */
+	f->late_ok = 0;
 	if (!(f->cfg.flags & DDP_SK_RECORDS))
 		return;
 	if (ddp_seq_lt(seq, f->exp_seq))
@@ -199,6 +202,17 @@ static __always_inline void ddp_revoke_pair(const struct ddp_flow_key *key,
 		st->unparsed++;
 }
 
+/* A gap takes the tracker's next header: where it begins, if the tracker
+ * knows (in sync: the current PDU's end, or the header it was gathering). */
+static __always_inline void ddp_late_note(struct ddp_flow *f)
+{
+	if (f->sync != DDP_SYNC_OK)
+		return;
+	f->late_hdr =
+		f->pdu_off < DDP_HDR_NEED ? f->pdu_seq : f->pdu_seq + f->plen;
+	f->late_ok = 1;
+}
+
 /* `gap` bytes before this frame never arrived. Returns 1 if the tracker
  * still knows where it is. */
 static __always_inline int ddp_absorb(struct ddp_rx *rx, __u32 gap)
@@ -249,6 +263,7 @@ static __always_inline void ddp_resync_reply(struct ddp_rx *rx)
 	}
 	if ((r >> 32) & 1) {
 		f->sync = DDP_SYNC_OK;
+		f->late_ok = 0;
 		rx->st->resync_confirm++;
 	} else {
 		f->sync = DDP_SYNC_SEARCH;

@@ -127,6 +127,51 @@ static long ddp_step(__u32 i, void *arg)
 	return ddp_body_step(rx);
 }
 
+/*
+ * Frame p, of bytes before exp_seq, holds the whole header the tracker lost
+ * to a gap (late_hdr): the late or resent copy the transport takes to fill
+ * the gap, its checksum checked (ddp_frame_has_header). If the stream is
+ * still inside that PDU, tracking resumes in it as if the gap had been
+ * absorbed, without a resync: the engine knew a header began there, and
+ * now knows which. One try: a copy that does not fit gives up.
+ */
+static __always_inline void ddp_late_header(struct ddp_rx *rx,
+					    const struct ddp_pkt *p)
+{
+	struct ddp_flow *f = rx->f;
+	__u32 h = f->late_hdr, at = h - p->seq, cur = f->exp_seq;
+	struct nvme_tcp_hdr24 hdr;
+	struct ddp_pdu_info pi;
+
+	if (!f->late_ok || f->sync == DDP_SYNC_OK || at >= p->pay_len ||
+	    p->pay_len - at < DDP_HDR_NEED)
+		return;
+	f->late_ok = 0;
+	if (at > 0xffff ||
+	    bpf_xdp_load_bytes(rx->ctx, p->pay_off + at, &hdr, sizeof(hdr)) ||
+	    ddp_hdr_check(&hdr, &f->cfg, &pi) ||
+	    ddp_seq_lt(cur, h + DDP_HDR_NEED) || !ddp_seq_lt(cur, h + pi.plen))
+		return;
+	__builtin_memcpy(f->hdr, &hdr, sizeof(hdr));
+	f->sync = DDP_SYNC_OK;
+	f->pdu_seq = h;
+	f->pdu_off = cur - h;
+	f->rec_open = 0;
+	rx->st->pdus++;
+	f->plen = pi.plen;
+	f->data_off = pi.data_off;
+	f->data_end = pi.data_end;
+	f->datao = pi.datao;
+	f->cid = pi.cid;
+	f->type = pi.type;
+	f->place = 0;
+	/* its first bytes were not seen in order: no verdict */
+	ddp_ddgst_begin(f);
+	ddp_ddgst_lose(f);
+	if (pi.type == NVME_TCP_C2H_DATA)
+		ddp_tag_begin(rx);
+}
+
 /* Where this frame's payload stands against the expected sequence number;
  * returns the first payload byte to track, or -1 if none is new. */
 static __always_inline int ddp_seq_check(struct ddp_rx *rx,
@@ -140,6 +185,7 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 		__u32 old = -(__u32)d;
 
 		rx->st->retrans++;
+		ddp_late_header(rx, p);
 		/* the transport may take this copy: not the one digested */
 		ddp_ddgst_untracked(f, p->seq, p->seq + p->pay_len);
 		if (old >= p->pay_len) {
@@ -150,8 +196,10 @@ static __always_inline int ddp_seq_check(struct ddp_rx *rx,
 		start = old;
 	} else if (d > 0) {
 		ddp_hole(f, f->exp_seq, p->seq);
-		if (!ddp_absorb(rx, d))
+		if (!ddp_absorb(rx, d)) {
+			ddp_late_note(f);
 			ddp_lose_sync(rx);
+		}
 	}
 	f->exp_seq = p->seq + p->pay_len;
 	return start;
@@ -165,6 +213,10 @@ static __always_inline int ddp_frame_has_header(const struct ddp_flow *f,
 	int d = p->seq - f->exp_seq;
 	__u32 start = 0, off = f->pdu_off;
 
+	/* a copy of a header lost to a gap: read only if its checksum holds */
+	if (f->late_ok && f->sync != DDP_SYNC_OK &&
+	    (__u32)(f->late_hdr - p->seq) < p->pay_len)
+		return 1;
 	if (d < 0) {
 		if (-(__u32)d >= p->pay_len)
 			return 0;

@@ -415,12 +415,42 @@ static void run_lost_header(struct eng *e)
 	eng_send(e, 2048, 1000); /* the retransmission */
 }
 
+/* The frame holding C2HData 2's header comes one frame late: the tracker
+ * knew a header began there, reads it from the late frame and resumes in
+ * that PDU, without a resync. */
 static void run_reordered_header(struct eng *e)
 {
 	eng_send_all(e, 0, 2048, 1024);
 	eng_send(e, 3048, 1000);
 	eng_send(e, 2048, 1000);
 	send_losing_header(e, 4048, 0);
+	cr_assert_eq(eng_reported(e, C(e, 1)), 24, "the PDU's bytes after it");
+}
+
+/* ... but a first late copy has a bad checksum: the transport may take it
+ * (an offload's mark), so which header it has is unknown, and the good
+ * copy after it is not read either: a resync. */
+static void run_late_header_bad_copy(struct eng *e)
+{
+	struct eng_patch p = { 1, { 12 + 1 }, { 0x40 } }; /* datao += 16K */
+
+	eng_send_all(e, 0, 2048, 1024);
+	eng_send(e, 3048, 1000);
+	eng_send_corrupt(e, 2048, 1000, &p);
+	eng_send(e, 2048, 1000);
+	send_losing_header(e, 4048, 0);
+}
+
+/* ... but it comes after the stream left that PDU: the header after it
+ * went by unread, so nothing is resumed: a resync. */
+static void run_late_header_too_late(struct eng *e)
+{
+	eng_send_all(e, 0, 2048, 1024);
+	eng_send_all(e, 3048, 5048, 1000);
+	eng_send(e, 2048, 1000);
+	cr_assert_eq(eng_events(e), 1);
+	eng_answer(e, 0);
+	send_losing_header(e, 5048, 1);
 }
 
 static void run_resync_denied(struct eng *e)
@@ -1031,9 +1061,20 @@ FIXTURE(record_ring_full, .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
 FIXTURE(more_revocations_than_remembered, .build = rsps_then_read,
 	.run = run_revocations_overflow, .placed = "?",
 	.stats = { { "retrans", DDP_REV_RING + 1 } })
-FIXTURE(reordered_header_frame, .build = six_reads, .run = run_reordered_header,
-	.placed = "P--PPP",
-	.stats = { { "sync_lost", 1 }, { "resync_confirm", 1 } }, .events = 1)
+FIXTURE(reordered_header_frame_resumes_without_resync, .build = six_reads,
+	.run = run_reordered_header, .placed = "P?PPPP",
+	.stats = { { "sync_lost", 1 }, { "resync", 0 }, { "retrans", 1 } },
+	.events = 0)
+FIXTURE(late_header_after_a_bad_copy_not_read, .build = six_reads,
+	.run = run_late_header_bad_copy, .placed = "P--PPP",
+	.stats = { { "csum_bad", 1 },
+		   { "sync_lost", 1 },
+		   { "resync_confirm", 1 } },
+	.events = 1)
+FIXTURE(late_header_after_its_pdu_not_read, .build = six_reads,
+	.run = run_late_header_too_late, .placed = "P--PPP",
+	.stats = { { "sync_lost", 1 }, { "resync_confirm", 1 }, { "pdu_err", 0 } },
+	.events = 1)
 FIXTURE(resync_denied, .build = eight_reads, .run = run_resync_denied,
 	.placed = "P---PPPP",
 	.stats = { { "resync", 2 },

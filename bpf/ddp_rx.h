@@ -139,36 +139,43 @@ static __always_inline void ddp_late_header(struct ddp_rx *rx,
 					    const struct ddp_pkt *p)
 {
 	struct ddp_flow *f = rx->f;
-	__u32 h = f->late_hdr, at = h - p->seq, cur = f->exp_seq;
-	struct nvme_tcp_hdr24 hdr;
-	struct ddp_pdu_info pi;
+	__u32 h = f->late_hdr, at = h - p->seq, cur = f->exp_seq, zero = 0;
+	struct ddp_late {
+		struct nvme_tcp_hdr24 hdr;
+		struct ddp_pdu_info pi;
+	} *l;
 
 	if (!f->late_ok || f->sync == DDP_SYNC_OK || at >= p->pay_len ||
 	    p->pay_len - at < DDP_HDR_NEED)
 		return;
 	f->late_ok = 0;
-	if (at > 0xffff ||
-	    bpf_xdp_load_bytes(rx->ctx, p->pay_off + at, &hdr, sizeof(hdr)) ||
-	    ddp_hdr_check(&hdr, &f->cfg, &pi) ||
-	    ddp_seq_lt(cur, h + DDP_HDR_NEED) || !ddp_seq_lt(cur, h + pi.plen))
+	/* in this CPU's scratch buffer, free until the tracker's steps: the
+	 * stack has no room left on 6.1 */
+	l = bpf_map_lookup_elem(&ddp_scratch, &zero);
+	if (!l || at > 0xffff ||
+	    bpf_xdp_load_bytes(rx->ctx, p->pay_off + at, &l->hdr,
+			       sizeof(l->hdr)) ||
+	    ddp_hdr_check(&l->hdr, &f->cfg, &l->pi) ||
+	    ddp_seq_lt(cur, h + DDP_HDR_NEED) ||
+	    !ddp_seq_lt(cur, h + l->pi.plen))
 		return;
-	__builtin_memcpy(f->hdr, &hdr, sizeof(hdr));
+	__builtin_memcpy(f->hdr, &l->hdr, sizeof(l->hdr));
 	f->sync = DDP_SYNC_OK;
 	f->pdu_seq = h;
 	f->pdu_off = cur - h;
 	f->rec_open = 0;
 	rx->st->pdus++;
-	f->plen = pi.plen;
-	f->data_off = pi.data_off;
-	f->data_end = pi.data_end;
-	f->datao = pi.datao;
-	f->cid = pi.cid;
-	f->type = pi.type;
+	f->plen = l->pi.plen;
+	f->data_off = l->pi.data_off;
+	f->data_end = l->pi.data_end;
+	f->datao = l->pi.datao;
+	f->cid = l->pi.cid;
+	f->type = l->pi.type;
 	f->place = 0;
 	/* its first bytes were not seen in order: no verdict */
 	ddp_ddgst_begin(f);
 	ddp_ddgst_lose(f);
-	if (pi.type == NVME_TCP_C2H_DATA)
+	if (f->type == NVME_TCP_C2H_DATA)
 		ddp_tag_begin(rx);
 }
 

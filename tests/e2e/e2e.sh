@@ -10,9 +10,10 @@
 #   reads of 32 KiB to 1 MiB: at least 90% of bytes and 95% of packets
 #   offloaded; reads under the io_threshold: about none; drops and resync
 #   requests under 5% of packets; as many tags torn down as set up.
-# Then the same reads with 1% of the target's segments dropped and 1%
-# reordered (tc programs on its veth): not one byte wrong, every resync
-# request answered, placement resuming after each; nothing leaked.
+# Then reads of 32 KiB to 1 MiB with 1% of the target's segments dropped
+# and 1% reordered (tc programs on its veth): not one byte wrong, every
+# resync request answered, at least 80% of the bytes placed; nothing
+# leaked.
 # On xsk, the copy budget: placed bytes reach the host only as metadata.
 # Everything made here is removed on exit, failure included.
 set -euo pipefail
@@ -205,7 +206,7 @@ fault_count() {
 
 # 1% of the target's segments dropped, 1% reordered; data digests on: the
 # engine's verdicts under loss are never wrong (no read fails)
-faults lossy "--drop 10000 --delay 10000" --rw randread --bs 4K-1M --qd 32 \
+faults lossy "--drop 10000 --delay 10000" --rw randread --bs 32K-1M --qd 32 \
 	-i 2 --time 8 --verify -G
 [ "$(num lossy verify_bad)" = 0 ] || fail "lossy: bytes differ"
 [ "$(num lossy failed)" = 0 ] || fail "lossy: reads failed: $(cat "$tmp/lossy")"
@@ -218,9 +219,12 @@ confirmed=$(num lossy engine_resync_confirm)
 # most requests confirmed (others denied, or superseded by a later one)
 [ $((confirmed * 100)) -ge $((requests * 50)) ] ||
 	fail "lossy: $requests resync requests, $confirmed confirmed: $(cat "$tmp/lossy")"
-# placement that did not resume would stop at each connection's first
-# loss, in its first tenth of a second
-at_least lossy placed_bytes read_bytes 25
+# what loss costs: the bytes of the frames lost or late (resent, or late,
+# they come behind the tracker), and the bytes from a lost header on until
+# the tracker reads that header from its late copy, or resyncs. The goal
+# is 85%; loaded, kernel sockets measured 85.3 to 89.7% over ten runs (the
+# AF_XDP host 94 to 95%): 80% holds with room, 85% would not
+at_least lossy placed_bytes read_bytes 80
 lossy_setup=$(leaks)
 
 # data changed under a TCP checksum fixed to match: only the data digest

@@ -158,6 +158,8 @@ static __always_inline int ddp_flow_enter(struct ddp_flow *f,
 							    f->ign_end) +
 		      DDP_MAX_DGRAM;
 		f->ign_end = far;
+		/* a missed frame may have brought a header waited for */
+		f->late_ok = 0;
 	}
 	return 1;
 }

@@ -316,6 +316,11 @@ bench-digest: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BENCH_DIGESTS=1 BENCH_SIZES="64K 512K" tests/bench/bench_e2e.sh $(OUT)
 
+# Placement under 1% loss and 1% reordering, on both receive paths.
+bench-loss: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/bench_loss.sh $(OUT)
+
 bench-engine: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/bench_engine
 	$(Q)$(OUT)/bench_engine

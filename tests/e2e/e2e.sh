@@ -12,7 +12,7 @@
 #   requests under 5% of packets; as many tags torn down as set up.
 # Then reads of 32 KiB to 1 MiB with 1% of the target's segments dropped
 # and 1% reordered (tc programs on its veth): not one byte wrong, every
-# resync request answered, at least 80% of the bytes placed; nothing
+# resync request answered, at least 70% of the bytes placed; nothing
 # leaked.
 # On xsk, the copy budget: placed bytes reach the host only as metadata.
 # Everything made here is removed on exit, failure included.
@@ -206,11 +206,12 @@ fault_count() {
 
 # 1% of the target's segments dropped, 1% reordered; data digests on: the
 # engine's verdicts under loss are never wrong (no read fails)
+# (a count of reads, not a time: a loaded machine reads as many, slower)
 faults lossy "--drop 10000 --delay 10000" --rw randread --bs 32K-1M --qd 32 \
-	-i 2 --time 8 --verify -G
+	-i 2 --ios 1500 --time 120 --verify -G
 [ "$(num lossy verify_bad)" = 0 ] || fail "lossy: bytes differ"
 [ "$(num lossy failed)" = 0 ] || fail "lossy: reads failed: $(cat "$tmp/lossy")"
-[ "$(num lossy ios)" -ge 1000 ] || fail "lossy: only $(num lossy ios) reads"
+[ "$(num lossy ios)" = 1500 ] || fail "lossy: $(num lossy ios) reads of 1500"
 [ "$(fault_count lossy dropped)" -gt 0 ] ||
 	fail "lossy: no fault injected: $(cat "$tmp/lossy.faults")"
 requests=$(num lossy engine_resync)
@@ -221,10 +222,14 @@ confirmed=$(num lossy engine_resync_confirm)
 	fail "lossy: $requests resync requests, $confirmed confirmed: $(cat "$tmp/lossy")"
 # what loss costs: the bytes of the frames lost or late (resent, or late,
 # they come behind the tracker), and the bytes from a lost header on until
-# the tracker reads that header from its late copy, or resyncs. The goal
-# is 85%; loaded, kernel sockets measured 85.3 to 89.7% over ten runs (the
-# AF_XDP host 94 to 95%): 80% holds with room, 85% would not
-at_least lossy placed_bytes read_bytes 80
+# the tracker reads that header from its late copy, or resyncs (see
+# docs/ARCHITECTURE.md, "What loss costs the kernel-socket path"). The
+# goal, 85%, is make bench-loss's to measure: a loaded machine answers
+# resync requests later (measured 80 to 89% with the qemu guests of make
+# test running); 70% is a floor that load does not break, and that
+# placement which stopped resuming, or resumed only by resyncs answered
+# late, would (53 to 67% before)
+at_least lossy placed_bytes read_bytes 70
 lossy_setup=$(leaks)
 
 # data changed under a TCP checksum fixed to match: only the data digest

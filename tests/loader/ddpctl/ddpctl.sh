@@ -159,6 +159,8 @@ check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_
 hold_start() {
 	# its stderr apart: bash says "Killed" of the one killed below
 	coproc HOLD { in_a "$hold" "$a"; } 2>"$tmp/hold.err"
+	# bash unsets HOLD_PID once it reaps the coprocess: kept here
+	hold_cpid=$HOLD_PID
 	read -r line pid <&"${HOLD[0]}" || true
 	[ "$line" = ready ] || { echo "FAIL: ddp_hold: $(cat "$tmp/hold.err")" >&2; exit 1; }
 	hold_pid=$pid
@@ -206,7 +208,7 @@ in_a "$ddpctl" events "$a" --count 1 --timeout 5 >"$tmp/events" &
 events_pid=$!
 sleep 0.3
 exec {HOLD[1]}>&-
-wait "$HOLD_PID"
+wait "$hold_cpid"
 hold_pid=
 wait "$events_pid"
 check 0 "flow $fid 192.0.2.1:4420 > 192.0.2.2:40000: removed" "" cat "$tmp/events"
@@ -216,7 +218,7 @@ check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER)
 # a holder killed: its flow and tags stay until someone reaps them
 hold_start
 kill -KILL "$hold_pid"
-wait "$HOLD_PID" 2>/dev/null || true
+wait "$hold_cpid" 2>/dev/null || true
 fid=$((2 << 16)) # slot 0 again, its second use
 check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER
 	flow_row $fid 192.0.2.1:4420 192.0.2.2:40000 kernel ok 1000 2 0 0 "dead $hold_pid")" "" \

@@ -517,6 +517,7 @@ const struct host_qstats *hq_stats(struct host_queue *q)
 	if (q->x.u) {
 		utcp_stats(q->x.u, &us);
 		q->st.placed_uncut = us.placed_uncut;
+		q->st.ddgst_unclean = us.ddgst_unclean;
 	}
 	return &q->st;
 }

@@ -81,6 +81,9 @@ struct host_qstats {
 	/* C2HData data digests: the engine's verdict taken (ok: the host's
 	 * CRC skipped; bad: a digest error), or the host's own CRC */
 	__u64 ddgst_ok, ddgst_bad, ddgst_computed;
+	/* AF_XDP: of the computed, PDUs whose verdict the transport's trust
+	 * rules kept from the host (utcp_stats.ddgst_unclean) */
+	__u64 ddgst_unclean;
 };
 
 /* Connect: ICReq/ICResp, Fabrics Connect, enable the controller, identify

@@ -324,6 +324,7 @@ int cmd_perf(struct args *a)
 		qs.skipped += s->skipped;
 		qs.copied += s->copied;
 		qs.placed_uncut += s->placed_uncut;
+		qs.ddgst_unclean += s->ddgst_unclean;
 		qs.resync_confirm += s->resync_confirm;
 		qs.resync_deny += s->resync_deny;
 		qs.ddgst_ok += s->ddgst_ok;
@@ -344,7 +345,7 @@ int cmd_perf(struct args *a)
 		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,\"placed_in_frames\":%llu,"
 		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu,"
 		       "\"ddgst_ok\":%llu,\"ddgst_bad\":%llu,\"ddgst_computed\":%llu,"
-		       "\"bufs_pinned\":%u",
+		       "\"ddgst_unclean\":%llu,\"bufs_pinned\":%u",
 		       host_transport(p.h), (unsigned long long)ios,
 		       (unsigned long long)bytes, secs, ios / secs,
 		       bytes / secs / (1 << 30),
@@ -364,6 +365,7 @@ int cmd_perf(struct args *a)
 		       (unsigned long long)qs.ddgst_ok,
 		       (unsigned long long)qs.ddgst_bad,
 		       (unsigned long long)qs.ddgst_computed,
+		       (unsigned long long)qs.ddgst_unclean,
 		       host_bufs_pinned(p.h));
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),

@@ -121,6 +121,9 @@ struct utcp_stats {
 	__u64 dup_segs; /* already received: dropped, ACKed */
 	__u64 csum_bad; /* dropped: bad checksum, or compacted unchecked */
 	__u64 bad_frames; /* dropped: malformed, or metadata inconsistent */
+	__u64 ddgst_unclean; /* data digest verdicts not believed: a byte of
+			      * the PDU may have come from a copy other than
+			      * the one judged (a duplicate, a reordering) */
 	__u64 retransmits, rto, fast_retransmits;
 	__u64 probes; /* tail loss probes (counted in retransmits) */
 	__u64 snd_queued; /* bytes sent or queued, not yet acknowledged */

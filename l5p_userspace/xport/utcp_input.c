@@ -309,8 +309,10 @@ int utcp_ddgst_verdict(struct utcp_conn *c, __u32 plen)
 	/* a mark left far behind would wrap around and refuse everything */
 	if (seq_lt(c->ddgst_clean, end - (1u << 30)))
 		c->ddgst_clean = end - (1u << 30);
-	if (seq_lt(end - plen, c->ddgst_clean))
+	if (seq_lt(end - plen, c->ddgst_clean)) {
+		c->st.ddgst_unclean++;
 		return DDP_VERDICT_NONE;
+	}
 	for (i = 0; i < UTCP_VERDICTS && i < c->nvd; i++)
 		if (c->vd[(c->nvd - 1 - i) % UTCP_VERDICTS].end == end)
 			return c->vd[(c->nvd - 1 - i) % UTCP_VERDICTS].verdict;

@@ -94,10 +94,15 @@ at_least big engine_offload_bytes read_bytes 90
 at_least big engine_offload_packets engine_rx_packets 95
 under big engine_drop engine_rx_packets 5
 under big engine_resync engine_rx_packets 5
-# data digests: the engine's verdict taken for nearly every PDU, none bad
+# data digests: the engine's verdict taken for nearly every PDU, none bad;
+# over AF_XDP, of those whose every byte came in the copy the engine judged
+# (a loaded machine delays ACKs, the target sends again, and utcp believes
+# no verdict over a duplicate: not so for most)
 digests=$(($(num big ddgst_ok) + $(num big ddgst_bad) + $(num big ddgst_computed)))
-[ "$(num big ddgst_bad)" = 0 ] && [ $(($(num big ddgst_ok) * 100)) -ge $((digests * 95)) ] ||
-	fail "big: data digests: $(num big ddgst_ok) ok, $(num big ddgst_bad) bad of $digests"
+clean=$((digests - $(num big ddgst_unclean)))
+[ "$(num big ddgst_bad)" = 0 ] && [ $(($(num big ddgst_ok) * 100)) -ge $((clean * 95)) ] &&
+	[ $((clean * 2)) -ge "$digests" ] ||
+	fail "big: data digests: $(num big ddgst_ok) ok, $(num big ddgst_bad) bad of $digests ($(num big ddgst_unclean) not believed over a duplicate)"
 
 perf small --rw randread --bs 4K-16K --qd 32 -i 2 --time 2 --verify
 under small engine_offload_bytes read_bytes 1
@@ -147,6 +152,31 @@ if [ "$transport" = xsk ]; then
 		--bs 64K --time 1 >/dev/null 2>"$tmp/noxsk.err" || rc=$?
 	[ "$rc" = 1 ] && [ "$(cat "$tmp/noxsk.err")" = "ddp-host: AF_XDP on $h: $why" ] ||
 		fail "unprivileged, -t xsk: exit $rc, said '$(cat "$tmp/noxsk.err")'"
+fi
+
+# IPv6 over kernel sockets: placed as IPv4 is, and ddpctl flows names the
+# connection while it reads
+if [ "$transport" = kernel ]; then
+	ip -n "$h" addr add fd00:dde::1/64 dev "$h" nodad
+	ip -n "$t" addr add fd00:dde::2/64 dev "$t" nodad
+	target_start "$target" "$t" fd00:dde::2 "$nqn" 64M 4423
+	in_h "$host" perf -t kernel -a fd00:dde::2 -s 4423 -n "$nqn" --json \
+		--rw randread --bs 32K-1M --qd 16 --time 2 --verify -g -G \
+		>"$tmp/v6" 2>"$tmp/v6.err" &
+	hp=$!
+	seen=
+	while kill -0 "$hp" 2>/dev/null; do
+		in_h "$ddpctl" flows "$h" >"$tmp/v6.flows"
+		grep -q ' \[fd00:dde::2\]:4423 *\[fd00:dde::1\]:[0-9]* *kernel ' "$tmp/v6.flows" &&
+			seen=1 && break
+		sleep 0.1
+	done
+	wait "$hp" || fail "IPv6: $(cat "$tmp/v6.err" "$tmp/v6")"
+	[ -n "$seen" ] || fail "IPv6: ddpctl flows never showed it: $(cat "$tmp/v6.flows")"
+	[ "$(num v6 verify_bad)" = 0 ] && [ "$(num v6 failed)" = 0 ] ||
+		fail "IPv6: $(cat "$tmp/v6")"
+	at_least v6 placed_bytes read_bytes 90
+	echo "e2e (kernel) over IPv6: $(num v6 ios) reads verified, $(num v6 placed_bytes) of $(num v6 read_bytes) bytes placed: ok"
 fi
 
 # a controller that stops (its process stopped mid-read, its sockets still

@@ -39,6 +39,16 @@ static struct host_cmd *hq_cmd_of(struct host_queue *q, __u16 cid)
 	return c->busy && c->cid == cid && c->io ? c : NULL;
 }
 
+/* The stream failed under a PDU being read: the queue with it. */
+static int hq_lost(struct host_queue *q, int err)
+{
+	q->failed = err;
+	return herr(q->h, err, "queue %u: %s", q->qid,
+		    err == -ECONNRESET ? "the controller closed it" :
+		    err == -ETIMEDOUT  ? "the controller stopped inside a PDU" :
+					 strerror(-err));
+}
+
 /* A fatal transport error: tell the controller, close, fail the rest. */
 static int hq_fatal(struct host_queue *q, __u16 fes, __u32 fei, const void *hdr,
 		    size_t hdr_len, const char *why)
@@ -384,12 +394,8 @@ static int hq_recv_pdu(struct host_queue *q)
 	if (!err)
 		err = xport_recv(&q->x, hdr + NTCP_CH_LEN,
 				 hdr_len - NTCP_CH_LEN);
-	if (err) {
-		q->failed = err;
-		return herr(q->h, err, "queue %u: %s", q->qid,
-			    err == -ECONNRESET ? "the controller closed it" :
-						 strerror(-err));
-	}
+	if (err)
+		return hq_lost(q, err);
 	if (ntcp_hdr_parse(&q->p, NTCP_HOST, hdr, hdr_len, &pdu, &e))
 		return hq_fatal(q, e.fes, e.fei, hdr, hdr_len, e.why);
 	if (q->x.offloaded)
@@ -487,15 +493,8 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 	if (r) {
 		do {
 			err = hq_recv_pdu(q);
-			if (err && !q->failed) {
-				q->failed = err;
-				herr(q->h, err, "queue %u: %s", q->qid,
-				     err == -ETIMEDOUT ?
-					     "the controller stopped inside a PDU" :
-					     strerror(-err));
-			}
 			if (err)
-				return err;
+				return q->failed ? err : hq_lost(q, err);
 		} while (--budget &&
 			 xport_pending(&q->x, NTCP_CH_LEN) >= NTCP_CH_LEN);
 	}

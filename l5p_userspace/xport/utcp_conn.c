@@ -443,13 +443,21 @@ void utcp_set_timeout(struct utcp_conn *c, int ms)
 	c->timeout_us = ms > 0 ? ms * 1000ull : 0;
 }
 
-/* Wait for the port after no progress since idle (us): -ETIMEDOUT once
- * the connection's timeout has passed, else 0. */
-static int conn_wait(struct utcp_conn *c, __u64 idle)
+/* Wait for the port, with no progress since *idle (us; 0: since now, the
+ * clock read only when there is a wait): -ETIMEDOUT once the connection's
+ * timeout has passed, else 0. */
+static int conn_wait(struct utcp_conn *c, __u64 *idle)
 {
-	__u64 end = c->timeout_us ? idle + c->timeout_us : 0;
+	__u64 end;
 
-	if (end && now_us() >= end)
+	if (!c->timeout_us) {
+		utcp_port_wait(c->up, 0);
+		return 0;
+	}
+	if (!*idle)
+		*idle = now_us();
+	end = *idle + c->timeout_us;
+	if (now_us() >= end)
 		return -ETIMEDOUT;
 	utcp_port_wait(c->up, end);
 	return 0;
@@ -458,7 +466,7 @@ static int conn_wait(struct utcp_conn *c, __u64 idle)
 int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n)
 {
 	struct xsk_port *p = c->p;
-	__u64 idle = now_us();
+	__u64 idle = 0;
 	const __u8 *b;
 	size_t left, m;
 	int i, ret = 0;
@@ -484,12 +492,12 @@ int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n)
 				m = utcp_queue_data(c, b, left);
 			}
 			if (!m) {
-				ret = conn_wait(c, idle);
+				ret = conn_wait(c, &idle);
 				if (ret)
 					break;
 				continue;
 			}
-			idle = now_us();
+			idle = 0;
 			b += m;
 			left -= m;
 			/* a full segment may leave at once */
@@ -528,7 +536,7 @@ static void read_done(struct utcp_conn *c)
 static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 {
 	struct xsk_port *p = c->p;
-	__u64 placed, skipped = 0, idle = now_us();
+	__u64 placed, skipped = 0, idle = 0;
 	size_t done = 0, n;
 	ssize_t ret = 0;
 
@@ -550,7 +558,7 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 			skipped += placed;
 			done += n;
 			read_done(c);
-			idle = now_us();
+			idle = 0;
 			continue;
 		}
 		if (c->err) {
@@ -565,7 +573,7 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 			ret = -ENOTCONN;
 			goto out;
 		}
-		ret = conn_wait(c, idle);
+		ret = conn_wait(c, &idle);
 		if (ret)
 			goto out;
 	}

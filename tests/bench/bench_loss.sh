@@ -18,19 +18,11 @@ rounds=${BENCH_ROUNDS:-5}
 ios=${BENCH_IOS:-1500}
 . "$(dirname "$0")/../lib/netns.sh"
 netns_bins "$build"
-fault_inject=$(realpath "$build/fault_inject")
 h=bl$$h
 t=bl$$t
 nqn=nqn.2024-01.io.ddp:bench
-faults_pid=
-
-cleanup() {
-	[ -z "$faults_pid" ] || kill "$faults_pid" 2>/dev/null || true
-	netns_cleanup
-}
 
 netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
-trap cleanup EXIT
 netns_tmp
 tmp=$NETNS_TMP
 # a 2 Gbit/s wire, as make test-e2e's
@@ -45,22 +37,12 @@ num() {
 # lossy TRANSPORT: one run under faults; adds "TRANSPORT placed read" to
 # the rounds' file
 lossy() {
-	local out=$tmp/out line
-	coproc FAULTS { nsenter --net="/run/netns/$t" "$fault_inject" "$t" 4420 \
-		--drop 10000 --delay 10000; }
-	faults_pid=$FAULTS_PID
-	exec {faults_out}<&"${FAULTS[0]}"
-	read -r line <&"$faults_out"
-	[ "$line" = ready ] || {
-		echo "bench-loss: fault_inject: $line" >&2
-		exit 1
-	}
-	in_ns "$h" "$host" perf -t "$1" -a 10.254.0.2 -s 4420 -n "$nqn" --json \
-		--rw randread --bs 32K-1M --qd 32 -i 2 --ios "$ios" --time 300 \
-		--verify -G >"$out"
-	exec {FAULTS[1]}>&-
-	wait "$faults_pid" || true
-	faults_pid=
+	local out=$tmp/out
+
+	netns_faults "$t" "$t" 4420 "--drop 10000 --delay 10000" "$tmp/faults" \
+		in_ns "$h" "$host" perf -t "$1" -a 10.254.0.2 -s 4420 -n "$nqn" \
+		--json --rw randread --bs 32K-1M --qd 32 -i 2 --ios "$ios" \
+		--time 300 --verify -G >"$out"
 	[ "$(num "$out" verify_bad)" = 0 ] && [ "$(num "$out" failed)" = 0 ] || {
 		echo "bench-loss: reads over $1 wrong or failed: $(cat "$out")" >&2
 		exit 1

@@ -25,18 +25,9 @@ build=${1:-build}
 transport=${2:-kernel}
 . "$(dirname "$0")/../lib/netns.sh"
 netns_bins "$build"
-fault_inject=$(realpath "$build/fault_inject")
 h=dde$$h
 t=dde$$t
 nqn=nqn.2024-01.io.ddp:e2e
-faults_pid=
-
-# the engine goes with the namespace and the pins with the BPF filesystem
-cleanup() {
-	# gone already, maybe: cleaning up goes on
-	[ -z "$faults_pid" ] || kill "$faults_pid" 2>/dev/null || true
-	netns_cleanup
-}
 
 in_h() {
 	in_ns "$h" "$@"
@@ -47,8 +38,8 @@ fail() {
 	exit 1
 }
 
+# the engine goes with the namespace and the pins with the BPF filesystem
 netns_pair "$h" "$t" 10.254.0.1/24 10.254.0.2/24
-trap cleanup EXIT
 netns_tmp
 tmp=$NETNS_TMP
 # a 2 Gbit/s wire: the ratios are the engine's, not those of a veth that
@@ -214,20 +205,11 @@ setup=$(leaks)
 # the target's segments (its exit status is the checks' to judge); what it
 # did, as JSON, in $tmp/NAME.faults
 faults() {
-	local name=$1 how=$2 line
+	local name=$1 how=$2
 	shift 2
-	coproc FAULTS { nsenter --net="/run/netns/$t" "$fault_inject" "$t" 4420 $how; }
-	faults_pid=$FAULTS_PID
-	exec {faults_out}<&"${FAULTS[0]}" # still open once the coprocess is gone
-	read -r line <&"$faults_out"
-	[ "$line" = ready ] || fail "fault_inject: $line"
-	in_h "$host" perf -t "$transport" -a 10.254.0.2 -s 4420 -n "$nqn" --json \
-		"$@" >"$tmp/$name" || true
-	exec {FAULTS[1]}>&-
-	read -r line <&"$faults_out"
-	echo "$line" >"$tmp/$name.faults"
-	wait "$faults_pid"
-	faults_pid=
+	netns_faults "$t" "$t" 4420 "$how" "$tmp/$name.faults" \
+		in_h "$host" perf -t "$transport" -a 10.254.0.2 -s 4420 -n "$nqn" \
+		--json "$@" >"$tmp/$name" || true
 }
 
 fault_count() {

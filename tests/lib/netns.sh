@@ -5,26 +5,54 @@
 # failing script leaves nothing behind. A script with more to undo sets a
 # trap of its own that ends with netns_cleanup.
 
-# netns_bins BUILD: host, target, ddpctl: the project's programs in BUILD
+# netns_bins BUILD: host, target, ddpctl, fault_inject: the project's
+# programs in BUILD
 netns_bins() {
 	host=$(realpath "$1/ddp-host")
 	target=$(realpath "$1/ddp-target")
 	ddpctl=$(realpath "$1/ddpctl")
+	fault_inject=$(realpath -m "$1/fault_inject")
 }
 
 NETNS_MADE=()
 NETNS_PIDS=()
 NETNS_TMP=
+NETNS_FAULTS= # fault_inject's pid, while netns_faults runs it
 
 netns_cleanup() {
 	local ns p
-	for p in "${NETNS_PIDS[@]}"; do
+	for p in "${NETNS_PIDS[@]}" $NETNS_FAULTS; do
 		kill "$p" 2>/dev/null || true
 	done
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	[ -z "$NETNS_TMP" ] || rm -rf "$NETNS_TMP"
+}
+
+# netns_faults NS DEV PORT "FAULTS" OUT CMD...: CMD while fault_inject
+# acts on DEV's segments to PORT's peers, in NS (FAULTS: its options);
+# what it did, as JSON, in OUT. Returns CMD's status; exits if
+# fault_inject does not start.
+netns_faults() {
+	local ns=$1 dev=$2 port=$3 how=$4 out=$5 line fo rc=0
+	shift 5
+	coproc FAULTS { nsenter --net="/run/netns/$ns" "$fault_inject" "$dev" "$port" $how; }
+	NETNS_FAULTS=$FAULTS_PID
+	exec {fo}<&"${FAULTS[0]}" # still open once the coprocess is gone
+	read -r line <&"$fo" || true
+	if [ "$line" != ready ]; then
+		echo "fault_inject did not start: $line" >&2
+		exit 1
+	fi
+	"$@" || rc=$?
+	exec {FAULTS[1]}>&-
+	read -r line <&"$fo" || true
+	echo "$line" >"$out"
+	exec {fo}<&-
+	wait "$NETNS_FAULTS" || true
+	NETNS_FAULTS=
+	return $rc
 }
 
 # netns_tmp: a temporary directory, NETNS_TMP, removed with the rest

@@ -289,12 +289,13 @@ test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
 
 # Target and host in namespaces, the engine between them, on both of the
 # host's transports; in skb mode with a sender's offloads; two hosts, one
-# killed
+# killed; AF_XDP on 4 RX queues
 test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl $(OUT)/fault_inject
 	$(Q)tests/e2e/e2e.sh $(OUT) xsk
 	$(Q)tests/e2e/e2e.sh $(OUT) kernel
 	$(Q)tests/e2e/e2e_skb.sh $(OUT)
 	$(Q)tests/e2e/e2e_owners.sh $(OUT)
+	$(Q)tests/e2e/e2e_queues.sh $(OUT)
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
 	$(Q)tests/loader/ddpctl/ddpctl.sh $(OUT)

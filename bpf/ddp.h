@@ -125,6 +125,7 @@ struct nvme_tcp_hdr24 {
 #define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
 #define DDP_HOLES 8 /* gaps remembered per flow, power of 2 */
 #define DDP_META_RANGES 6 /* placed ranges one AF_XDP frame can describe */
+#define DDP_XSK_QUEUES 64 /* RX queues the engine redirects to AF_XDP */
 #define DDP_BUF_GUARD 65536 /* unused tail of the buffer map (verifier bound) */
 #define DDP_CHAIN_MIN 1 /* headers that must follow a resync candidate */
 #define DDP_MAX_STEPS 4096 /* tracker steps per packet */

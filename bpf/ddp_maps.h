@@ -124,7 +124,7 @@ struct {
 /* RX queue -> AF_XDP socket */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, 64);
+	__uint(max_entries, DDP_XSK_QUEUES);
 	__type(key, __u32);
 	__type(value, __u32);
 } ddp_xsks SEC(".maps");

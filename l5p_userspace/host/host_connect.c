@@ -337,11 +337,15 @@ static int host_setup_transport(struct host *h)
 		h->ev_on = true;
 	if (!want_xsk)
 		return 0;
-	err = utcp_port_open(h->dev, h->ifname, 0, &h->xsk, why, sizeof(why));
+	err = utcp_port_open(h->dev, h->ifname, &h->xsk, why, sizeof(why));
 	if (err) {
 		h->xsk = NULL;
 		return host_no_xsk(h, err, why);
 	}
+	if (h->o.verbose)
+		fprintf(stderr,
+			"ddp-host: AF_XDP on '%s': a socket on each of its %u RX queues, copy mode\n",
+			h->ifname, utcp_port_queues(h->xsk));
 	return 0;
 }
 

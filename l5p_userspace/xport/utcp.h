@@ -33,13 +33,15 @@ struct ddp_dev;
 struct utcp_port;
 struct utcp_conn;
 
-/* Open the TCP on an AF_XDP port on (ifname, queue) over the engine's
- * region (xsk_port.h): -errno, with a message naming the step, if AF_XDP
+/* Open the TCP on an AF_XDP port on every RX queue of ifname over the
+ * engine's region (xsk_port.h): -errno, with a message naming the step, if AF_XDP
  * is not possible there (the caller falls back to kernel sockets). */
-int utcp_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
+int utcp_port_open(struct ddp_dev *dev, const char *ifname,
 		   struct utcp_port **out, char *err, size_t errlen);
 /* Connections still open are reset and freed first. */
 void utcp_port_close(struct utcp_port *up);
+/* The RX queues it serves: all of its interface's */
+__u32 utcp_port_queues(const struct utcp_port *up);
 
 /* Timers and sizes of the connections a port opens from then on; a 0
  * field keeps the default (in brackets). */

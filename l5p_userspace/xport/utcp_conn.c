@@ -30,10 +30,7 @@ void utcp_reset(struct utcp_conn *c, int err)
 
 static void rcv_release(void *arg, __u64 addr)
 {
-	struct xsk_port *p = arg;
-
-	xp_rx_put(p, addr);
-	p->rx_held--;
+	xp_rx_unhold(arg, addr);
 }
 
 /* ---- Connecting ---------------------------------------------------------- */
@@ -397,7 +394,8 @@ void utcp_port_limits(struct utcp_port *up, const struct utcp_limits *lim)
 	PICK(rcv_frames);
 	PICK(snd_frames);
 #undef PICK
-	/* the frames a connection may hold must leave some for the others */
+	/* the frames a connection may hold must leave some for the others
+	 * its queue brings */
 	if (up->lim.rcv_frames > p->nrx / 2)
 		up->lim.rcv_frames = p->nrx / 2;
 	if (up->lim.snd_frames > p->ntx - XSK_TX_RESERVE)
@@ -405,7 +403,7 @@ void utcp_port_limits(struct utcp_port *up, const struct utcp_limits *lim)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int utcp_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
+int utcp_port_open(struct ddp_dev *dev, const char *ifname,
 		   struct utcp_port **out, char *err, size_t errlen)
 {
 	struct utcp_port *up;
@@ -415,7 +413,7 @@ int utcp_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 	up = calloc(1, sizeof(*up));
 	if (!up)
 		return xp_fail(err, errlen, -ENOMEM, "out of memory");
-	ret = xsk_port_open(dev, ifname, queue, &up->xp, err, errlen);
+	ret = xsk_port_open(dev, ifname, &up->xp, err, errlen);
 	if (ret) {
 		free(up);
 		return ret;
@@ -434,6 +432,11 @@ void utcp_port_close(struct utcp_port *up)
 	pthread_mutex_unlock(&up->xp->lock);
 	xsk_port_close(up->xp);
 	free(up);
+}
+
+__u32 utcp_port_queues(const struct utcp_port *up)
+{
+	return up->xp->nq;
 }
 
 /* ---- Sending and receiving ----------------------------------------------- */

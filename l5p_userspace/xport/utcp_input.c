@@ -364,13 +364,12 @@ static bool conn_input(struct utcp_conn *c, const struct seg_in *in,
 
 	if (s->olen && can_receive(c)) {
 		cut = utcp_rseg_trim(s, c->rcv_adv);
-		if (p->rx_held + 64 >= p->nrx) {
-			/* the port's frames are nearly all held: keep the
+		if (!xp_rx_hold(p, s->addr)) {
+			/* its queue's frames are nearly all held: keep the
 			 * fill ring going for everybody */
 			c->ack_now = true;
 			return false;
 		}
-		p->rx_held++;
 		taken = true;
 		switch (utcp_rcv_take(&c->rcv, s)) {
 		case UTCP_TAKE_INORDER:
@@ -540,36 +539,45 @@ release: /* not IPv4/TCP, malformed, or no longer ours */
 	xp_rx_put(p, d->addr);
 }
 
+/* A batch of queue q's frames; how many */
+static __u32 rx_batch(struct utcp_port *up, __u32 q, __u64 now)
+{
+	struct xsk_port *p = up->xp;
+	__u32 n, idx, i;
+
+	n = xp_rx_peek(p, q, 64, &idx);
+	for (i = 0; i < n; i++) {
+		/* the kernel wrote the frames on another CPU: fetch the
+		 * metadata and headers a few frames ahead */
+		if (i + 4 < n) {
+			const __u8 *f =
+				p->mem + xp_rx_desc(p, q, idx + i + 4)->addr;
+
+			__builtin_prefetch(f - sizeof(struct ddp_meta));
+			__builtin_prefetch(f + 64);
+		}
+		rx_frame(up, xp_rx_desc(p, q, idx + i), now);
+	}
+	if (n)
+		xp_rx_release(p, q, n);
+	return n;
+}
+
 int utcp_port_run(struct utcp_port *up)
 {
 	struct xsk_port *p = up->xp;
 	struct utcp_conn *c;
-	__u32 n, idx, i, rounds;
+	__u32 n, q, rounds;
 	__u64 now = now_us();
 
 	xp_flush(p);
-	/* a batch, then ACKs for it (as GRO would make them) and the timers;
-	 * with no frame at all, the timers alone */
+	/* a batch of each queue, then ACKs for them (as GRO would make
+	 * them) and the timers; with no frame at all, the timers alone */
 	for (rounds = 0; rounds < 8; rounds++) {
-		n = xp_rx_peek(p, 64, &idx);
+		for (n = 0, q = 0; q < p->nq; q++)
+			n += rx_batch(up, q, now);
 		if (!n && rounds)
 			break;
-		for (i = 0; i < n; i++) {
-			/* the kernel wrote the frames on another CPU: fetch
-			 * the metadata and headers a few frames ahead */
-			if (i + 4 < n) {
-				const __u8 *f =
-					p->mem + xsk_ring_cons__rx_desc(
-							 &p->rx, idx + i + 4)
-							 ->addr;
-
-				__builtin_prefetch(f - sizeof(struct ddp_meta));
-				__builtin_prefetch(f + 64);
-			}
-			rx_frame(up, xsk_ring_cons__rx_desc(&p->rx, idx + i),
-				 now);
-		}
-		xp_rx_release(p, n);
 		for (c = up->conns; c; c = c->next)
 			utcp_tick(c, now);
 		xp_flush(p);

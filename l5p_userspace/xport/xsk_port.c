@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * xsk_port.c - one AF_XDP socket over the engine's buffer region.
+ * xsk_port.c - an AF_XDP socket per RX queue over the engine's buffer
+ * region.
  *
  * The UMEM is the whole region, so that frame addresses are region
  * offsets, but the port only ever uses the frames of one block it
- * allocates there: TX frames first, then RX frames, 4096 bytes each.
- * Other buffers of the region are never handed to the kernel. The socket
- * runs in copy mode (veth has no zero-copy) and never loads a program:
- * the engine is the XDP program and redirects to the ddp_xsks entry of
- * the queue.
+ * allocates there: TX frames first, then each queue's RX frames, 4096
+ * bytes each. Other buffers of the region are never handed to the
+ * kernel. Queue 0's socket owns the UMEM and sends; the others share it
+ * (XDP_SHARED_UMEM), each with its own fill ring. The sockets run in copy
+ * mode (see docs/ARCHITECTURE.md: why not zero-copy) and never load a
+ * program: the engine is the XDP program and redirects each frame to the
+ * ddp_xsks entry of the queue it arrived on.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
@@ -64,56 +68,156 @@ static int link_info(struct xsk_port *p, char *err, size_t errlen)
 		goto out;
 	}
 	memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
-	/* the socket serves one queue: frames hashed to another would find
-	 * no socket there and go to the kernel, which resets the connection */
+	/* a socket on every queue: a frame hashed to a queue without one
+	 * would go to the kernel, which resets the connection */
 	ifr.ifr_data = (void *)&ch;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr) &&
-	    ch.rx_count + ch.combined_count > 1)
+	p->nq = 1;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr) && ch.rx_count + ch.combined_count)
+		p->nq = ch.rx_count + ch.combined_count;
+	if (p->nq > DDP_XSK_QUEUES)
 		ret = xp_fail(
 			err, errlen, -EOPNOTSUPP,
-			"'%s' has %u RX queues and the AF_XDP socket serves one: make it one (ethtool -L %s combined 1)",
-			p->ifname, ch.rx_count + ch.combined_count, p->ifname);
+			"'%s' has %u RX queues and the engine redirects to at most %u (ethtool -L %s %s %u)",
+			p->ifname, p->nq, DDP_XSK_QUEUES, p->ifname,
+			ch.combined_count ? "combined" : "rx", DDP_XSK_QUEUES);
 out:
 	close(fd);
 	return ret;
 }
 
 /*
- * Bind the socket. A queue is busy for a while after the last socket on
- * it closed (the kernel frees its pool in a deferred work), so EBUSY with
- * no socket of the engine's on the queue is waited out, up to 2 s.
+ * Create and bind queue i's socket: queue 0's with the UMEM's own rings
+ * and the TX ring, the others sharing its UMEM. A queue is busy for a
+ * while after the last socket on it closed (the kernel frees its pool in
+ * a deferred work), so EBUSY with no socket of the engine's on the queue
+ * is waited out, up to 2 s.
  */
-static int xsk_socket__create_retry(struct xsk_port *p, const char *ifname,
-				    __u32 queue,
-				    const struct xsk_socket_config *scfg)
+static int create_socket(struct xsk_port *p, __u32 i)
 {
+	struct xsk_socket_config scfg = {
+		.rx_size = p->nrx,
+		.tx_size = XSK_PORT_TX_FRAMES,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	struct xsk_rxq *q = &p->q[i];
 	int ret, tries = 0, fd;
 
 	for (;;) {
-		ret = xsk_socket__create(&p->xsk, ifname, queue, p->umem,
-					 &p->rx, &p->tx, scfg);
+		if (!i)
+			ret = xsk_socket__create(&q->xsk, p->ifname, 0, p->umem,
+						 &q->rx, &p->tx, &scfg);
+		else
+			ret = xsk_socket__create_shared(&q->xsk, p->ifname, i,
+							p->umem, &q->rx, NULL,
+							&q->fill, &q->comp,
+							&scfg);
 		if (ret != -EBUSY || ++tries > 200 ||
-		    !bpf_map_lookup_elem(p->xsks_fd, &queue, &fd))
+		    !bpf_map_lookup_elem(p->xsks_fd, &i, &fd))
 			return ret;
 		usleep(10000);
 	}
 }
 
-int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
+/* Queue i's socket, bound into ddp_xsks, its fill ring full */
+static int open_queue(struct xsk_port *p, __u32 i, char *err, size_t errlen)
+{
+	struct xsk_rxq *q = &p->q[i];
+	__u32 n, idx;
+	int ret;
+
+	ret = create_socket(p, i);
+	if (ret == -EBUSY)
+		return xp_fail(
+			err, errlen, ret,
+			"queue %u of '%s' is busy: another AF_XDP socket is bound to it",
+			i, p->ifname);
+	if (ret)
+		return xp_fail(
+			err, errlen, ret,
+			"creating the AF_XDP socket on '%s' queue %u (copy mode): %s",
+			p->ifname, i, strerror(-ret));
+	q->fd = xsk_socket__fd(q->xsk);
+	/* a socket that closes leaves the map by itself: one still there
+	 * is someone's */
+	q->mapped = !bpf_map_update_elem(p->xsks_fd, &i, &q->fd, BPF_NOEXIST);
+	if (!q->mapped) {
+		ret = -errno;
+		if (ret == -EEXIST)
+			return xp_fail(
+				err, errlen, ret,
+				"queue %u of '%s' already has an AF_XDP socket in ddp_xsks",
+				i, p->ifname);
+		return xp_fail(
+			err, errlen, ret,
+			"binding the AF_XDP socket into ddp_xsks at queue %u: %s",
+			i, strerror(-ret));
+	}
+	if (xsk_ring_prod__reserve(&q->fill, p->nrx, &idx) != p->nrx)
+		return xp_fail(err, errlen, -EIO, "filling the fill ring");
+	for (n = 0; n < p->nrx; n++)
+		*xsk_ring_prod__fill_addr(&q->fill, idx + n) =
+			p->block + (p->ntx + (__u64)i * p->nrx + n) * XSK_FRAME;
+	xsk_ring_prod__submit(&q->fill, p->nrx);
+	return 0;
+}
+
+/* With several queues, one descriptor to poll for all of them */
+static int wait_set(struct xsk_port *p, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	__u32 i;
+
+	if (p->nq == 1) {
+		p->fd = p->q[0].fd;
+		return 0;
+	}
+	p->fd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->fd < 0)
+		return xp_fail(err, errlen, -errno, "epoll_create1: %s",
+			       strerror(errno));
+	for (i = 0; i < p->nq; i++)
+		if (epoll_ctl(p->fd, EPOLL_CTL_ADD, p->q[i].fd, &ev))
+			return xp_fail(err, errlen, -errno,
+				       "epoll_ctl for queue %u: %s", i,
+				       strerror(errno));
+	return 0;
+}
+
+/* Each queue's RX frames: a power of 2 */
+static __u32 queue_frames(__u32 nq)
+{
+	__u32 n = XSK_PORT_RX_FRAMES;
+
+	while (n > XSK_QUEUE_RX_MIN && n * nq > XSK_PORT_RX_TOTAL)
+		n /= 2;
+	return n;
+}
+
+static void close_sockets(struct xsk_port *p)
+{
+	__u32 i;
+
+	if (p->nq > 1 && p->fd >= 0)
+		close(p->fd);
+	/* queue 0's socket owns the UMEM: it goes last */
+	for (i = p->nq; i-- > 0;) {
+		/* from here the engine passes the queue's frames to the kernel */
+		if (p->q[i].mapped)
+			bpf_map_delete_elem(p->xsks_fd, &i);
+		if (p->q[i].xsk)
+			xsk_socket__delete(p->q[i].xsk);
+	}
+}
+
+int xsk_port_open(struct ddp_dev *dev, const char *ifname,
 		  struct xsk_port **out, char *err, size_t errlen)
 {
-	struct xsk_umem_config ucfg = { .fill_size = XSK_PORT_RX_FRAMES,
-					.comp_size = XSK_PORT_TX_FRAMES,
+	struct xsk_umem_config ucfg = { .comp_size = XSK_PORT_TX_FRAMES,
 					.frame_size = XSK_FRAME };
-	struct xsk_socket_config scfg = {
-		.rx_size = XSK_PORT_RX_FRAMES,
-		.tx_size = XSK_PORT_TX_FRAMES,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY,
-	};
 	struct ddp_caps caps;
 	struct xsk_port *p;
-	__u32 i, idx;
+	__u32 i;
 	int ret;
 
 	*out = NULL;
@@ -122,9 +226,7 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 		return xp_fail(err, errlen, -ENOMEM, "out of memory");
 	p->dev = dev;
 	p->fd = -1;
-	p->queue = queue;
 	p->ntx = XSK_PORT_TX_FRAMES;
-	p->nrx = XSK_PORT_RX_FRAMES;
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	pthread_mutex_init(&p->lock, NULL);
 
@@ -160,30 +262,33 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 			      p->mtu, ifname, XSK_FRAME);
 		goto err_free;
 	}
+	p->nrx = queue_frames(p->nq);
+	ucfg.fill_size = p->nrx;
 
+	p->q = calloc(p->nq, sizeof(*p->q));
 	p->tx_free = calloc(p->ntx, sizeof(*p->tx_free));
 	p->tx_state = calloc(p->ntx, 1);
-	if (!p->tx_free || !p->tx_state) {
+	if (!p->q || !p->tx_free || !p->tx_state) {
 		ret = xp_fail(err, errlen, -ENOMEM, "out of memory");
 		goto err_free;
 	}
 	/* chunks of frames: no tag may point into them */
-	ret = ddp_buf_alloc_frames(dev, (p->ntx + p->nrx) * XSK_FRAME,
+	ret = ddp_buf_alloc_frames(dev, (p->ntx + p->nq * p->nrx) * XSK_FRAME,
 				   &p->block);
 	if (ret) {
 		ret = xp_fail(err, errlen, ret,
 			      "allocating %u frames in the buffer region: %s",
-			      p->ntx + p->nrx, ddp_errmsg(dev));
+			      p->ntx + p->nq * p->nrx, ddp_errmsg(dev));
 		goto err_free;
 	}
 	p->mem = ddp_buf_mem(dev);
 	/* no stale metadata: a frame's region may have been anything */
-	for (i = 0; i < p->nrx; i++)
+	for (i = 0; i < p->nq * p->nrx; i++)
 		memset(p->mem + p->block + (p->ntx + i) * XSK_FRAME, 0,
 		       XSK_RX_HEADROOM);
 
-	ret = xsk_umem__create(&p->umem, p->mem, ddp_buf_size(dev), &p->fill,
-			       &p->comp, &ucfg);
+	ret = xsk_umem__create(&p->umem, p->mem, ddp_buf_size(dev),
+			       &p->q[0].fill, &p->comp, &ucfg);
 	if (ret) {
 		ret = xp_fail(
 			err, errlen, ret,
@@ -191,58 +296,26 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname, __u32 queue,
 			ddp_buf_size(dev), strerror(-ret));
 		goto err_buf;
 	}
-	ret = xsk_socket__create_retry(p, ifname, queue, &scfg);
-	if (ret == -EBUSY) {
-		ret = xp_fail(
-			err, errlen, ret,
-			"queue %u of '%s' is busy: another AF_XDP socket is bound to it",
-			queue, ifname);
-		goto err_umem;
-	} else if (ret) {
-		ret = xp_fail(
-			err, errlen, ret,
-			"creating the AF_XDP socket on '%s' queue %u (copy mode): %s",
-			ifname, queue, strerror(-ret));
-		goto err_umem;
+	for (i = 0; i < p->nq; i++) {
+		ret = open_queue(p, i, err, errlen);
+		if (ret)
+			goto err_sockets;
 	}
-	p->fd = xsk_socket__fd(p->xsk);
-	/* a socket that closes leaves the map by itself: one still there
-	 * is someone's */
-	if (bpf_map_update_elem(p->xsks_fd, &queue, &p->fd, BPF_NOEXIST)) {
-		ret = -errno;
-		if (ret == -EEXIST)
-			xp_fail(err, errlen, ret,
-				"queue %u of '%s' already has an AF_XDP socket in ddp_xsks",
-				queue, ifname);
-		else
-			xp_fail(err, errlen, ret,
-				"binding the AF_XDP socket into ddp_xsks at queue %u: %s",
-				queue, strerror(-ret));
-		goto err_xsk;
-	}
-
+	ret = wait_set(p, err, errlen);
+	if (ret)
+		goto err_sockets;
 	for (i = 0; i < p->ntx; i++)
 		p->tx_free[p->tx_nfree++] = p->ntx - 1 - i;
-	if (xsk_ring_prod__reserve(&p->fill, p->nrx, &idx) != p->nrx) {
-		ret = xp_fail(err, errlen, -EIO, "filling the fill ring");
-		goto err_map;
-	}
-	for (i = 0; i < p->nrx; i++)
-		*xsk_ring_prod__fill_addr(&p->fill, idx + i) =
-			p->block + (p->ntx + i) * XSK_FRAME;
-	xsk_ring_prod__submit(&p->fill, p->nrx);
 	*out = p;
 	return 0;
 
-err_map:
-	bpf_map_delete_elem(p->xsks_fd, &queue);
-err_xsk:
-	xsk_socket__delete(p->xsk);
-err_umem:
+err_sockets:
+	close_sockets(p);
 	xsk_umem__delete(p->umem);
 err_buf:
 	ddp_buf_free(dev, p->block);
 err_free:
+	free(p->q);
 	free(p->tx_free);
 	free(p->tx_state);
 	pthread_mutex_destroy(&p->lock);
@@ -254,11 +327,10 @@ void xsk_port_close(struct xsk_port *p)
 {
 	if (!p)
 		return;
-	/* from here the engine passes the queue's frames to the kernel */
-	bpf_map_delete_elem(p->xsks_fd, &p->queue);
-	xsk_socket__delete(p->xsk);
+	close_sockets(p);
 	xsk_umem__delete(p->umem);
 	ddp_buf_free(p->dev, p->block);
+	free(p->q);
 	free(p->tx_free);
 	free(p->tx_state);
 	pthread_mutex_destroy(&p->lock);
@@ -305,17 +377,35 @@ void xp_tx_send(struct xsk_port *p, __u32 i, __u32 len, bool orphan)
 void xp_rx_put(struct xsk_port *p, __u64 addr)
 {
 	__u64 chunk = addr & ~(__u64)(XSK_FRAME - 1);
+	struct xsk_rxq *q = xp_rx_queue(p, addr);
 	__u32 idx;
 
 	/* copy mode writes metadata only when there is some: clear it,
 	 * or the next frame here would show this one's */
 	memset(p->mem + chunk + XSK_RX_HEADROOM - sizeof(struct ddp_meta), 0,
 	       sizeof(struct ddp_meta));
-	/* the fill ring holds every RX frame: this never fails */
-	if (xsk_ring_prod__reserve(&p->fill, 1, &idx) != 1)
+	/* the fill ring holds every RX frame of its queue: this never fails */
+	if (xsk_ring_prod__reserve(&q->fill, 1, &idx) != 1)
 		return;
-	*xsk_ring_prod__fill_addr(&p->fill, idx) = chunk;
-	p->fill_queued++;
+	*xsk_ring_prod__fill_addr(&q->fill, idx) = chunk;
+	q->fill_queued++;
+}
+
+bool xp_rx_hold(struct xsk_port *p, __u64 addr)
+{
+	struct xsk_rxq *q = xp_rx_queue(p, addr);
+	__u32 spare = p->nrx / 4 < 64 ? p->nrx / 4 : 64;
+
+	if (q->held + spare >= p->nrx)
+		return false;
+	q->held++;
+	return true;
+}
+
+void xp_rx_unhold(struct xsk_port *p, __u64 addr)
+{
+	xp_rx_queue(p, addr)->held--;
+	xp_rx_put(p, addr);
 }
 
 static void complete(struct xsk_port *p)
@@ -347,15 +437,17 @@ static __u32 tx_outstanding(const struct xsk_port *p)
 
 void xp_flush(struct xsk_port *p)
 {
+	struct xsk_rxq *q;
 	int tries;
 
-	if (p->fill_queued) {
-		xsk_ring_prod__submit(&p->fill, p->fill_queued);
-		p->fill_queued = 0;
-	}
+	for (q = p->q; q < p->q + p->nq; q++)
+		if (q->fill_queued) {
+			xsk_ring_prod__submit(&q->fill, q->fill_queued);
+			q->fill_queued = 0;
+		}
 	/* copy mode sends in the syscall, 32 descriptors at a time */
 	for (tries = 0; p->tx_queued && tries < 64; tries++) {
-		if (sendto(p->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+		if (sendto(p->q[0].fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
 		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
 			break;
 		complete(p);
@@ -365,14 +457,14 @@ void xp_flush(struct xsk_port *p)
 	complete(p);
 }
 
-__u32 xp_rx_peek(struct xsk_port *p, __u32 max, __u32 *idx)
+__u32 xp_rx_peek(struct xsk_port *p, __u32 q, __u32 max, __u32 *idx)
 {
-	return xsk_ring_cons__peek(&p->rx, max, idx);
+	return xsk_ring_cons__peek(&p->q[q].rx, max, idx);
 }
 
-void xp_rx_release(struct xsk_port *p, __u32 n)
+void xp_rx_release(struct xsk_port *p, __u32 q, __u32 n)
 {
-	xsk_ring_cons__release(&p->rx, n);
+	xsk_ring_cons__release(&p->q[q].rx, n);
 }
 
 void xp_wait(struct xsk_port *p, int timeout_ms)

@@ -191,9 +191,9 @@ run() {
 	ip netns add "$ns"
 	NETNS_MADE+=("$ns")
 	ip -n "$ns" link set lo up
-	# one queue pair, as the AF_XDP host serves one RX queue: virtio-net's
-	# XDP then shares the TX queue with the stack (it says so), which
-	# redirects to AF_XDP sockets do not use
+	# one queue pair (a tap of one queue): virtio-net's XDP then shares
+	# the TX queue with the stack (it says so, in_guest.sh holds it to
+	# that), which redirects to AF_XDP sockets do not use
 	ip -n "$ns" tuntap add dev "$tap" mode tap
 	ip -n "$ns" addr add "$HOST_IP/24" dev "$tap"
 	ip -n "$ns" link set "$tap" up

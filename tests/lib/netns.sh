@@ -88,18 +88,21 @@ target_start() {
 	return 1
 }
 
-# netns_pair A B ADDR_A ADDR_B: namespaces A and B joined by a veth pair
-# whose ends are named A and B, addressed ADDR_A and ADDR_B (with prefix),
-# up.
+# netns_pair A B ADDR_A ADDR_B [QUEUES]: namespaces A and B joined by a
+# veth pair whose ends are named A and B, addressed ADDR_A and ADDR_B (with
+# prefix), up; QUEUES RX and TX queues at each end (one by default: veth
+# delivers a frame on the RX queue of the TX queue it was sent on).
 netns_pair() {
-	local a=$1 b=$2
+	local a=$1 b=$2 q=()
+	[ -z "${5:-}" ] || q=(numtxqueues "$5" numrxqueues "$5")
 	trap netns_cleanup EXIT
 	trap "exit 1" INT TERM
 	ip netns add "$a"
 	NETNS_MADE+=("$a")
 	ip netns add "$b"
 	NETNS_MADE+=("$b")
-	ip -n "$a" link add "$a" type veth peer name "$b" netns "$b"
+	ip -n "$a" link add "$a" "${q[@]}" type veth peer name "$b" "${q[@]}" \
+		netns "$b"
 	ip -n "$a" addr add "$3" dev "$a"
 	ip -n "$b" addr add "$4" dev "$b"
 	ip -n "$a" link set "$a" up

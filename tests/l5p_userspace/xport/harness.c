@@ -109,7 +109,7 @@ void env_init(void)
 	cr_assert_eq(ddp_dev_attach(env.va, &o, &env.dev), 0,
 		     "attaching the engine to %s: %s", env.va,
 		     ddp_errmsg(NULL));
-	cr_assert_eq(utcp_port_open(env.dev, env.va, 0, &env.port, err,
+	cr_assert_eq(utcp_port_open(env.dev, env.va, &env.port, err,
 				    sizeof(err)),
 		     0, "%s", err);
 }

@@ -273,15 +273,15 @@ Test(conn, port_refuses_what_it_cannot_serve)
 	char err[256];
 	int ret;
 
-	cr_assert_eq(xsk_port_open(env.dev, "lo", 0, &p, err, sizeof(err)),
+	cr_assert_eq(xsk_port_open(env.dev, "lo", &p, err, sizeof(err)),
 		     -EINVAL);
 	cr_assert_not_null(strstr(err, "the engine is not attached to 'lo'"),
 			   "%s", err);
-	cr_assert_eq(xsk_port_open(env.dev, "nosuch0", 0, &p, err, sizeof(err)),
+	cr_assert_eq(xsk_port_open(env.dev, "nosuch0", &p, err, sizeof(err)),
 		     -ENODEV);
 	cr_assert_str_eq(err,
 			 "no interface 'nosuch0' in this network namespace");
-	ret = xsk_port_open(env.dev, env.va, 0, &p, err, sizeof(err));
+	ret = xsk_port_open(env.dev, env.va, &p, err, sizeof(err));
 	cr_assert_eq(ret, -EBUSY, "%d %s", ret, err);
 	cr_assert_not_null(strstr(err, "another AF_XDP socket"), "%s", err);
 }

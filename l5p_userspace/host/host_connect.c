@@ -344,7 +344,7 @@ static int host_setup_transport(struct host *h)
 	}
 	if (h->o.verbose)
 		fprintf(stderr,
-			"ddp-host: AF_XDP on '%s': a socket on each of its %u RX queues, copy mode\n",
+			"ddp-host: AF_XDP on '%s': a socket on each of its RX queues (%u), copy mode\n",
 			h->ifname, utcp_port_queues(h->xsk));
 	return 0;
 }

@@ -2,9 +2,9 @@
 /*
  * utcp.h - a small user-space TCP over AF_XDP for the NVMe/TCP host.
  *
- * An xsk_port (xsk_port.h) is one AF_XDP socket on one RX queue of an interface where
- * the engine is attached; its UMEM is the engine's buffer region, so that
- * frames and destination buffers share one memory. Connections (active
+ * An xsk_port (xsk_port.h) is an AF_XDP socket on each RX queue of an
+ * interface where the engine is attached; their UMEM is the engine's
+ * buffer region, so that frames and destination buffers share one memory. Connections (active
  * open only) are steered to it by the engine (a DDP_SK_XSK flow) from the
  * SYN on. What a connection receives stays in its UMEM frames until the
  * application consumes it: bytes the engine placed are never copied (and,
@@ -15,9 +15,10 @@
  * frames and timers for all its connections. Nothing runs in between:
  * ACKs and retransmissions go out while some thread is in a call.
  *
- * IPv4 only, no VLAN, no IP options sent; the flow must arrive on the
- * port's RX queue (one queue, as on veth, or steered there). SACK both
- * ways, no timestamps: SACK recovery (RFC 6675) or NewReno (RFC 6582),
+ * IPv4 and IPv6 (no IPv6 extension headers: a segment with one is left
+ * to be sent again), no VLAN, no IP options sent; the next hop's MAC
+ * comes from the kernel's neighbour table (ARP, neighbour discovery).
+ * SACK both ways, no timestamps: SACK recovery (RFC 6675) or NewReno (RFC 6582),
  * limited transmit, tail loss probes, RFC 6298 timers.
  */
 #ifndef L5P_UTCP_H
@@ -58,7 +59,7 @@ struct utcp_limits {
 };
 void utcp_port_limits(struct utcp_port *up, const struct utcp_limits *lim);
 
-/* Connect to raddr:rport (IPv4) from the port's interface: a local port
+/* Connect to raddr:rport (IPv4 or IPv6) from the port's interface: a local port
  * is reserved from the kernel (a bound socket, never used), the next hop's
  * MAC comes from the kernel's neighbour table, the flow is steered to the
  * port, then SYN with MSS, window scaling and SACK-permitted. Waits for

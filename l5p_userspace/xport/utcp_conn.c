@@ -35,72 +35,43 @@ static void rcv_release(void *arg, __u64 addr)
 
 /* ---- Connecting ---------------------------------------------------------- */
 
-/* The gateway to raddr through ifname in the main table, or raddr */
-static __be32 next_hop(const char *ifname, __be32 raddr)
+/* An address of the connection's family in a sockaddr */
+static socklen_t sockaddr_of(const struct utcp_conn *c,
+			     const struct in6_addr *a, __be16 port,
+			     struct sockaddr_storage *ss)
 {
-	unsigned int dst, gw, flags, mask;
-	char line[256], dev[IF_NAMESIZE + 1];
-	__be32 hop = raddr;
-	int best = -1;
-	FILE *f;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
-	f = fopen("/proc/net/route", "re");
-	if (!f)
-		return raddr;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", dev, &dst, &gw,
-			   &flags, &mask) != 5 ||
-		    strcmp(dev, ifname) || !(flags & 1) ||
-		    (raddr & mask) != dst || __builtin_popcount(mask) <= best)
-			continue;
-		best = __builtin_popcount(mask);
-		hop = flags & 2 ? gw : raddr;
+	memset(ss, 0, sizeof(*ss));
+	if (!c->v6) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		memcpy(&s4->sin_addr, utcp_ip(c, a), 4);
+		return sizeof(*s4);
 	}
-	fclose(f);
-	return hop;
-}
-
-static int arp_lookup(const char *ifname, __be32 ip, __u8 mac[6])
-{
-	char line[256], addr[64], hw[64], dev[IF_NAMESIZE + 1];
-	unsigned int type, flags, m[6];
-	struct in_addr a;
-	int ret = -ENOENT, i;
-	FILE *f;
-
-	f = fopen("/proc/net/arp", "re");
-	if (!f)
-		return -errno;
-	while (ret && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s 0x%x 0x%x %63s %*s %16s", addr, &type,
-			   &flags, hw, dev) != 5 ||
-		    inet_pton(AF_INET, addr, &a) != 1 || a.s_addr != ip ||
-		    strcmp(dev, ifname) || !(flags & 2) ||
-		    sscanf(hw, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
-			   &m[4], &m[5]) != 6)
-			continue;
-		for (i = 0; i < 6; i++)
-			mac[i] = m[i];
-		ret = 0;
-	}
-	fclose(f);
-	return ret;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = port;
+	s6->sin6_addr = *a;
+	/* a link-local address is the port's interface's */
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		s6->sin6_scope_id = c->p->ifindex;
+	return sizeof(*s6);
 }
 
 /* The local address the kernel would use, and the next hop's MAC from
- * its neighbour table (asking it to resolve first if needed). */
+ * its neighbour table (asking it to resolve first if needed: ARP or
+ * neighbour discovery). */
 static int resolve(struct xsk_port *p, struct utcp_conn *c, const char *ra,
 		   char *err, size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = c->rport,
-				  .sin_addr.s_addr = c->raddr };
-	socklen_t sl = sizeof(sa);
-	char hop_s[INET_ADDRSTRLEN];
-	__be32 hop;
-	int fd, i, ret;
+	int family = c->v6 ? AF_INET6 : AF_INET, fd, i, ret;
+	struct sockaddr_storage ss;
+	socklen_t sl = sockaddr_of(c, &c->raddr, c->rport, &ss);
+	char hop_s[INET6_ADDRSTRLEN];
+	__u8 hop[16];
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return xp_fail(err, errlen, -errno,
 			       "UDP socket for routing: %s", strerror(errno));
@@ -111,24 +82,33 @@ static int resolve(struct xsk_port *p, struct utcp_conn *c, const char *ra,
 			      strerror(errno));
 		goto out;
 	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (connect(fd, (struct sockaddr *)&ss, sl)) {
 		ret = xp_fail(err, errlen, -errno,
 			      "no route to %s through '%s': %s", ra, p->ifname,
 			      strerror(errno));
 		goto out;
 	}
-	if (getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl)) {
 		ret = xp_fail(err, errlen, -errno,
 			      "local address towards %s: %s", ra,
 			      strerror(errno));
 		goto out;
 	}
-	c->laddr = sa.sin_addr.s_addr;
-	hop = next_hop(p->ifname, c->raddr);
-	inet_ntop(AF_INET, &hop, hop_s, sizeof(hop_s));
-	ret = 0;
+	if (c->v6)
+		c->laddr = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+	else
+		memcpy(utcp_ip(c, &c->laddr),
+		       &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	ret = utcp_next_hop(family, utcp_ip(c, &c->raddr), p->ifindex, hop);
+	if (ret) {
+		ret = xp_fail(err, errlen, ret,
+			      "the kernel's route to %s through '%s': %s", ra,
+			      p->ifname, strerror(-ret));
+		goto out;
+	}
+	inet_ntop(family, hop, hop_s, sizeof(hop_s));
 	for (i = 0; i < 100; i++) {
-		if (!arp_lookup(p->ifname, hop, c->rmac))
+		if (!utcp_neigh_mac(family, hop, p->ifindex, c->rmac))
 			goto out;
 		/* a datagram makes the kernel resolve the next hop */
 		if (i % 25 == 0)
@@ -137,36 +117,39 @@ static int resolve(struct xsk_port *p, struct utcp_conn *c, const char *ra,
 	}
 	ret = xp_fail(
 		err, errlen, -EHOSTUNREACH,
-		"no neighbour entry for %s (next hop to %s) on '%s' after 1 s of ARP",
-		hop_s, ra, p->ifname);
+		"no neighbour entry for %s (next hop to %s) on '%s' after 1 s of %s",
+		hop_s, ra, p->ifname, c->v6 ? "neighbour discovery" : "ARP");
 out:
 	close(fd);
 	return ret;
 }
 
 /* A bound socket the kernel keeps the local port for, never used */
-static int reserve_port(struct utcp_conn *c, char *err, size_t errlen)
+static int reserve_port(struct utcp_conn *c, const char *la, char *err,
+			size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = c->laddr };
-	socklen_t sl = sizeof(sa);
-	char la[INET_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl = sockaddr_of(c, &c->laddr, 0, &ss);
 
-	inet_ntop(AF_INET, &c->laddr, la, sizeof(la));
-	c->resv_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->resv_fd < 0 ||
-	    bind(c->resv_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(c->resv_fd, (struct sockaddr *)&sa, &sl))
+	c->resv_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->resv_fd < 0 || bind(c->resv_fd, (struct sockaddr *)&ss, sl) ||
+	    getsockname(c->resv_fd, (struct sockaddr *)&ss, &sl))
 		return xp_fail(err, errlen, -errno,
 			       "reserving a local TCP port on %s: %s", la,
 			       strerror(errno));
-	c->lport = sa.sin_port;
+	c->lport = c->v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+			   ((struct sockaddr_in *)&ss)->sin_port;
 	return 0;
 }
 
+/* The engine's key: IPv4 addresses IPv4-mapped, as they are kept here */
 static void key_of(const struct utcp_conn *c, struct ddp_flow_key *key)
 {
-	ddp_flow_key_ipv4(key, c->laddr, c->lport, c->raddr, c->rport);
+	memset(key, 0, sizeof(*key));
+	memcpy(key->raddr, &c->raddr, 16);
+	memcpy(key->laddr, &c->laddr, 16);
+	key->rport = c->rport;
+	key->lport = c->lport;
 }
 
 static void conn_unlink(struct utcp_conn *c)
@@ -208,34 +191,42 @@ int utcp_connect(struct utcp_port *up, const char *raddr, __u16 rport,
 {
 	struct xsk_port *p = up->xp;
 	struct ddp_sk_config cfg = { .queue_size = 1, .flags = DDP_SK_XSK };
-	char la[INET_ADDRSTRLEN];
+	char la[INET6_ADDRSTRLEN];
 	struct ddp_flow_key key;
 	struct utcp_conn *c;
-	struct in_addr ra;
+	struct in6_addr ra = { 0 };
+	bool v6 = false;
 	__u32 max_wnd;
 	int ret;
 
 	*out = NULL;
-	if (inet_pton(AF_INET, raddr, &ra) != 1)
-		return xp_fail(
-			err, errlen, -EINVAL,
-			"'%s' is not an IPv4 address (utcp is IPv4 only)",
-			raddr);
+	/* IPv4 kept IPv4-mapped (::ffff:a.b.c.d), as the engine keys it */
+	if (inet_pton(AF_INET, raddr, &ra.s6_addr[12]) == 1)
+		ra.s6_addr[10] = ra.s6_addr[11] = 0xff;
+	else if (inet_pton(AF_INET6, raddr, &ra) == 1)
+		v6 = !IN6_IS_ADDR_V4MAPPED(&ra);
+	else
+		return xp_fail(err, errlen, -EINVAL,
+			       "'%s' is not an IPv4 or IPv6 address", raddr);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return xp_fail(err, errlen, -ENOMEM, "out of memory");
 	c->p = p;
 	c->up = up;
-	c->raddr = ra.s_addr;
+	c->v6 = v6;
+	c->raddr = ra;
+	c->laddr = ra; /* the mapping's prefix; resolve() sets the rest */
 	c->rport = htons(rport);
 	c->resv_fd = -1;
 	c->flow_id = DDP_NO_TAG;
 	ret = resolve(p, c, raddr, err, errlen);
-	if (!ret)
-		ret = reserve_port(c, err, errlen);
 	if (ret)
 		goto err_free;
-	inet_ntop(AF_INET, &c->laddr, la, sizeof(la));
+	inet_ntop(v6 ? AF_INET6 : AF_INET, utcp_ip(c, &c->laddr), la,
+		  sizeof(la));
+	ret = reserve_port(c, la, err, errlen);
+	if (ret)
+		goto err_free;
 	key_of(c, &key);
 	ret = ddp_sk_add(p->dev, &key, &cfg, &c->flow_id);
 	if (ret) {
@@ -256,7 +247,7 @@ int utcp_connect(struct utcp_port *up, const char *raddr, __u16 rport,
 		ret = xp_fail(err, errlen, ret, "out of memory");
 		goto err_free;
 	}
-	c->rmss = MIN(p->mtu - 40,
+	c->rmss = MIN(p->mtu - utcp_ip_hlen(c) - 20,
 		      XSK_FRAME - XSK_RX_HEADROOM - ETH_LEN - 60 - 40);
 	max_wnd = c->lim.rcv_frames * c->rmss;
 	while (c->rcv_ws < 14 && max_wnd >> c->rcv_ws > 65535)

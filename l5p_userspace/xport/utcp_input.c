@@ -233,7 +233,7 @@ static void syn_sent_in(struct utcp_conn *c, const struct seg_in *in, __u64 now)
 	c->rcv.nxt = c->rcv.read_seq = in->seq + 1;
 	c->ddgst_clean = in->seq + 1;
 	mss = in->opt_mss ? in->opt_mss : 536;
-	c->smss = MIN(mss, c->p->mtu - 40);
+	c->smss = MIN(mss, c->p->mtu - utcp_ip_hlen(c) - 20);
 	if (in->opt_ws >= 0) {
 		c->snd_ws = MIN(in->opt_ws, 14);
 	} else {
@@ -436,16 +436,56 @@ static void parse_opts(const __u8 *o, __u32 len, struct seg_in *in)
 	}
 }
 
-static struct utcp_conn *lookup(struct utcp_port *up, __be32 saddr,
-				__be32 daddr, const __u8 *th)
+static struct utcp_conn *lookup(struct utcp_port *up,
+				const struct in6_addr *saddr,
+				const struct in6_addr *daddr, const __u8 *th)
 {
 	struct utcp_conn *c;
 
 	for (c = up->conns; c; c = c->next)
-		if (c->raddr == saddr && c->laddr == daddr &&
+		if (!memcmp(&c->raddr, saddr, 16) &&
+		    !memcmp(&c->laddr, daddr, 16) &&
 		    !memcmp(&c->rport, th, 2) && !memcmp(&c->lport, th + 2, 2))
 			return c;
 	return NULL;
+}
+
+/* The frame's IP header: its length, the bytes it says follow it (TCP
+ * header and payload), its addresses (IPv4 IPv4-mapped); false if it is
+ * not TCP in IPv4 or IPv6 without extension headers, or is malformed. */
+static bool ip_in(const __u8 *pkt, __u32 len, __u32 *ihl, __u32 *tlen,
+		  struct in6_addr *saddr, struct in6_addr *daddr)
+{
+	const __u8 *ip = pkt + ETH_LEN;
+	struct iphdr ip4;
+
+	if (get16(pkt + 12) == 0x86dd) {
+		if (len < ETH_LEN + 40 + 20 || ip[0] >> 4 != 6 ||
+		    ip[6] != IPPROTO_TCP)
+			return false;
+		*ihl = 40;
+		*tlen = get16(ip + 4);
+		memcpy(saddr, ip + 8, 16);
+		memcpy(daddr, ip + 24, 16);
+		return true;
+	}
+	if (len < ETH_LEN + 20 + 20 || get16(pkt + 12) != 0x0800)
+		return false;
+	memcpy(&ip4, ip, 20);
+	*ihl = ip4.ihl * 4;
+	if (ip4.version != 4 || *ihl < 20 || ip4.protocol != IPPROTO_TCP ||
+	    ETH_LEN + *ihl + 20 > len || ntohs(ip4.tot_len) < *ihl ||
+	    ntohs(ip4.frag_off) & (IP_MF | IP_OFFMASK) ||
+	    utcp_csum_fold(utcp_csum_add(0, ip, *ihl)))
+		return false;
+	*tlen = ntohs(ip4.tot_len) - *ihl;
+	memset(saddr, 0, 16);
+	memset(daddr, 0, 16);
+	saddr->s6_addr[10] = saddr->s6_addr[11] = 0xff;
+	daddr->s6_addr[10] = daddr->s6_addr[11] = 0xff;
+	memcpy(&saddr->s6_addr[12], &ip4.saddr, 4);
+	memcpy(&daddr->s6_addr[12], &ip4.daddr, 4);
+	return true;
 }
 
 static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
@@ -455,31 +495,23 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 	struct seg_in in = { .opt_ws = -1 };
 	struct utcp_rseg s = { 0 };
 	const struct ddp_meta *m = NULL;
+	struct in6_addr saddr, daddr;
 	struct utcp_conn *c;
-	struct iphdr ip;
-	__u32 ihl, thl, tot, flen, i;
+	__u32 ihl, thl, tlen, flen, i;
 	bool kept = false, taken = false;
 	const __u8 *th;
 
-	if (d->len < ETH_LEN + 40 || get16(pkt + 12) != 0x0800)
-		goto release;
-	memcpy(&ip, pkt + ETH_LEN, 20);
-	ihl = ip.ihl * 4;
-	tot = ntohs(ip.tot_len);
-	if (ip.version != 4 || ihl < 20 || ip.protocol != IPPROTO_TCP ||
-	    ETH_LEN + ihl + 20 > d->len ||
-	    ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK) ||
-	    utcp_csum_fold(utcp_csum_add(0, pkt + ETH_LEN, ihl)))
+	if (!ip_in(pkt, d->len, &ihl, &tlen, &saddr, &daddr))
 		goto release;
 	th = pkt + ETH_LEN + ihl;
 	thl = (th[12] >> 4) * 4;
-	if (thl < 20 || ihl + thl > tot || ETH_LEN + ihl + thl > d->len)
+	if (thl < 20 || thl > tlen || ETH_LEN + ihl + thl > d->len)
 		goto release;
-	c = lookup(up, ip.saddr, ip.daddr, th);
+	c = lookup(up, &saddr, &daddr, th);
 	if (!c)
 		goto release;
 	/* the payload as sent: a compacted frame is shorter than that */
-	s.olen = tot - ihl - thl;
+	s.olen = tlen - thl;
 	s.seq = get32(th + 4);
 	flen = d->len - ETH_LEN - ihl - thl;
 	if ((d->addr & (XSK_FRAME - 1)) == XSK_RX_HEADROOM) {
@@ -509,7 +541,8 @@ static void rx_frame(struct utcp_port *up, const struct xdp_desc *d, __u64 now)
 			c->st.bad_frames++;
 			goto drop;
 		}
-		if (utcp_tcp_csum(ip.saddr, ip.daddr, th, thl + s.olen)) {
+		if (utcp_tcp_csum(utcp_ip(c, &saddr), utcp_ip(c, &daddr), c->v6,
+				  th, thl + s.olen)) {
 			c->st.csum_bad++;
 			goto drop;
 		}

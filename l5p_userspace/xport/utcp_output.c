@@ -47,17 +47,19 @@ __u16 utcp_csum_fold(__u64 sum)
 	return ~sum & 0xffff;
 }
 
-__u16 utcp_tcp_csum(__be32 saddr, __be32 daddr, const void *tcp, size_t len)
+__u16 utcp_tcp_csum(const void *saddr, const void *daddr, bool v6,
+		    const void *tcp, size_t len)
 {
-	__u8 ph[12];
+	__u32 alen = v6 ? 16 : 4;
+	__u8 tail[4] = { 0, 0, 0, IPPROTO_TCP };
 	__u64 sum;
 
-	memcpy(ph, &saddr, 4);
-	memcpy(ph + 4, &daddr, 4);
-	ph[8] = 0;
-	ph[9] = IPPROTO_TCP;
-	put16(ph + 10, len);
-	sum = utcp_csum_add(0, ph, sizeof(ph));
+	/* the pseudo-header: addresses, then the length and the protocol
+	 * (RFC 9293 3.1; RFC 8200 8.1), summed as 16-bit words */
+	sum = utcp_csum_add(0, saddr, alen);
+	sum = utcp_csum_add(sum, daddr, alen);
+	sum += htons(len & 0xffff) + htons(len >> 16);
+	sum = utcp_csum_add(sum, tail, sizeof(tail));
 	return utcp_csum_fold(utcp_csum_add(sum, tcp, len));
 }
 
@@ -141,9 +143,9 @@ static __u32 tx_build(struct utcp_conn *c, __u8 *f, __u32 seq, __u8 flags,
 		      __u32 len)
 {
 	struct xsk_port *p = c->p;
-	__u32 thl = flags & F_SYN ? 32 : 20;
-	__u8 *th = f + ETH_LEN + 20;
-	struct iphdr ip = { 0 };
+	__u32 thl = flags & F_SYN ? 32 : 20, iphl = utcp_ip_hlen(c);
+	__u8 *ip = f + ETH_LEN, *th = ip + iphl;
+	struct iphdr ip4 = { 0 };
 	__u16 win, sum;
 
 	if (!len && !(flags & F_SYN) && flags & F_ACK && c->sack_ok)
@@ -151,18 +153,28 @@ static __u32 tx_build(struct utcp_conn *c, __u8 *f, __u32 seq, __u8 flags,
 
 	memcpy(f, c->rmac, 6);
 	memcpy(f + 6, p->mac, 6);
-	put16(f + 12, 0x0800);
-	ip.version = 4;
-	ip.ihl = 5;
-	ip.tot_len = htons(20 + thl + len);
-	ip.id = htons(c->up->ip_id++);
-	ip.frag_off = htons(IP_DF);
-	ip.ttl = 64;
-	ip.protocol = IPPROTO_TCP;
-	ip.saddr = c->laddr;
-	ip.daddr = c->raddr;
-	ip.check = utcp_csum_fold(utcp_csum_add(0, &ip, 20));
-	memcpy(f + ETH_LEN, &ip, 20);
+	if (c->v6) {
+		put16(f + 12, 0x86dd);
+		put32(ip, 6u << 28); /* version, no traffic class, no label */
+		put16(ip + 4, thl + len);
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64; /* hop limit */
+		memcpy(ip + 8, &c->laddr, 16);
+		memcpy(ip + 24, &c->raddr, 16);
+	} else {
+		put16(f + 12, 0x0800);
+		ip4.version = 4;
+		ip4.ihl = 5;
+		ip4.tot_len = htons(20 + thl + len);
+		ip4.id = htons(c->up->ip_id++);
+		ip4.frag_off = htons(IP_DF);
+		ip4.ttl = 64;
+		ip4.protocol = IPPROTO_TCP;
+		memcpy(&ip4.saddr, utcp_ip(c, &c->laddr), 4);
+		memcpy(&ip4.daddr, utcp_ip(c, &c->raddr), 4);
+		ip4.check = utcp_csum_fold(utcp_csum_add(0, &ip4, 20));
+		memcpy(ip, &ip4, 20);
+	}
 
 	win = flags & F_SYN ? c->syn_wnd : rcv_window(c);
 	memcpy(th, &c->lport, 2);
@@ -185,7 +197,8 @@ static __u32 tx_build(struct utcp_conn *c, __u8 *f, __u32 seq, __u8 flags,
 		th[30] = 4; /* SACK permitted */
 		th[31] = 2;
 	}
-	sum = utcp_tcp_csum(c->laddr, c->raddr, th, thl + len);
+	sum = utcp_tcp_csum(utcp_ip(c, &c->laddr), utcp_ip(c, &c->raddr), c->v6,
+			    th, thl + len);
 	memcpy(th + 16, &sum, 2);
 	if (flags & F_ACK) {
 		c->ack_pending = 0;
@@ -193,7 +206,7 @@ static __u32 tx_build(struct utcp_conn *c, __u8 *f, __u32 seq, __u8 flags,
 		c->dack_at = 0;
 	}
 	c->st.tx_segs++;
-	return ETH_LEN + 20 + thl + len;
+	return ETH_LEN + iphl + thl + len;
 }
 
 /* A segment of its own (ACK, RST), in a frame freed once sent */
@@ -358,7 +371,7 @@ size_t utcp_queue_data(struct utcp_conn *c, const __u8 *b, size_t len)
 		c->ndata++;
 	}
 	room = MIN(len, (size_t)(c->smss - t->len));
-	memcpy(xp_tx_ptr(c->p, t->frame) + DATA_OFF + t->len, b, room);
+	memcpy(xp_tx_ptr(c->p, t->frame) + utcp_data_off(c) + t->len, b, room);
 	t->len += room;
 	c->snd_end += room;
 	return room;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <time.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 #include "ddp.h"
 #include "utcp.h"
@@ -61,9 +62,11 @@ __u64 utcp_csum_add(__u64 sum, const void *buf, size_t len);
 /* Folded one's complement, complemented: what goes into a header (as
  * stored in memory), or 0 when checking a sum that includes one. */
 __u16 utcp_csum_fold(__u64 sum);
-/* The TCP checksum of an IPv4 segment (header and payload, contiguous),
- * addresses as in the IP header. 0 over a segment whose field is right. */
-__u16 utcp_tcp_csum(__be32 saddr, __be32 daddr, const void *tcp, size_t len);
+/* The TCP checksum of a segment (header and payload, contiguous), its
+ * addresses as in the IP header (16 bytes each if v6, else 4). 0 over a
+ * segment whose field is right. */
+__u16 utcp_tcp_csum(const void *saddr, const void *daddr, bool v6,
+		    const void *tcp, size_t len);
 
 /* ---- The receive queue --------------------------------------------------- */
 
@@ -159,7 +162,6 @@ struct utcp_port {
 enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
 
 #define ETH_LEN 14
-#define DATA_OFF (ETH_LEN + 20 + 20) /* payload of the segments we send */
 #define SEGS_CAP 512 /* > snd_frames + SYN + FIN */
 #define RTO_MAX_US 60000000u
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -197,7 +199,8 @@ struct utcp_conn {
 	enum ut_state state;
 	int err; /* -ECONNRESET, -ECONNREFUSED, -ETIMEDOUT */
 	bool closing; /* utcp_close runs: what arrives is dropped */
-	__be32 laddr, raddr;
+	bool v6;
+	struct in6_addr laddr, raddr; /* IPv4: IPv4-mapped */
 	__be16 lport, rport;
 	__u8 rmac[6];
 	int resv_fd; /* holds the local port */
@@ -255,6 +258,29 @@ struct utcp_conn {
 
 	struct utcp_stats st;
 };
+
+/* An address as the IP header has it: 16 bytes, or IPv4's 4 */
+static inline __u8 *utcp_ip(const struct utcp_conn *c, const struct in6_addr *a)
+{
+	return (__u8 *)a->s6_addr + (c->v6 ? 0 : 12);
+}
+
+static inline __u32 utcp_ip_hlen(const struct utcp_conn *c)
+{
+	return c->v6 ? 40 : 20;
+}
+
+/* Where the payload of the segments we send begins in their frames */
+static inline __u32 utcp_data_off(const struct utcp_conn *c)
+{
+	return ETH_LEN + utcp_ip_hlen(c) + 20;
+}
+
+/* utcp_neigh.c: the next hop towards dst (4 or 16 bytes by family) out
+ * of ifindex as the kernel routes it (its gateway, or dst itself), and
+ * the link-layer address the kernel resolved for hop (-ENOENT: none yet) */
+int utcp_next_hop(int family, const void *dst, int ifindex, void *hop);
+int utcp_neigh_mac(int family, const void *hop, int ifindex, __u8 mac[6]);
 
 static inline __u64 now_us(void)
 {

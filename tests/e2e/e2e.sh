@@ -15,6 +15,7 @@
 # resync request answered, at least 70% of the bytes placed; nothing
 # leaked.
 # On xsk, the copy budget: placed bytes reach the host only as metadata.
+# Over IPv6 too, placed as IPv4 is.
 # Everything made here is removed on exit, failure included.
 set -euo pipefail
 . "$(dirname "$0")/../lib/bpffs.sh"
@@ -145,30 +146,29 @@ if [ "$transport" = xsk ]; then
 		fail "unprivileged, -t xsk: exit $rc, said '$(cat "$tmp/noxsk.err")'"
 fi
 
-# IPv6 over kernel sockets: placed as IPv4 is, and ddpctl flows names the
-# connection while it reads
-if [ "$transport" = kernel ]; then
-	ip -n "$h" addr add fd00:dde::1/64 dev "$h" nodad
-	ip -n "$t" addr add fd00:dde::2/64 dev "$t" nodad
-	target_start "$target" "$t" fd00:dde::2 "$nqn" 64M 4423
-	in_h "$host" perf -t kernel -a fd00:dde::2 -s 4423 -n "$nqn" --json \
-		--rw randread --bs 32K-1M --qd 16 --time 2 --verify -g -G \
-		>"$tmp/v6" 2>"$tmp/v6.err" &
-	hp=$!
-	seen=
-	while kill -0 "$hp" 2>/dev/null; do
-		in_h "$ddpctl" flows "$h" >"$tmp/v6.flows"
-		grep -q ' \[fd00:dde::2\]:4423 *\[fd00:dde::1\]:[0-9]* *kernel ' "$tmp/v6.flows" &&
-			seen=1 && break
-		sleep 0.1
-	done
-	wait "$hp" || fail "IPv6: $(cat "$tmp/v6.err" "$tmp/v6")"
-	[ -n "$seen" ] || fail "IPv6: ddpctl flows never showed it: $(cat "$tmp/v6.flows")"
-	[ "$(num v6 verify_bad)" = 0 ] && [ "$(num v6 failed)" = 0 ] ||
-		fail "IPv6: $(cat "$tmp/v6")"
-	at_least v6 placed_bytes read_bytes 90
-	echo "e2e (kernel) over IPv6: $(num v6 ios) reads verified, $(num v6 placed_bytes) of $(num v6 read_bytes) bytes placed: ok"
-fi
+# IPv6: placed as IPv4 is (over AF_XDP, on the host's own TCP, with
+# neighbour discovery), and ddpctl flows names the connection while it reads
+ip -n "$h" addr add fd00:dde::1/64 dev "$h" nodad
+ip -n "$t" addr add fd00:dde::2/64 dev "$t" nodad
+target_start "$target" "$t" fd00:dde::2 "$nqn" 64M 4423
+in_h "$host" perf -t "$transport" -a fd00:dde::2 -s 4423 -n "$nqn" --json \
+	--rw randread --bs 32K-1M --qd 16 --time 2 --verify -g -G \
+	>"$tmp/v6" 2>"$tmp/v6.err" &
+hp=$!
+seen=
+while kill -0 "$hp" 2>/dev/null; do
+	in_h "$ddpctl" flows "$h" >"$tmp/v6.flows"
+	grep -q " \[fd00:dde::2\]:4423 *\[fd00:dde::1\]:[0-9]* *$transport " "$tmp/v6.flows" &&
+		seen=1 && break
+	sleep 0.1
+done
+wait "$hp" || fail "IPv6: $(cat "$tmp/v6.err" "$tmp/v6")"
+[ -n "$seen" ] || fail "IPv6: ddpctl flows never showed it: $(cat "$tmp/v6.flows")"
+grep -q "\"transport\":\"$transport\"" "$tmp/v6" || fail "IPv6: not over $transport: $(cat "$tmp/v6.err" "$tmp/v6")"
+[ "$(num v6 verify_bad)" = 0 ] && [ "$(num v6 failed)" = 0 ] ||
+	fail "IPv6: $(cat "$tmp/v6")"
+at_least v6 placed_bytes read_bytes 90
+echo "e2e ($transport) over IPv6: $(num v6 ios) reads verified, $(num v6 placed_bytes) of $(num v6 read_bytes) bytes placed: ok"
 
 # a controller that stops (its process stopped mid-read, its sockets still
 # taking commands): the host fails the queue after --io-timeout, naming

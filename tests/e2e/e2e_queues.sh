@@ -43,7 +43,7 @@ num() {
 in_ns "$h" "$host" perf -t xsk -a 10.246.0.2 -s 4420 -n "$nqn" --json -v \
 	--rw randread --bs 32K-1M --qd 16 -i 8 --time 4 --verify \
 	>"$tmp/out" 2>"$tmp/err" || fail "perf: $(cat "$tmp/err" "$tmp/out")"
-grep -q "^ddp-host: AF_XDP on '$h': a socket on each of its 4 RX queues, copy mode$" "$tmp/err" ||
+grep -q "^ddp-host: AF_XDP on '$h': a socket on each of its RX queues (4), copy mode$" "$tmp/err" ||
 	fail "the host did not say it serves 4 queues: $(cat "$tmp/err")"
 grep -q '"transport":"xsk"' "$tmp/out" || fail "not over AF_XDP: $(cat "$tmp/out")"
 [ "$(num verify_bad)" = 0 ] && [ "$(num failed)" = 0 ] && [ "$(num ios)" -gt 0 ] ||

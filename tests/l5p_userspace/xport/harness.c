@@ -87,14 +87,15 @@ void env_init(void)
 	   env.va, env.vb, pid, env.nsb);
 	sh(false,
 	   "ip link set lo up && ip addr add " ADDR_A "/24 dev %s && "
-	   "ip link set %s up",
-	   env.va, env.va);
+	   "ip addr add " ADDR6_A "/64 dev %s nodad && ip link set %s up",
+	   env.va, env.va, env.va);
 	/* the peer sends as a NIC on a wire: full checksums, a qdisc */
 	sh(true,
 	   "ip link set lo up && ip addr add " ADDR_B "/24 dev %s && "
+	   "ip addr add " ADDR6_B "/64 dev %s nodad && "
 	   "ip link set %s up && ethtool -K %s tx off >/dev/null && "
 	   "tc qdisc replace dev %s root pfifo_fast",
-	   env.vb, env.vb, env.vb, env.vb);
+	   env.vb, env.vb, env.vb, env.vb, env.vb);
 	in_ns(env.nsb);
 	env.vb_ifindex = if_nametoindex(env.vb);
 	in_ns(env.nsa);
@@ -141,18 +142,20 @@ void env_fast_timers(void)
 
 int peer_listen(__u16 port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	int fd, one = 1;
+	/* IPv6 and IPv4 (mapped) alike */
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd, one = 1, zero = 0;
 
-	inet_pton(AF_INET, ADDR_B, &sa.sin_addr);
 	in_ns(env.nsb);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	in_ns(env.nsa);
 	cr_assert_geq(fd, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0,
-		     "bind %s:%u: %s", ADDR_B, port, strerror(errno));
+		     "bind [::]:%u: %s", port, strerror(errno));
 	cr_assert_eq(listen(fd, 4), 0);
 	return fd;
 }
@@ -338,6 +341,17 @@ struct utcp_conn *connect_b(__u16 port)
 	int ret;
 
 	ret = utcp_connect(env.port, ADDR_B, port, &c, err, sizeof(err));
+	cr_assert_eq(ret, 0, "utcp_connect: %d: %s", ret, err);
+	return c;
+}
+
+struct utcp_conn *connect_b6(__u16 port)
+{
+	struct utcp_conn *c;
+	char err[256];
+	int ret;
+
+	ret = utcp_connect(env.port, ADDR6_B, port, &c, err, sizeof(err));
 	cr_assert_eq(ret, 0, "utcp_connect: %d: %s", ret, err);
 	return c;
 }

@@ -25,6 +25,9 @@
 #define ADDR_B "10.77.0.2"
 #define ADDR_SILENT "10.77.0.9" /* a neighbour entry, nobody there */
 #define ADDR_NOBODY "10.77.0.99" /* not even that */
+#define ADDR6_A "fd00:77::1" /* the same link over IPv6 */
+#define ADDR6_B "fd00:77::2"
+#define ADDR6_NOBODY "fd00:77::99"
 
 struct env {
 	char va[16], vb[16], da[16], db[16];
@@ -97,6 +100,8 @@ void peer_hold(struct peer *pr); /* read until EOF, never answer */
 
 /* utcp side helpers */
 struct utcp_conn *connect_b(__u16 port);
+/* ... to ADDR6_B */
+struct utcp_conn *connect_b6(__u16 port);
 void send_pattern(struct utcp_conn *c, __u64 seed, __u64 len, size_t chunk);
 void read_pattern(struct utcp_conn *c, __u64 seed, __u64 len, size_t chunk);
 void print_stats(const char *what, struct utcp_conn *c);

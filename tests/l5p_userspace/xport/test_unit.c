@@ -88,9 +88,9 @@ Test(unit, tcp_checksum_covers_the_pseudo_header)
 		seg[i] = i * 37;
 	seg[12] = 5 << 4;
 	seg[16] = seg[17] = 0;
-	c = utcp_tcp_csum(s, d, seg, sizeof(seg));
+	c = utcp_tcp_csum(&s, &d, false, seg, sizeof(seg));
 	memcpy(seg + 16, &c, 2);
-	cr_assert_eq(utcp_tcp_csum(s, d, seg, sizeof(seg)), 0,
+	cr_assert_eq(utcp_tcp_csum(&s, &d, false, seg, sizeof(seg)), 0,
 		     "a segment with its checksum sums to zero");
 	memcpy(ph, &s, 4);
 	memcpy(ph + 4, &d, 4);
@@ -105,8 +105,52 @@ Test(unit, tcp_checksum_covers_the_pseudo_header)
 			      (__u16)~ref_csum(ph, sizeof(ph), 0)));
 	seg[30] ^= 1;
 	memcpy(seg + 16, &c, 2);
-	cr_assert_neq(utcp_tcp_csum(s, d, seg, sizeof(seg)), 0,
+	cr_assert_neq(utcp_tcp_csum(&s, &d, false, seg, sizeof(seg)), 0,
 		      "one bit wrong is seen");
+}
+
+/* IPv6's pseudo-header (RFC 8200 8.1): 16-byte addresses, a 32-bit
+ * length, three zero bytes, the next header; over a segment longer than
+ * 65535 bytes too (a jumbogram's length has high bits) */
+Test(unit, tcp_checksum_over_ipv6)
+{
+	static __u8 seg[70000];
+	__u8 s[16], d[16], ph[40];
+	size_t lens[] = { 20, 53, 1460, sizeof(seg) }, i, j, len;
+	__u16 c;
+	__u8 *p;
+
+	inet_pton(AF_INET6, "fd00:77::1", s);
+	inet_pton(AF_INET6, "fd00:77:ffff::2", d);
+	for (i = 0; i < sizeof(seg); i++)
+		seg[i] = i * 37 + (i >> 8);
+	for (j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+		len = lens[j];
+		seg[12] = 5 << 4;
+		seg[16] = seg[17] = 0;
+		c = utcp_tcp_csum(s, d, true, seg, len);
+		memcpy(ph, s, 16);
+		memcpy(ph + 16, d, 16);
+		ph[32] = len >> 24;
+		ph[33] = len >> 16;
+		ph[34] = len >> 8;
+		ph[35] = len;
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = 6;
+		p = (__u8 *)&c;
+		cr_assert_eq(p[0] << 8 | p[1],
+			     ref_csum(seg, len,
+				      (__u16)~ref_csum(ph, sizeof(ph), 0)),
+			     "len %zu", len);
+		memcpy(seg + 16, &c, 2);
+		cr_assert_eq(utcp_tcp_csum(s, d, true, seg, len), 0,
+			     "len %zu: a segment with its checksum sums to 0",
+			     len);
+		/* the addresses count: one bit of one changed is seen */
+		d[15] ^= 1;
+		cr_assert_neq(utcp_tcp_csum(s, d, true, seg, len), 0);
+		d[15] ^= 1;
+	}
 }
 
 /* ---- The receive queue over a fake UMEM ---------------------------------- */

@@ -69,7 +69,7 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .SECONDARY:
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
 	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
-	test-kernel test-kernel-full test-kmod kmod bench \
+	test-kernel test-kernel-full test-kmod test-scale kmod bench \
 	bench-threshold bench-digest bench-loss bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
@@ -296,6 +296,10 @@ test-e2e: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl $(OUT)/fault_inject
 	$(Q)tests/e2e/e2e_skb.sh $(OUT)
 	$(Q)tests/e2e/e2e_owners.sh $(OUT)
 	$(Q)tests/e2e/e2e_queues.sh $(OUT)
+
+# 1,024 I/O queues at once from 4 hosts (not in make test: 20 s more)
+test-scale: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
+	$(Q)tests/e2e/e2e_scale.sh $(OUT)
 
 test-ddpctl: $(OUT)/ddpctl $(OUT)/ddp_hold $(OUT)/xdp_pass.bpf.o
 	$(Q)tests/loader/ddpctl/ddpctl.sh $(OUT)

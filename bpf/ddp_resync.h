@@ -173,7 +173,9 @@ static __always_inline void ddp_flow_exit(struct ddp_flow *f)
 struct ddp_pair {
 	const struct ddp_flow_key *key;
 	struct ddp_stats *st;
-	__u32 flows; /* of them */
+	/* one of them was: a flag, not a count, so that the verifier sees
+	 * few states of the loop, however many flows it runs over */
+	__u32 hit;
 };
 
 static long ddp_revoke_pair_cb(__u32 i, void *arg)
@@ -188,7 +190,7 @@ static long ddp_revoke_pair_cb(__u32 i, void *arg)
 	    !ddp_addr_eq(f->key.laddr, c->key->laddr))
 		return 0;
 	ddp_missed(f, c->st);
-	c->flows++;
+	c->hit = 1;
 	return 0;
 }
 
@@ -200,7 +202,7 @@ static __always_inline void ddp_revoke_pair(const struct ddp_flow_key *key,
 	struct ddp_pair c = { .key = key, .st = st };
 
 	bpf_loop(cfg_max_flows, ddp_revoke_pair_cb, &c, 0);
-	if (c.flows)
+	if (c.hit)
 		st->unparsed++;
 }
 

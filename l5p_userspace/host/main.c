@@ -171,8 +171,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'i':
 			a->o.nr_io_queues = strtoul(optarg, &end, 0);
 			if (*end || !a->o.nr_io_queues ||
-			    a->o.nr_io_queues > 64)
-				return usage_error("%s I/O queues: 1 to 64",
+			    a->o.nr_io_queues > 1024)
+				return usage_error("%s I/O queues: 1 to 1024",
 						   optarg);
 			break;
 		case 'Q':

@@ -4,6 +4,7 @@
  * its latencies in histograms, and the summary (text or JSON) with the
  * CPU time spent and what the engine placed.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +38,9 @@ struct perf {
 	__u32 lba;
 	__u64 t0, end_ns;
 	__u64 issued; /* all queues, for --ios */
+	/* every slot's buffer at the largest size would not fit in the
+	 * engine's region: each I/O's is allocated at its size */
+	bool per_io;
 };
 
 struct perf_queue;
@@ -125,7 +129,7 @@ static __u32 pick_size(struct perf_queue *pq)
 	return s > hi ? hi : s;
 }
 
-static void perf_done(struct host_io *io)
+static void perf_account(struct host_io *io)
 {
 	struct perf_io *pio = (struct perf_io *)io;
 	struct perf_queue *pq = pio->pq;
@@ -147,7 +151,19 @@ static void perf_done(struct host_io *io)
 		pq->bad++;
 }
 
-static void perf_fill(struct perf_queue *pq, struct perf_io *pio)
+static void perf_done(struct host_io *io)
+{
+	struct perf *p = ((struct perf_io *)io)->pq->p;
+
+	perf_account(io);
+	/* its teardown is done: nothing writes there any more */
+	if (p->per_io) {
+		host_buf_free(p->h, io->buf);
+		io->buf = NULL;
+	}
+}
+
+static int perf_fill(struct perf_queue *pq, struct perf_io *pio)
 {
 	struct perf *p = pq->p;
 	struct args *a = p->a;
@@ -172,9 +188,15 @@ static void perf_fill(struct perf_queue *pq, struct perf_io *pio)
 	pio->io.nlb = nlb;
 	pio->io.len = len;
 	pio->io.done = perf_done;
+	if (p->per_io) {
+		pio->io.buf = host_buf_alloc(p->h, len);
+		if (!pio->io.buf)
+			return -ENOMEM;
+	}
 	/* writes keep the namespace in pattern: reads stay verifiable */
 	if (!read)
 		ddp_pattern_fill(pio->io.buf, lba * p->lba, len);
+	return 0;
 }
 
 static void *perf_queue_run(void *arg)
@@ -198,7 +220,9 @@ static void *perf_queue_run(void *arg)
 				over = true;
 				break;
 			}
-			perf_fill(pq, pio);
+			pq->err = perf_fill(pq, pio);
+			if (pq->err)
+				return NULL;
 			pio->busy = true;
 			pq->err = hq_submit(pq->q, &pio->io);
 			if (pq->err) {
@@ -266,6 +290,11 @@ int cmd_perf(struct args *a)
 		return EXIT_FAILURE;
 	}
 	nq = host_nr_queues(p.h);
+	/* memory by use: with sizes in a range, each I/O's buffer at its
+	 * size, taken at submission and given back at completion (one for
+	 * each slot at the largest would keep most of the region from the
+	 * other processes using it) */
+	p.per_io = a->bs_min < a->bs_max && hq_offloaded(host_queue(p.h, 0));
 	pqs = calloc(nq, sizeof(*pqs));
 	th = calloc(nq, sizeof(*th));
 	for (i = 0; i < nq; i++) {
@@ -275,14 +304,18 @@ int cmd_perf(struct args *a)
 						     (i + 1) };
 		pqs[i].slots = calloc(a->qd, sizeof(*pqs[i].slots));
 		for (k = 0; k < a->qd; k++) {
-			void *buf = host_buf_alloc(p.h, a->bs_max);
+			void *buf = NULL;
 
 			pqs[i].slots[k].pq = &pqs[i];
+			if (p.per_io)
+				continue;
+			buf = host_buf_alloc(p.h, a->bs_max);
 			pqs[i].slots[k].io.buf = buf;
-			unplaceable += !host_buf_placeable(p.h, buf, a->bs_max);
+			unplaceable += hq_offloaded(pqs[i].q) &&
+				       !host_buf_placeable(p.h, buf, a->bs_max);
 		}
 	}
-	if (unplaceable && hq_offloaded(pqs[0].q))
+	if (unplaceable)
 		fprintf(stderr,
 			"ddp-host: %u of %u buffers do not fit in the engine's buffer region: their reads are copied (a larger region: ddpctl attach --buffers)\n",
 			unplaceable, nq * a->qd);

@@ -20,7 +20,7 @@
 #include "xport/xport.h"
 
 #define TGT_MAX_CTRLS 64
-#define TGT_MAX_CONNS 1024
+#define TGT_MAX_CONNS 4096 /* a thread each; the engine offloads at most 4096 */
 #define TGT_R2T_MAX 8 /* R2Ts outstanding per command, at most */
 #define TGT_AERL 3 /* Asynchronous Event Requests held, 0's based */
 #define TGT_VS 0x00010400 /* NVMe 1.4 */

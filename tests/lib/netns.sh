@@ -68,16 +68,16 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# target_start TARGET NS ADDR NQN SIZE [PORT]: TARGET (ddp-target) in NS
-# serving NQN on ADDR port PORT (4420), a SIZE namespace in pattern mode,
-# logging to $NETNS_TMP/target.log (target-PORT.log for another port);
-# killed by netns_cleanup.
+# target_start TARGET NS ADDR NQN SIZE [PORT [ARGS...]]: TARGET
+# (ddp-target) in NS serving NQN on ADDR port PORT (4420), a SIZE namespace
+# in pattern mode, with ARGS, logging to $NETNS_TMP/target.log
+# (target-PORT.log for another port); killed by netns_cleanup.
 target_start() {
 	local port=${6:-4420} log=$NETNS_TMP/target.log
 	[ "$port" = 4420 ] || log=$NETNS_TMP/target-$port.log
 	# nsenter itself, not a function: $! must be the target's pid
 	nsenter --net="/run/netns/$2" "$1" -a "$3" -s "$port" -n "$4" \
-		--pattern --size "$5" >"$log" 2>&1 &
+		--pattern --size "$5" "${@:7}" >"$log" 2>&1 &
 	NETNS_PIDS+=($!)
 	for _ in $(seq 100); do
 		grep -q '^listening on' "$log" && return 0

@@ -91,6 +91,11 @@ check 1 "" "ddpctl: buffer region of 1073741824 bytes: a multiple of 4096, at mo
 check 2 "" "ddpctl: --trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)
 $usage_attach" in_a "$ddpctl" attach "$a" --trust-checksums
 [ -z "$(prog_id "$a")" ] || { echo "FAIL: a refused attach attached" >&2; fails=$((fails + 1)); }
+# the most flows allowed: the engine loads (the verifier once gave up on
+# a loop over the flows from about 600 on)
+check 0 "attached to $a in native mode: 4096 flows, 16 tags per flow, 16 MiB buffer region, io_threshold 32768, data digests checked" "" \
+	in_a "$ddpctl" attach "$a" --flows 4096 --tags 16 --buffers 16M
+check 0 "detached from $a" "" in_a "$ddpctl" detach "$a"
 check 2 "" "ddpctl: bad option '--bogus'
 usage: ddpctl stats DEV [--json] [--watch[=SECONDS]]" \
 	in_a "$ddpctl" stats "$a" --bogus

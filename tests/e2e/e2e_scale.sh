@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# e2e_scale.sh BUILD: 1,024 I/O queues at once from 4 host processes of
+# 256 each, over kernel sockets (one engine, one target): every queue
+# offloaded at once, reads of 32 KiB to 1 MiB verified, at least 90% of
+# their bytes placed, and at the end every flow and every tag gone. Prints
+# what the attach took (time, and the memory of the engine's maps).
+set -euo pipefail
+. "$(dirname "$0")/../lib/bpffs.sh"
+bpffs_private "$@"
+
+build=${1:-build}
+secs=${SCALE_SECONDS:-10}
+. "$(dirname "$0")/../lib/netns.sh"
+netns_bins "$build"
+h=dds$$h
+t=dds$$t
+nqn=nqn.2024-01.io.ddp:scale
+hosts=4
+queues=256
+
+fail() {
+	echo "FAIL: e2e_scale: $*" >&2
+	exit 1
+}
+
+netns_pair "$h" "$t" 10.244.0.1/24 10.244.0.2/24
+netns_tmp
+tmp=$NETNS_TMP
+# a 2 Gbit/s wire: the veth never pushes back, so never reorders (see
+# netns.sh); reordering is e2e.sh's to test, not this one's
+netns_sender "$t" "$t" 2gbit
+target_start "$target" "$t" 10.244.0.2 "$nqn" 1G 4420 --max-queues "$queues"
+
+# a flow per I/O queue and a few to spare; the largest region, where the
+# hosts take each read's buffer at its size (about 340 MiB in use at once)
+flows=$((hosts * queues + 16))
+t0=$(date +%s%N)
+in_ns "$h" "$ddpctl" attach "$h" --flows "$flows" --buffers 512M >/dev/null
+attach_ms=$((($(date +%s%N) - t0) / 1000000))
+# the engine's maps, by their pins (bpftool lists every map of the machine)
+maps_kb=0
+for pin in /sys/fs/bpf/ddp/"$h"/*; do
+	kb=$(bpftool map show pinned "$pin" 2>/dev/null |
+		sed -n 's/.*memlock \([0-9]*\)B.*/\1/p' || true)
+	maps_kb=$((maps_kb + ${kb:-0} / 1024))
+done
+
+for i in $(seq "$hosts"); do
+	in_ns "$h" "$host" perf -t kernel -a 10.244.0.2 -s 4420 -n "$nqn" \
+		--json -i "$queues" --qd 1 --rw randread --bs 32K-1M \
+		--time "$secs" --verify >"$tmp/host$i" 2>"$tmp/host$i.err" &
+	NETNS_PIDS+=($!)
+	pids[i]=$!
+done
+# all of them offloaded at once
+most=0
+while kill -0 "${pids[@]}" 2>/dev/null; do
+	n=$(in_ns "$h" "$ddpctl" flows "$h" | grep -c ' kernel ' || true)
+	[ "$n" -le "$most" ] || most=$n
+	[ "$most" -lt $((hosts * queues)) ] || break
+	sleep 0.5
+done
+for i in $(seq "$hosts"); do
+	wait "${pids[i]}" || fail "host $i: $(cat "$tmp/host$i.err" "$tmp/host$i")"
+done
+[ "$most" = $((hosts * queues)) ] ||
+	fail "at most $most of $((hosts * queues)) queues offloaded at once"
+
+num() {
+	sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$tmp/$1"
+}
+ios=0 bytes=0 placed=0
+for i in $(seq "$hosts"); do
+	[ "$(num "host$i" verify_bad)" = 0 ] && [ "$(num "host$i" failed)" = 0 ] &&
+		[ "$(num "host$i" queues_offloaded)" = "$queues" ] ||
+		fail "host $i: $(cat "$tmp/host$i")"
+	ios=$((ios + $(num "host$i" ios)))
+	bytes=$((bytes + $(num "host$i" read_bytes)))
+	placed=$((placed + $(num "host$i" placed_bytes)))
+done
+[ $((placed * 100)) -ge $((bytes * 90)) ] ||
+	fail "$placed of $bytes bytes placed"
+
+stats=$(in_ns "$h" "$ddpctl" stats "$h" --json)
+setup=$(sed -n 's/.*"ddp_setup":\([0-9]*\).*/\1/p' <<<"$stats")
+torn=$(sed -n 's/.*"ddp_teardown":\([0-9]*\).*/\1/p' <<<"$stats")
+[ -n "$setup" ] && [ "$setup" = "$torn" ] || fail "tags: $setup set up, $torn torn down"
+[ "$(in_ns "$h" "$ddpctl" flows "$h" --json)" = "[]" ] || fail "flows left behind"
+
+echo "e2e_scale: attach of $flows flows in $attach_ms ms, ${maps_kb} KiB of maps;" \
+	"$((hosts * queues)) I/O queues from $hosts processes offloaded at once;" \
+	"$ios reads verified, $placed of $bytes bytes placed; $setup tags set up and torn down: ok"

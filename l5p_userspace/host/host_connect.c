@@ -571,7 +571,7 @@ bool host_buf_pin(struct host *h, const void *buf, __u32 len,
 /* Our own memory, pinned, where the module is there; else the region. */
 void *host_buf_alloc(struct host *h, __u32 len)
 {
-	__u32 size = (len + 4095) / 4096 * 4096, off;
+	__u32 size = (len + 4095) / 4096 * 4096, align = 4096, off;
 	void *p;
 
 	if (h->dev && h->pin_bufs) {
@@ -580,7 +580,12 @@ void *host_buf_alloc(struct host *h, __u32 len)
 			return p;
 		free(p);
 	}
-	if (h->dev && !ddp_buf_alloc(h->dev, len, 4096, &off))
+	/* aligned to its size (a power of 2, up to half a chunk): buffers
+	 * of the sizes reads come in pack the region's chunks as a buddy
+	 * allocator's blocks do, leaving whole chunks for the largest */
+	while (align < size && align < (1u << 19))
+		align *= 2;
+	if (h->dev && !ddp_buf_alloc(h->dev, len, align, &off))
 		return ddp_buf_mem(h->dev) + off;
 	return aligned_alloc(4096, size);
 }

@@ -38,8 +38,8 @@ struct perf {
 	__u32 lba;
 	__u64 t0, end_ns;
 	__u64 issued; /* all queues, for --ios */
-	/* every slot's buffer at the largest size would not fit in the
-	 * engine's region: each I/O's is allocated at its size */
+	/* sizes in a range: each I/O's buffer is taken at its size when it
+	 * is submitted and given back when it completes */
 	bool per_io;
 };
 

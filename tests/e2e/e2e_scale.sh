@@ -3,9 +3,13 @@
 #
 # e2e_scale.sh BUILD: 1,024 I/O queues at once from 4 host processes of
 # 256 each, over kernel sockets (one engine, one target): every queue
-# offloaded at once, reads of 32 KiB to 1 MiB verified, at least 90% of
+# offloaded at once, reads of 32 KiB to 512 KiB verified, at least 90% of
 # their bytes placed, and at the end every flow and every tag gone. Prints
 # what the attach took (time, and the memory of the engine's maps).
+# Not 1 MiB reads: 1,024 of them at once would need up to 1 GiB of buffers
+# in the region, which holds 512 MiB at most (the verifier's bound on an
+# offset into a map value); with them 85 to 94% of the bytes were placed,
+# the rest of the reads finding no room and copied, as they should.
 set -euo pipefail
 . "$(dirname "$0")/../lib/bpffs.sh"
 bpffs_private "$@"
@@ -34,7 +38,7 @@ netns_sender "$t" "$t" 2gbit
 target_start "$target" "$t" 10.244.0.2 "$nqn" 1G 4420 --max-queues "$queues"
 
 # a flow per I/O queue and a few to spare; the largest region, where the
-# hosts take each read's buffer at its size (about 340 MiB in use at once)
+# hosts take each read's buffer at its size (about 200 MiB in use at once)
 flows=$((hosts * queues + 16))
 t0=$(date +%s%N)
 in_ns "$h" "$ddpctl" attach "$h" --flows "$flows" --buffers 512M >/dev/null
@@ -47,14 +51,16 @@ for pin in /sys/fs/bpf/ddp/"$h"/*; do
 	maps_kb=$((maps_kb + ${kb:-0} / 1024))
 done
 
+# each host reads until told to stop, SECONDS from when all the queues
+# are up (connecting 256 queues takes a loaded machine a while)
 for i in $(seq "$hosts"); do
-	in_ns "$h" "$host" perf -t kernel -a 10.244.0.2 -s 4420 -n "$nqn" \
-		--json -i "$queues" --qd 1 --rw randread --bs 32K-1M \
-		--time "$secs" --verify >"$tmp/host$i" 2>"$tmp/host$i.err" &
+	# nsenter itself, not a function: $! must be the host's pid
+	nsenter --net="/run/netns/$h" "$host" perf -t kernel -a 10.244.0.2 \
+		-s 4420 -n "$nqn" --json -i "$queues" --qd 1 --rw randread \
+		--bs 32K-512K --time 600 --verify >"$tmp/host$i" 2>"$tmp/host$i.err" &
 	NETNS_PIDS+=($!)
 	pids[i]=$!
 done
-# all of them offloaded at once
 most=0
 while kill -0 "${pids[@]}" 2>/dev/null; do
 	n=$(in_ns "$h" "$ddpctl" flows "$h" | grep -c ' kernel ' || true)
@@ -62,11 +68,13 @@ while kill -0 "${pids[@]}" 2>/dev/null; do
 	[ "$most" -lt $((hosts * queues)) ] || break
 	sleep 0.5
 done
+[ "$most" = $((hosts * queues)) ] ||
+	fail "at most $most of $((hosts * queues)) queues offloaded at once: $(cat "$tmp"/host*.err)"
+sleep "$secs"
+kill -INT "${pids[@]}"
 for i in $(seq "$hosts"); do
 	wait "${pids[i]}" || fail "host $i: $(cat "$tmp/host$i.err" "$tmp/host$i")"
 done
-[ "$most" = $((hosts * queues)) ] ||
-	fail "at most $most of $((hosts * queues)) queues offloaded at once"
 
 num() {
 	sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$tmp/$1"
@@ -80,8 +88,15 @@ for i in $(seq "$hosts"); do
 	bytes=$((bytes + $(num "host$i" read_bytes)))
 	placed=$((placed + $(num "host$i" placed_bytes)))
 done
+# what was not placed: reads not registered (the region full), or lost
+# to the placement after gaps and resyncs
+why=
+for i in $(seq "$hosts"); do
+	why+=" host $i: $(num "host$i" ddp_ios) of $(num "host$i" ios) reads registered,"
+	why+=" $(num "host$i" engine_retrans) frames resent, $(num "host$i" engine_resync) resyncs;"
+done
 [ $((placed * 100)) -ge $((bytes * 90)) ] ||
-	fail "$placed of $bytes bytes placed"
+	fail "$placed of $bytes bytes placed:$why"
 
 stats=$(in_ns "$h" "$ddpctl" stats "$h" --json)
 setup=$(sed -n 's/.*"ddp_setup":\([0-9]*\).*/\1/p' <<<"$stats")

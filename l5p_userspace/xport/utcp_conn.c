@@ -107,7 +107,10 @@ static int resolve(struct xsk_port *p, struct utcp_conn *c, const char *ra,
 		goto out;
 	}
 	inet_ntop(family, hop, hop_s, sizeof(hop_s));
-	for (i = 0; i < 100; i++) {
+	/* as long as the kernel tries: 3 solicitations a second apart (its
+	 * mcast_solicit and retrans_time defaults); the first may be lost,
+	 * on a link just up */
+	for (i = 0; i < 300; i++) {
 		if (!utcp_neigh_mac(family, hop, p->ifindex, c->rmac))
 			goto out;
 		/* a datagram makes the kernel resolve the next hop */
@@ -117,7 +120,7 @@ static int resolve(struct xsk_port *p, struct utcp_conn *c, const char *ra,
 	}
 	ret = xp_fail(
 		err, errlen, -EHOSTUNREACH,
-		"no neighbour entry for %s (next hop to %s) on '%s' after 1 s of %s",
+		"no neighbour entry for %s (next hop to %s) on '%s' after 3 s of %s",
 		hop_s, ra, p->ifname, c->v6 ? "neighbour discovery" : "ARP");
 out:
 	close(fd);

@@ -126,6 +126,9 @@ void host_buf_free(struct host *h, void *buf);
 bool host_buf_placeable(struct host *h, const void *buf, __u32 len);
 /* Buffers of ours pinned for the engine right now (kmod_glue's module) */
 __u32 host_bufs_pinned(struct host *h);
+/* Reads are placed into the host's own buffers, pinned (kmod_glue's
+ * module), not into the engine's region */
+bool host_pins_buffers(const struct host *h);
 /* The engine's counters (false: no engine). */
 struct ddp_stats;
 bool host_ddp_stats(struct host *h, struct ddp_stats *st);

@@ -633,6 +633,11 @@ void host_buf_free(struct host *h, void *buf)
 	free(buf);
 }
 
+bool host_pins_buffers(const struct host *h)
+{
+	return h->pin_bufs;
+}
+
 __u32 host_bufs_pinned(struct host *h)
 {
 	__u32 n;

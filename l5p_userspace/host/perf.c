@@ -38,8 +38,8 @@ struct perf {
 	__u32 lba;
 	__u64 t0, end_ns;
 	__u64 issued; /* all queues, for --ios */
-	/* sizes in a range: each I/O's buffer is taken at its size when it
-	 * is submitted and given back when it completes */
+	/* sizes in a range, buffers in the region: each I/O's is taken at
+	 * its size when it is submitted and given back when it completes */
 	bool per_io;
 };
 
@@ -290,11 +290,13 @@ int cmd_perf(struct args *a)
 		return EXIT_FAILURE;
 	}
 	nq = host_nr_queues(p.h);
-	/* memory by use: with sizes in a range, each I/O's buffer at its
-	 * size, taken at submission and given back at completion (one for
-	 * each slot at the largest would keep most of the region from the
-	 * other processes using it) */
-	p.per_io = a->bs_min < a->bs_max && hq_offloaded(host_queue(p.h, 0));
+	/* the region by use: with sizes in a range, each I/O's buffer at
+	 * its size, taken at submission and given back at completion (one
+	 * for each slot at the largest would keep most of the region from
+	 * the other processes using it). Not pinned buffers of our own: a
+	 * pin and an unpin per read would cost more than the memory. */
+	p.per_io = a->bs_min < a->bs_max && hq_offloaded(host_queue(p.h, 0)) &&
+		   !host_pins_buffers(p.h);
 	pqs = calloc(nq, sizeof(*pqs));
 	th = calloc(nq, sizeof(*th));
 	for (i = 0; i < nq; i++) {

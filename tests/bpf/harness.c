@@ -188,6 +188,7 @@ void eng_flow(struct eng *e, __u32 sk_flags)
 	pkt_flow_key(&e->fl, &key);
 	err = ddp_sk_add(e->d, &key, &cfg, &e->flow_id);
 	eng_assert((err) == (0), "sk_add: %s", ddp_errmsg(e->d));
+	e->base = eng_stats(e);
 	if ((sk_flags & DDP_SK_XSK) && !e->xsk_bound && !e->no_socket)
 		eng_xsk_bind(e, true);
 }
@@ -512,6 +513,18 @@ struct ddp_stats eng_stats(struct eng *e)
 
 	eng_assert((ddp_stats_read(e->d, &st)) == (0),
 		   "(ddp_stats_read(e->d, &st)) == (0)");
+	return st;
+}
+
+struct ddp_stats eng_flow_stats(struct eng *e)
+{
+	struct ddp_stats st = eng_stats(e);
+	__u64 *now = (__u64 *)&st;
+	const __u64 *then = (const __u64 *)&e->base;
+	size_t i;
+
+	for (i = 0; i < sizeof(st) / sizeof(*now); i++)
+		now[i] -= then[i];
 	return st;
 }
 

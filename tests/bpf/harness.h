@@ -62,6 +62,7 @@ struct eng {
 	__u32 dead[64]; /* flows deleted, not yet released */
 	__u32 ndead;
 	int verdict; /* of the last frame */
+	struct ddp_stats base; /* the counts when the flow was offloaded */
 };
 
 /* Run a shell command; it must succeed. */
@@ -124,6 +125,8 @@ void eng_answer(struct eng *e, int i);
 void eng_reply(struct eng *e, __u32 seq, __u32 req_id, int confirm);
 
 struct ddp_stats eng_stats(struct eng *e);
+/* What the engine counted since the flow was offloaded. */
+struct ddp_stats eng_flow_stats(struct eng *e);
 /* Stream offset of TCP sequence number seq. */
 size_t eng_off(const struct eng *e, __u32 seq);
 

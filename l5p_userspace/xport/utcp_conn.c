@@ -197,15 +197,16 @@ int utcp_connect(struct utcp_port *up, const char *raddr, __u16 rport,
 	char la[INET6_ADDRSTRLEN];
 	struct ddp_flow_key key;
 	struct utcp_conn *c;
-	struct in6_addr ra = { 0 };
+	struct in6_addr ra;
+	__be32 ra4;
 	bool v6 = false;
 	__u32 max_wnd;
 	int ret;
 
 	*out = NULL;
-	/* IPv4 kept IPv4-mapped (::ffff:a.b.c.d), as the engine keys it */
-	if (inet_pton(AF_INET, raddr, &ra.s6_addr[12]) == 1)
-		ra.s6_addr[10] = ra.s6_addr[11] = 0xff;
+	/* IPv4 kept IPv4-mapped, as the engine keys it */
+	if (inet_pton(AF_INET, raddr, &ra4) == 1)
+		ddp_addr_v4mapped(ra.s6_addr, ra4);
 	else if (inet_pton(AF_INET6, raddr, &ra) == 1)
 		v6 = !IN6_IS_ADDR_V4MAPPED(&ra);
 	else

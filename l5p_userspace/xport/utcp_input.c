@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include "libddp.h"
 #include "utcp_priv.h"
 
 /* What the TCP header of a received segment says */
@@ -479,12 +480,8 @@ static bool ip_in(const __u8 *pkt, __u32 len, __u32 *ihl, __u32 *tlen,
 	    utcp_csum_fold(utcp_csum_add(0, ip, *ihl)))
 		return false;
 	*tlen = ntohs(ip4.tot_len) - *ihl;
-	memset(saddr, 0, 16);
-	memset(daddr, 0, 16);
-	saddr->s6_addr[10] = saddr->s6_addr[11] = 0xff;
-	daddr->s6_addr[10] = daddr->s6_addr[11] = 0xff;
-	memcpy(&saddr->s6_addr[12], &ip4.saddr, 4);
-	memcpy(&daddr->s6_addr[12], &ip4.daddr, 4);
+	ddp_addr_v4mapped(saddr->s6_addr, ip4.saddr);
+	ddp_addr_v4mapped(daddr->s6_addr, ip4.daddr);
 	return true;
 }
 

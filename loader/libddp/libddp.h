@@ -133,16 +133,22 @@ int ddp_buf_free(struct ddp_dev *d, __u32 off);
 
 /* ---- Connections and tags ------------------------------------------------ */
 
-/* The key of an IPv4 flow, addresses and ports in network order: the
- * engine keys IPv4 by its IPv4-mapped IPv6 addresses. */
+/* addr, an IPv4 address in network order, IPv4-mapped (::ffff:a.b.c.d):
+ * how the engine keys IPv4 */
+static inline void ddp_addr_v4mapped(__u8 mapped[16], __be32 addr)
+{
+	memset(mapped, 0, 10);
+	mapped[10] = mapped[11] = 0xff;
+	memcpy(&mapped[12], &addr, 4);
+}
+
+/* The key of an IPv4 flow, addresses and ports in network order. */
 static inline void ddp_flow_key_ipv4(struct ddp_flow_key *key, __be32 laddr,
 				     __be16 lport, __be32 raddr, __be16 rport)
 {
 	memset(key, 0, sizeof(*key));
-	key->raddr[10] = key->raddr[11] = 0xff;
-	key->laddr[10] = key->laddr[11] = 0xff;
-	memcpy(&key->raddr[12], &raddr, 4);
-	memcpy(&key->laddr[12], &laddr, 4);
+	ddp_addr_v4mapped(key->raddr, raddr);
+	ddp_addr_v4mapped(key->laddr, laddr);
 	key->rport = rport;
 	key->lport = lport;
 }

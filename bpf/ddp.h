@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 6
+#define DDP_ABI_VERSION 7
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -120,6 +120,14 @@ struct nvme_tcp_hdr24 {
 /* ---- Limits fixed by the ABI --------------------------------------------- */
 
 #define DDP_MAX_SEGS 256 /* buffer segments per tag */
+/* The segment pool is handed out in blocks of DDP_SEG_BLOCK segments,
+ * DDP_SEG_WORD blocks to a word of its bitmap: a tag of the most
+ * segments takes one word. */
+#define DDP_SEG_BLOCK 4
+#define DDP_SEG_WORD 64
+#define DDP_SEGS_PER_WORD (DDP_SEG_BLOCK * DDP_SEG_WORD)
+#define DDP_SEG_SCAN 1024 /* words a setup looks at for room */
+#define DDP_SEG_POOL_MAX (1u << 24) /* segments in the pool at most */
 #define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
 #define DDP_REC_RING 1024 /* placement records per flow, power of 2 */
 #define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
@@ -133,6 +141,8 @@ struct nvme_tcp_hdr24 {
 
 /* Defaults of what the loader may size before load (see struct ddp_limits) */
 #define DDP_DEF_MAX_FLOWS 64
+/* segments in the pool: this many per tag */
+#define DDP_DEF_SEGS_PER_TAG 8
 #define DDP_DEF_TAGS_PER_FLOW 128
 #define DDP_DEF_BUF_SIZE (64u << 20)
 #define DDP_DEF_IO_THRESHOLD 32768
@@ -357,8 +367,18 @@ struct ddp_seg {
 	__u32 len;
 };
 
+/* A segment of a tag, in the shared segment pool (ddp_segs) */
+struct ddp_seg_ent {
+	__u32 addr;
+	__u32 len;
+	__u32 end; /* end of this segment within the command */
+	__u32 pad;
+};
+
 /* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map,
- * written by the control programs only. */
+ * written by the control programs only. Its segments are ddp_segs
+ * [seg_first, seg_first + nsegs), a run of blocks it holds from setup
+ * until it is free again: seg_mask in word seg_word of ddp_seg_map. */
 struct ddp_tag {
 	__u32 stamp; /* DDP_TAG_STAMP(generation, enum ddp_tag_state) */
 	__u32 flow_id;
@@ -366,12 +386,13 @@ struct ddp_tag {
 	__u16 nsegs;
 	__u32 len; /* total bytes */
 	__u32 writers; /* placements copying into the buffer right now */
-	__u32 pad;
+	__u32 seg_first;
 	/* 0: segments are offsets in the buffer region; else in this pin of
 	 * kmod_glue's module (struct ddp_pin_req) */
 	__u64 pin;
-	struct ddp_seg segs[DDP_MAX_SEGS];
-	__u32 end[DDP_MAX_SEGS]; /* end of segs[i] within the command */
+	__u64 seg_mask;
+	__u32 seg_word;
+	__u32 pad;
 };
 
 /* Key of ddp_cids */
@@ -529,6 +550,8 @@ struct ddp_info {
 	__u32 ddgst_offload; /* data digests checked (ddp_ddgst.h) */
 	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
 	__u32 pin_kfunc; /* tags may place into pins (cfg_pin_kfunc) */
+	__u32 seg_pool; /* segments in ddp_segs */
+	__u32 pad;
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

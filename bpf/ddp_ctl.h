@@ -23,6 +23,7 @@
 #define EINVAL 22
 #define ENOSPC 28
 #define EOPNOTSUPP 95
+#define ENOBUFS 105
 
 static __always_inline struct ddp_info *ddp_info_get(void)
 {
@@ -237,6 +238,115 @@ int ddp_sk_update(struct ddp_ctl_sk_update *a)
 	return 0;
 }
 
+/* ---- the segment pool ---------------------------------------------------- */
+
+/* Give blocks back (mask in word w of ddp_seg_map); the word becomes the
+ * first place the next setup looks if it is below it. */
+static __always_inline void ddp_segs_put(__u32 w, __u64 mask)
+{
+	__u64 *word = bpf_map_lookup_elem(&ddp_seg_map, &w);
+
+	if (!word || !mask)
+		return;
+	__sync_fetch_and_and(word, ~mask);
+	if (w < READ_ONCE(ddp_seg_next))
+		WRITE_ONCE(ddp_seg_next, w);
+}
+
+struct ddp_seg_claim {
+	__u32 first_word; /* where the search starts */
+	__u32 nwords;
+	__u32 k; /* blocks wanted, 1 .. DDP_SEG_WORD */
+	__u32 word; /* out */
+	__u64 mask; /* out: 0 if none was found */
+};
+
+/* Bit j of the result: blocks j .. j + k - 1 of a word with bitmap v are
+ * all free. A run of len free blocks at j and one at j + step (step at
+ * most len) make one of len + step. */
+static __always_inline __u64 ddp_seg_fit(__u64 v, __u32 k)
+{
+	__u64 f = ~v;
+	__u32 len = 1, step;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 6; i++) { /* log2(DDP_SEG_WORD) */
+		step = len >= k ? 0 : k - len < len ? k - len : len;
+		f &= f >> step;
+		len += step;
+	}
+	return f;
+}
+
+/* Index of the one bit set in b: halving the window where it lies */
+static __always_inline __u32 ddp_bit_index(__u64 b)
+{
+	__u32 j = 0, half;
+	int i;
+
+#pragma unroll
+	for (i = 5; i >= 0; i--) {
+		half = 1u << i;
+		if (!(b & ((1ULL << half) - 1))) {
+			j += half;
+			b >>= half;
+		}
+	}
+	return j;
+}
+
+/* Claim the lowest run of k free blocks in word i of the search, if it
+ * has one */
+static long ddp_seg_claim_cb(__u32 i, void *arg)
+{
+	struct ddp_seg_claim *c = arg;
+	__u32 w = (c->first_word + i) % c->nwords;
+	__u64 *word = bpf_map_lookup_elem(&ddp_seg_map, &w);
+	__u64 v, f, ones;
+
+	if (!word)
+		return 1;
+	v = READ_ONCE(*word);
+	f = ddp_seg_fit(v, c->k);
+	if (!f)
+		return 0;
+	ones = c->k >= DDP_SEG_WORD ? ~0ULL : (1ULL << c->k) - 1;
+	/* the lowest fit; b * ones is ones shifted to it */
+	f &= -f;
+	if (__sync_val_compare_and_swap(word, v, v | f * ones) != v)
+		return 0; /* taken meanwhile: on to the next word */
+	c->word = w;
+	c->mask = f * ones;
+	return 1;
+}
+
+/* Blocks for nsegs segments for tag t: seg_first, seg_word and seg_mask
+ * set; 0, or -ENOBUFS when no word in reach has them free. */
+static __always_inline int ddp_segs_get(struct ddp_tag *t, __u32 nsegs)
+{
+	struct ddp_seg_claim c = {
+		.first_word = READ_ONCE(ddp_seg_next),
+		.nwords = cfg_seg_pool / DDP_SEGS_PER_WORD,
+		.k = (nsegs + DDP_SEG_BLOCK - 1) / DDP_SEG_BLOCK,
+	};
+
+	if (!c.nwords)
+		return -ENOBUFS;
+	c.first_word %= c.nwords;
+	bpf_loop(c.nwords < DDP_SEG_SCAN ? c.nwords : DDP_SEG_SCAN,
+		 ddp_seg_claim_cb, &c, 0);
+	t->seg_mask = c.mask;
+	if (!c.mask)
+		return -ENOBUFS;
+	t->seg_word = c.word;
+	t->seg_first = c.word * DDP_SEGS_PER_WORD +
+		       ddp_bit_index(c.mask & -c.mask) * DDP_SEG_BLOCK;
+	/* where this one found room, the next one looks first */
+	WRITE_ONCE(ddp_seg_next, c.word);
+	return 0;
+}
+
 /* A dead tag nobody writes becomes free. The stamp changed (a full
  * barrier) before writers is read here: a placement that counted itself
  * later sees the new stamp and writes nothing. The stamp is read with a
@@ -246,10 +356,17 @@ static __always_inline int ddp_tag_free(struct ddp_tag *t)
 {
 	__u32 s = __sync_fetch_and_or(&t->stamp, 0);
 
-	return DDP_TAG_STATE(s) == DDP_TAG_DEAD && !READ_ONCE(t->writers) &&
-	       __sync_val_compare_and_swap(&t->stamp, s,
-					   DDP_TAG_STAMP(DDP_TAG_GEN(s),
-							 DDP_TAG_FREE)) == s;
+	/* BUSY while its blocks go back: whoever claims the slot next
+	 * finds it FREE only after that */
+	if (DDP_TAG_STATE(s) != DDP_TAG_DEAD || READ_ONCE(t->writers) ||
+	    __sync_val_compare_and_swap(&t->stamp, s,
+					DDP_TAG_STAMP(DDP_TAG_GEN(s),
+						      DDP_TAG_BUSY)) != s)
+		return 0;
+	ddp_segs_put(t->seg_word, t->seg_mask);
+	__sync_lock_test_and_set(&t->stamp,
+				 DDP_TAG_STAMP(DDP_TAG_GEN(s), DDP_TAG_FREE));
+	return 1;
 }
 
 /* Tear one tag down: no new PDU finds it, no running one starts another
@@ -375,9 +492,15 @@ static long ddp_seg_cb(__u32 i, void *arg)
 {
 	struct ddp_seg_sum *c = arg;
 	struct ddp_tag *t = c->t;
-	__u32 addr = t->segs[i & DDP_SEG_MASK].addr;
-	__u32 len = t->segs[i & DDP_SEG_MASK].len;
+	struct ddp_seg_ent *e = ddp_seg_get(t, i);
+	__u32 addr, len;
 
+	if (!e) {
+		c->bad = -EINVAL;
+		return 1;
+	}
+	addr = e->addr;
+	len = e->len;
 	if (!len || addr >= c->room || len > c->room - addr) {
 		c->bad = -EINVAL;
 		return 1;
@@ -393,8 +516,34 @@ static long ddp_seg_cb(__u32 i, void *arg)
 		c->bad = -EINVAL;
 		return 1;
 	}
-	t->end[i & DDP_SEG_MASK] = c->total;
+	e->end = c->total;
 	return 0;
+}
+
+/* The caller's segments into the tag's entries of the pool. Unrolled:
+ * the context cannot be read at a variable offset. Without a branch on
+ * nsegs, which would have the verifier walk the rest of ddp_setup once
+ * for each value: all DDP_MAX_SEGS are copied, from the last, segment i
+ * into entry min(i, n - 1) of the n the tag holds, so that entry j ends
+ * with segment j. */
+static __always_inline void ddp_segs_copy(struct ddp_tag *t,
+					  const struct ddp_ctl_setup *a)
+{
+	__s64 n = (__s64)__builtin_popcountll(t->seg_mask) * DDP_SEG_BLOCK;
+	struct ddp_seg_ent *e;
+	__s64 d, m;
+	int i;
+
+#pragma unroll
+	for (i = DDP_MAX_SEGS - 1; i >= 0; i--) {
+		d = n - 1 - i;
+		m = d >> 63; /* all ones if i > n - 1 */
+		barrier_var(m);
+		/* a missing one fails ddp_seg_cb */
+		e = ddp_seg_get(t, i + (d & m));
+		if (e)
+			*(__u64 *)e = *(__u64 *)&a->segs[i];
+	}
 }
 
 struct ddp_tag_claim {
@@ -435,7 +584,6 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	struct ddp_tag_claim c = { .tag = DDP_NO_TAG };
 	__u32 nsegs = a->nsegs, slot;
 	struct ddp_seg_sum sum = {};
-	int i;
 	struct ddp_flow *f;
 	struct ddp_tag *t;
 	int err;
@@ -461,10 +609,12 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	t = ddp_tag_get(slot);
 	if (!t)
 		goto fail;
-		/* unrolled: the context cannot be read at a variable offset */
-#pragma unroll
-	for (i = 0; i < DDP_MAX_SEGS; i++)
-		*(__u64 *)&t->segs[i] = *(__u64 *)&a->segs[i];
+	t->seg_mask = 0;
+	err = ddp_segs_get(t, nsegs);
+	if (err)
+		goto free;
+	err = -EINVAL;
+	ddp_segs_copy(t, a);
 	sum.t = t;
 	sum.in = ddp_info_get();
 	sum.want = f->owner + 1;
@@ -508,6 +658,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 free:
 	/* free as it was: no placement ever found it (its CID was never
 	 * findable), so its generation need not move on */
+	ddp_segs_put(t->seg_word, t->seg_mask);
 	__sync_lock_test_and_set(&t->stamp, c.was);
 fail:
 	ddp_count(&st->ddp_setup_fail);

@@ -11,6 +11,9 @@
 /* Set through the skeleton before load; the loader sizes the maps to match. */
 const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
+/* segments in the pool, a multiple of DDP_SEGS_PER_WORD */
+const volatile __u32 cfg_seg_pool =
+	DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW * DDP_DEF_SEGS_PER_TAG;
 const volatile __u32 cfg_buf_size = DDP_DEF_BUF_SIZE;
 const volatile __u32 cfg_io_threshold = DDP_DEF_IO_THRESHOLD;
 /* The most bytes one bpf_csum_diff() takes (the loader probes it: 512 on
@@ -61,6 +64,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ddp_tag);
 } ddp_tags SEC(".maps");
+
+/* The segment pool: every tag's segments, a run of blocks each */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries,
+	       DDP_DEF_MAX_FLOWS *DDP_DEF_TAGS_PER_FLOW *DDP_DEF_SEGS_PER_TAG);
+	__type(key, __u32);
+	__type(value, struct ddp_seg_ent);
+} ddp_segs SEC(".maps");
+
+/* word -> its DDP_SEG_WORD blocks of the pool, a bit each: set while a
+ * tag holds it (the host maps it to count the pool's use) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries,
+	       DDP_DEF_MAX_FLOWS *DDP_DEF_TAGS_PER_FLOW *DDP_DEF_SEGS_PER_TAG /
+		       DDP_SEGS_PER_WORD);
+	__type(key, __u32);
+	__type(value, __u64);
+} ddp_seg_map SEC(".maps");
+
+/* where the next setup looks for blocks first */
+__u32 ddp_seg_next;
 
 /* flow id * DDP_REC_RING + n % DDP_REC_RING -> placement record n */
 struct {
@@ -202,6 +229,15 @@ static __always_inline struct ddp_flow *ddp_flow_get(__u32 id)
 static __always_inline struct ddp_tag *ddp_tag_get(__u32 slot)
 {
 	return bpf_map_lookup_elem(&ddp_tags, &slot);
+}
+
+/* Segment i of tag t */
+static __always_inline struct ddp_seg_ent *ddp_seg_get(const struct ddp_tag *t,
+						       __u32 i)
+{
+	__u32 k = t->seg_first + i;
+
+	return bpf_map_lookup_elem(&ddp_segs, &k);
 }
 
 #endif /* DDP_MAPS_H */

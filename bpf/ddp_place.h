@@ -16,26 +16,26 @@
 extern int bpf_ddp_copy_pinned(struct xdp_md *ctx, __u32 off, __u32 len,
 			       __u64 pin_id, __u64 pin_off) __ksym __weak;
 
-#define DDP_SEG_MASK (DDP_MAX_SEGS - 1)
-
 /* Index of the segment holding byte `off` of the command: the first one
- * whose end is above it (end[] is increasing). A global function: its
- * branches would multiply the verifier's states at every call site. */
-__attribute__((noinline)) __u32 ddp_seg_find(const struct ddp_tag *t, __u32 off)
+ * whose end is above it (ends increase). A global function: its branches
+ * would multiply the verifier's states at every call site. */
+__attribute__((noinline)) __u32 ddp_seg_find(__u32 first, __u32 nsegs,
+					     __u32 off)
 {
-	__u32 lo = 0, hi;
+	__u32 lo = 0, hi = nsegs, k;
+	struct ddp_seg_ent *e;
 	int i;
-
-	if (!t)
-		return DDP_MAX_SEGS;
-	hi = t->nsegs;
 
 	for (i = 0; i < 9; i++) { /* log2(DDP_MAX_SEGS) + 1 */
 		__u32 mid = (lo + hi) / 2;
 
 		if (lo >= hi)
 			continue;
-		if (t->end[mid & DDP_SEG_MASK] > off)
+		k = first + mid;
+		e = bpf_map_lookup_elem(&ddp_segs, &k);
+		if (!e)
+			return DDP_MAX_SEGS;
+		if (e->end > off)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -43,13 +43,16 @@ __attribute__((noinline)) __u32 ddp_seg_find(const struct ddp_tag *t, __u32 off)
 	return lo;
 }
 
-static __always_inline void ddp_seg_seek(struct ddp_flow *f,
+/* The cursor to the segment holding byte off; false if none does */
+static __always_inline bool ddp_seg_seek(struct ddp_flow *f,
 					 const struct ddp_tag *t, __u32 off)
 {
-	__u32 seg = ddp_seg_find(t, off);
+	__u32 seg = ddp_seg_find(t->seg_first, t->nsegs, off);
+	struct ddp_seg_ent *prev = seg ? ddp_seg_get(t, seg - 1) : NULL;
 
 	f->seg = seg;
-	f->seg_start = seg ? t->end[(seg - 1) & DDP_SEG_MASK] : 0;
+	f->seg_start = prev ? prev->end : 0;
+	return seg < t->nsegs && (!seg || prev);
 }
 
 /* A C2HData header was framed in sync: find its tag and decide whether its
@@ -171,29 +174,27 @@ static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
 	struct ddp_flow *f = rx->f;
 	__u32 io = f->datao + (f->pdu_off - f->data_off);
 	__u32 seq = ddp_seq_at(rx, rx->pos);
+	struct ddp_seg_ent *e;
 	__u64 addr, room;
-	__u32 seg;
 
-	/* torn down since the PDU began: stop writing its buffer */
+	/* torn down since the PDU began: stop writing its buffer (its
+	 * segments are its own while it is counted in writers) */
 	if (READ_ONCE(t->stamp) != f->tag_gen) {
 		f->place = 0;
 		return 0;
 	}
-	seg = f->seg;
-	if (seg >= t->nsegs || io < f->seg_start ||
-	    io >= t->end[seg & DDP_SEG_MASK]) {
-		ddp_seg_seek(f, t, io);
-		seg = f->seg;
-		if (seg >= t->nsegs) {
+	e = f->seg < t->nsegs ? ddp_seg_get(t, f->seg) : NULL;
+	if (!e || io < f->seg_start || io >= e->end) {
+		e = ddp_seg_seek(f, t, io) ? ddp_seg_get(t, f->seg) : NULL;
+		if (!e) {
 			f->place = 0;
 			return 0;
 		}
 	}
-	seg &= DDP_SEG_MASK;
-	room = t->end[seg] - io;
+	room = e->end - io;
 	if (n > room)
 		n = room;
-	addr = (__u64)t->segs[seg].addr + (io - f->seg_start);
+	addr = (__u64)e->addr + (io - f->seg_start);
 	if (!ddp_note_room(rx))
 		return 0;
 	if (cfg_pin_kfunc && t->pin) {
@@ -225,8 +226,8 @@ static __always_inline __u32 ddp_place_tag(struct ddp_rx *rx, struct ddp_tag *t,
 	}
 placed:
 	ddp_note(rx, seq, n);
-	if (io + n == t->end[seg]) {
-		f->seg = seg + 1;
+	if (io + n == e->end) {
+		f->seg++;
 		f->seg_start = io + n;
 	}
 	rx->placed += n;

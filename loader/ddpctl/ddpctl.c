@@ -163,7 +163,7 @@ static struct ddp_attach_opts attach_opts;
 static int attach_opt(int c, const char *arg)
 {
 	/* 0 would mean the default: say it, don't mean it */
-	if (strchr("btfT", c) && arg && strtoull(arg, NULL, 10) == 0)
+	if (strchr("btfTS", c) && arg && strtoull(arg, NULL, 10) == 0)
 		return -1;
 	switch (c) {
 	case 'm':
@@ -184,6 +184,8 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.max_flows);
 	case 'T':
 		return parse_size(arg, &attach_opts.lim.tags_per_flow);
+	case 'S':
+		return parse_size(arg, &attach_opts.lim.seg_pool);
 	case 'D':
 		attach_opts.lim.no_ddgst_offload = true;
 		return 0;
@@ -202,6 +204,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
+		{ "segs", required_argument, NULL, 'S' },
 		{ "no-ddgst-offload", no_argument, NULL, 'D' },
 		{ "no-kfuncs", no_argument, NULL, 'K' },
 		{ 0 }
@@ -217,7 +220,7 @@ static int cmd_attach(int argc, char **argv)
 			return usage_error(
 				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:DK", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:S:DK", attach_opt, NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
@@ -229,9 +232,9 @@ static int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "ddpctl: %s\n", ddp_dev_notice(d));
 	ddp_dev_caps(d, &c);
 	size_str(sz, sizeof(sz), c.buf_size);
-	printf("attached to %s in %s mode: %u flows, %u tags per flow, %s buffer region, io_threshold %u, data digests %s\n",
+	printf("attached to %s in %s mode: %u flows, %u tags per flow, %u buffer segments, %s buffer region, io_threshold %u, data digests %s\n",
 	       argv[optind], mode_str(c.xdp_flags), c.max_flows,
-	       c.tags_per_flow, sz, c.io_threshold,
+	       c.tags_per_flow, c.seg_pool, sz, c.io_threshold,
 	       c.crc_kfunc   ? "checked (the kernel's crc32c, kmod_glue)" :
 	       c.crc_offload ? "checked" :
 			       "not checked");
@@ -288,7 +291,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--no-ddgst-offload] [--no-kfuncs]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -297,6 +300,9 @@ static const struct cmd cmds[] = {
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
 	  "  --flows      connections offloaded at once (default 64)\n"
 	  "  --tags       tags registered at once per connection (default 128)\n"
+	  "  --segs       buffer segments of all tags at once, a multiple of 256\n"
+	  "               (default 8 a tag); a tag takes its buffer's segments,\n"
+	  "               rounded up to 4, from this pool\n"
 	  "  --no-ddgst-offload  do not check C2HData data digests (the engine\n"
 	  "               checks them by default and counts ddgst_ok, _bad, _unknown)\n"
 	  "  --no-kfuncs  do not use the kfuncs of kmod_glue's module (ddp_glue)\n"

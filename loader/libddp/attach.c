@@ -401,6 +401,7 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
 				      .io_threshold = info.io_threshold,
+				      .seg_pool = info.seg_pool,
 				      .no_ddgst_offload = !info.ddgst_offload,
 				      .no_kfuncs = !info.crc_kfunc };
 	d->csum_max = info.csum_max;

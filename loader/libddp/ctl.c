@@ -240,6 +240,11 @@ static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 			cid);
 	if (err == -ENOENT || err == -EPERM)
 		return ddp_not_mine(d, err, "setup", flow_id);
+	if (err == -ENOBUFS)
+		return ddp_err(
+			d, err,
+			"setup cid %u: the segment pool has no room for %u segments (ddpctl attach --segs; %u in all)",
+			cid, nsegs, d->lim.seg_pool);
 	if (err == -ENOSPC)
 		return ddp_err(
 			d, err,

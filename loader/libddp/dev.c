@@ -33,6 +33,10 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 		lim->buf_size = DDP_DEF_BUF_SIZE;
 	if (!lim->io_threshold)
 		lim->io_threshold = DDP_DEF_IO_THRESHOLD;
+	if (!lim->seg_pool)
+		lim->seg_pool =
+			(__u32)((__u64)lim->max_flows * lim->tags_per_flow *
+				DDP_DEF_SEGS_PER_TAG);
 }
 
 static int ddp_limits_check(const struct ddp_limits *lim)
@@ -47,6 +51,12 @@ static int ddp_limits_check(const struct ddp_limits *lim)
 		return ddp_err0(-EINVAL,
 				"max flows * tags per flow: at most %u tags",
 				1u << 20);
+	if (!lim->seg_pool || lim->seg_pool % DDP_SEGS_PER_WORD ||
+	    lim->seg_pool > DDP_SEG_POOL_MAX)
+		return ddp_err0(
+			-EINVAL,
+			"segment pool of %u: a multiple of %u, at most %u",
+			lim->seg_pool, DDP_SEGS_PER_WORD, DDP_SEG_POOL_MAX);
 	if (lim->buf_size % 4096 ||
 	    lim->buf_size > (__u64)DDP_CHUNK_SIZE * DDP_CHUNKS_MAX)
 		return ddp_err0(
@@ -213,6 +223,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	d->crc_kfunc = d->pin_kfunc && !lim->no_ddgst_offload;
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
+	s->rodata->cfg_seg_pool = lim->seg_pool;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
 	s->rodata->cfg_csum_max = d->csum_max;
@@ -223,6 +234,9 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	bpf_map__set_max_entries(s->maps.ddp_flows, lim->max_flows);
 	bpf_map__set_max_entries(s->maps.ddp_cids, tags);
 	bpf_map__set_max_entries(s->maps.ddp_tags, tags);
+	bpf_map__set_max_entries(s->maps.ddp_segs, lim->seg_pool);
+	bpf_map__set_max_entries(s->maps.ddp_seg_map,
+				 lim->seg_pool / DDP_SEGS_PER_WORD);
 	bpf_map__set_max_entries(s->maps.ddp_recs,
 				 lim->max_flows * DDP_REC_RING);
 	bpf_map__set_value_size(s->maps.ddp_bufs,
@@ -281,6 +295,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.ddgst_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,
 		.pin_kfunc = d->pin_kfunc,
+		.seg_pool = d->lim.seg_pool,
 	};
 	__u32 zero = 0;
 
@@ -339,6 +354,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.max_tags = d->lim.max_flows * d->lim.tags_per_flow,
 		.tags_per_flow = d->lim.tags_per_flow,
 		.buf_size = d->lim.buf_size,
+		.seg_pool = d->lim.seg_pool,
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,
@@ -349,6 +365,22 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.ifindex = d->ifindex,
 		.xdp_flags = d->xdp_flags,
 	};
+}
+
+int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used)
+{
+	size_t len = ddp_map_len(d, M_ddp_seg_map);
+	const __u64 *w = ddp_map_mmap(d, M_ddp_seg_map);
+	__u32 i;
+
+	if (!w)
+		return ddp_err(d, -errno, "mmap of ddp_seg_map: %s",
+			       strerror(errno));
+	*used = 0;
+	for (i = 0; i < d->lim.seg_pool / DDP_SEGS_PER_WORD; i++)
+		*used += __builtin_popcountll(w[i]) * DDP_SEG_BLOCK;
+	munmap((void *)w, len);
+	return 0;
 }
 
 int ddp_xdp_prog_fd(const struct ddp_dev *d)

@@ -34,6 +34,9 @@ struct ddp_limits {
 	__u32 tags_per_flow; /* tags registered at once per connection */
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
+	/* buffer segments of all tags at once, a multiple of 256 (default
+	 * 8 a tag); a tag takes its segments rounded up to 4 */
+	__u32 seg_pool;
 	bool no_ddgst_offload; /* data digests not checked by the engine */
 	/* the kernel module's kfuncs (kmod_glue) not used, even if loaded */
 	bool no_kfuncs;
@@ -81,6 +84,7 @@ struct ddp_caps {
 	__u32 max_tags; /* in all */
 	__u32 tags_per_flow; /* registered at once per connection */
 	__u32 buf_size; /* buffer region bytes */
+	__u32 seg_pool; /* segments of all tags at once */
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
 	/* The engine checks the data digest of each C2HData PDU it follows,
 	 * and tells the host its verdict (ddp_ddgst_verdict(), AF_XDP frame
@@ -104,6 +108,8 @@ struct ddp_caps {
 	__u32 xdp_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
 };
 void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *caps);
+/* Segments of the pool that tags hold now (blocks of 4) */
+int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used);
 
 /* Clean up after processes that used the engine and are gone: their flows
  * deleted, their tags torn down, then their region chunks freed. Returns

@@ -270,6 +270,22 @@ faults mangled_lossy "--mangle 100000 --drop 10000 --delay 10000" \
 mangled mangled_lossy
 leaks >/dev/null
 
+# a segment pool smaller than the reads in flight need (64 blocks of 4
+# segments; a read's buffer takes one): the engine refuses the tags it
+# has no room for, counted, and those reads are served in software, every
+# byte verified; the pool is all free again after
+in_h "$ddpctl" detach "$h" >/dev/null
+in_h "$ddpctl" attach "$h" --buffers 128M --segs 256 >/dev/null
+perf pool --rw randread --bs 32K-256K --qd 32 -i 4 --time 2 --verify
+[ "$(num pool verify_bad)" = 0 ] && [ "$(num pool failed)" = 0 ] &&
+	[ "$(num pool ddp_fail)" -gt 0 ] &&
+	[ "$(num pool engine_ddp_setup_fail)" = "$(num pool ddp_fail)" ] &&
+	[ "$(num pool ddp_ios)" -gt 0 ] && [ "$(num pool placed_bytes)" -gt 0 ] ||
+	fail "a small segment pool: $(cat "$tmp/pool")"
+in_h "$ddpctl" status "$h" --json >"$tmp/pool.status"
+grep -q '"segs":0,"seg_pool":256,' "$tmp/pool.status" ||
+	fail "a small segment pool, after: $(cat "$tmp/pool.status")"
+
 echo "e2e ($transport): 32K-1M reads $(num big placed_bytes) of $(num big read_bytes) bytes placed," \
 	"$(num big engine_offload_packets) of $(num big engine_rx_packets) packets," \
 	"$(num big ddgst_ok) of $digests data digests checked by the engine;" \
@@ -283,3 +299,5 @@ echo "e2e ($transport) at 1% loss, 1% reordering ($(cat "$tmp/lossy.faults")): $
 	"$(num lossy placed_bytes) of $(num lossy read_bytes) bytes placed," \
 	"$requests resync requests, $confirmed confirmed," \
 	"$(num lossy engine_retrans) frames behind the expected sequence; $lossy_setup tags set up and torn down: ok"
+echo "e2e ($transport), a segment pool of 256 for 128 reads in flight: $(num pool ios) reads verified," \
+	"$(num pool ddp_ios) placed, $(num pool ddp_fail) refused a tag and read in software: ok"

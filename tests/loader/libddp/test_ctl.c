@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
+#include <bpf/bpf.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 #include "libddp_priv.h"
@@ -21,9 +22,11 @@
 static struct ddp_dev *d;
 static struct ddp_flow_key key;
 static struct ddp_sk_config cfg;
+/* a segment pool of two words: two tags of the most segments fill it */
 static struct ddp_limits lim = { .max_flows = 4,
 				 .tags_per_flow = 8,
-				 .buf_size = 8 << 20 };
+				 .buf_size = 8 << 20,
+				 .seg_pool = 2 * DDP_SEGS_PER_WORD };
 
 #define MINE (2u << 20) /* the region's first chunks: this process's */
 
@@ -78,6 +81,33 @@ static struct ddp_tag *tag_rw(__u32 id, __u32 tag)
 
 	cr_assert_neq(t, MAP_FAILED);
 	return &t[DDP_FLOW_SLOT(id) * lim.tags_per_flow + tag];
+}
+
+/* Segment i of a tag, as the engine keeps it in the pool */
+static struct ddp_seg_ent seg_ent(__u32 id, __u32 tag, __u32 i)
+{
+	__u32 k = ddp_tag_mem(d, id, tag)->seg_first + i;
+	struct ddp_seg_ent e;
+
+	cr_assert_eq(bpf_map_lookup_elem(ddp_map_fd(d, "ddp_segs"), &k, &e), 0);
+	return e;
+}
+
+/* n segments of len bytes each, one after the other from base */
+static void segs_at(struct ddp_seg *sg, __u32 n, __u32 base, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		sg[i] = (struct ddp_seg){ base + i * len, len };
+}
+
+static __u32 pool_used(void)
+{
+	__u32 n;
+
+	cr_assert_eq(ddp_seg_pool_used(d, &n), 0, "%s", ddp_errmsg(d));
+	return n;
 }
 
 /* Wait (at most 2 s) for the library's teardown thread to free a flow. */
@@ -211,8 +241,8 @@ Test(ctl, setup_checks_segments_and_counts_failures)
 	cr_assert_eq(ddp_setup(d, id, 1, many, DDP_MAX_SEGS, &tag), 0, "%s",
 		     ddp_errmsg(d));
 	cr_assert_eq(ddp_tag_mem(d, id, tag)->len, DDP_MAX_SEGS * 16);
-	cr_assert_eq(ddp_tag_mem(d, id, tag)->end[DDP_MAX_SEGS - 1],
-		     DDP_MAX_SEGS * 16);
+	cr_assert_eq(seg_ent(id, tag, DDP_MAX_SEGS - 1).end, DDP_MAX_SEGS * 16);
+	cr_assert_eq(seg_ent(id, tag, 7).addr, 32768 + 7 * 16);
 	cr_assert_eq(ddp_setup(d, id, 1, &ok, 1, NULL), -EEXIST);
 	snprintf(msg, sizeof(msg), "setup: cid 1 already registered in flow %u",
 		 id);
@@ -274,6 +304,104 @@ Test(ctl, tag_being_written_stays_dead_until_its_writer_is_done)
 	/* a release cannot name an epoch that has not begun */
 	cr_assert_eq(ddp_release(d, id, e1 + 5, &freed), -EINVAL);
 	cr_assert_eq(stats().ddp_teardown, 2);
+}
+
+/* Tags of every flow take their segments from one pool, as many as they
+ * need (in blocks of 4); a setup it has no room for is refused, counted,
+ * and changes nothing; a tag's segments come back when it is free. */
+Test(ctl, segment_pool_shared_refused_when_full_and_given_back)
+{
+	__u32 id = add_flow(40000), other = add_flow(40001), t, i;
+	struct ddp_seg big[DDP_MAX_SEGS], five[5], one = { 0, 4096 };
+	char msg[160];
+
+	segs_at(five, 5, 65536, 100);
+	cr_assert_eq(pool_used(), 0);
+	segs_at(big, DDP_MAX_SEGS, 4096, 16);
+	cr_assert_eq(ddp_setup(d, id, 1, big, DDP_MAX_SEGS, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	segs_at(big, DDP_MAX_SEGS, 8192, 16);
+	cr_assert_eq(ddp_setup(d, other, 1, big, DDP_MAX_SEGS, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	cr_assert_eq(pool_used(), 2 * DDP_MAX_SEGS);
+	cr_assert_eq(ddp_setup(d, id, 2, &one, 1, NULL), -ENOBUFS);
+	snprintf(
+		msg, sizeof(msg),
+		"setup cid 2: the segment pool has no room for 1 segments (ddpctl attach --segs; %u in all)",
+		2 * DDP_SEGS_PER_WORD);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
+	cr_assert_eq(stats().ddp_setup_fail, 1);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 2, NULL), -ENOENT,
+		     "a refused setup registers nothing");
+	cr_assert_eq(pool_used(), 2 * DDP_MAX_SEGS);
+
+	/* given back: the next tag takes only what it needs */
+	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), 1);
+	cr_assert_eq(pool_used(), DDP_MAX_SEGS);
+	cr_assert_eq(ddp_setup(d, id, 2, five, 5, &t), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(pool_used(), DDP_MAX_SEGS + 2 * DDP_SEG_BLOCK);
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(seg_ent(id, t, i).addr, 65536 + i * 100);
+		cr_assert_eq(seg_ent(id, t, i).end, (i + 1) * 100);
+	}
+	cr_assert_eq(ddp_tag_mem(d, id, t)->len, 500);
+	/* no word is whole now: room for small tags only */
+	segs_at(big, DDP_MAX_SEGS, 262144, 16);
+	cr_assert_eq(ddp_setup(d, id, 3, big, DDP_MAX_SEGS, NULL), -ENOBUFS);
+	for (i = 0; i < 7; i++) {
+		one.addr = 131072 + i * 4096;
+		cr_assert_eq(ddp_setup(d, other, 10 + i, &one, 1, &t), 0, "%s",
+			     ddp_errmsg(d));
+		/* each in a block of its own, further into the word */
+		cr_assert_eq(seg_ent(other, t, 0).addr, one.addr);
+		cr_assert_eq(seg_ent(other, t, 0).end, 4096);
+		cr_assert_eq(ddp_tag_mem(d, other, t)->seg_first % 256,
+			     (i + 2) * DDP_SEG_BLOCK);
+	}
+	cr_assert_eq(ddp_ctl_teardown(d, id, 2, NULL), 1);
+	cr_assert_eq(ddp_setup(d, id, 3, big, DDP_MAX_SEGS, NULL), -ENOBUFS,
+		     "the small tags hold blocks of the word");
+	for (i = 0; i < 7; i++)
+		cr_assert_eq(ddp_ctl_teardown(d, other, 10 + i, NULL), 1);
+	cr_assert_eq(ddp_setup(d, id, 3, big, DDP_MAX_SEGS, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	cr_assert_eq(pool_used(), 2 * DDP_MAX_SEGS);
+	cr_assert_eq(stats().ddp_setup_fail, 3);
+
+	/* a flow deleted gives its tags' segments back with them */
+	cr_assert_eq(ddp_sk_del(d, other), 0, "%s", ddp_errmsg(d));
+	wait_flow_free(other);
+	cr_assert_eq(pool_used(), DDP_MAX_SEGS);
+}
+
+/* A tag torn down while a placement still writes through its segments
+ * keeps them: no other tag is given them (and writes them) until it is
+ * free. */
+Test(ctl, segments_of_a_tag_being_written_not_given_to_another)
+{
+	__u32 id = add_flow(40000), t1, t2, freed;
+	struct ddp_seg big[DDP_MAX_SEGS];
+	struct ddp_tag *busy;
+
+	segs_at(big, DDP_MAX_SEGS, 4096, 16);
+	cr_assert_eq(ddp_setup(d, id, 1, big, DDP_MAX_SEGS, &t1), 0);
+	segs_at(big, DDP_MAX_SEGS, 8192, 16);
+	cr_assert_eq(ddp_setup(d, id, 2, big, DDP_MAX_SEGS, &t2), 0);
+	busy = tag_rw(id, t1);
+	__atomic_fetch_add(&busy->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), 0);
+	cr_assert_eq(DDP_TAG_STATE(busy->stamp), DDP_TAG_DEAD);
+	segs_at(big, DDP_MAX_SEGS, 1 << 20, 16);
+	cr_assert_eq(ddp_setup(d, id, 3, big, DDP_MAX_SEGS, NULL), -ENOBUFS);
+	cr_assert_eq(seg_ent(id, t1, 0).addr, 4096, "its segments unchanged");
+	cr_assert_eq(ddp_release(d, id, 0, &freed), 0);
+	cr_assert_eq(freed, 0);
+	__atomic_fetch_sub(&busy->writers, 1, __ATOMIC_SEQ_CST);
+	cr_assert_eq(ddp_release(d, id, 0, &freed), 0);
+	cr_assert_eq(freed, 1);
+	cr_assert_eq(pool_used(), DDP_MAX_SEGS);
+	cr_assert_eq(ddp_setup(d, id, 3, big, DDP_MAX_SEGS, NULL), 0, "%s",
+		     ddp_errmsg(d));
 }
 
 struct dones {

@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 7
+#define DDP_ABI_VERSION 8
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -129,7 +129,11 @@ struct nvme_tcp_hdr24 {
 #define DDP_SEG_SCAN 1024 /* words a setup looks at for room */
 #define DDP_SEG_POOL_MAX (1u << 24) /* segments in the pool at most */
 #define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
-#define DDP_REC_RING 1024 /* placement records per flow, power of 2 */
+/* placement records per flow (rec_ring, a power of 2): by default 8 for
+ * each tag a flow may have in flight, within these bounds */
+#define DDP_REC_RING_MIN 64
+#define DDP_REC_RING_MAX 1024
+#define DDP_MAX_FLOWS 65536 /* the flow slots a flow id can name */
 #define DDP_REV_RING 16 /* revocations remembered per flow, power of 2 */
 #define DDP_HOLES 8 /* gaps remembered per flow, power of 2 */
 #define DDP_META_RANGES 6 /* placed ranges one AF_XDP frame can describe */
@@ -322,12 +326,12 @@ enum ddp_ddgst {
 
 /*
  * A run of placed C2HData bytes, [seq, seq + len), all in one PDU
- * (kernel-socket host): record n of a flow, in ring slot n % DDP_REC_RING.
+ * (kernel-socket host): record n of a flow, in ring slot n % rec_ring.
  * It is revoked if any ddp_rev written since `rev` overlaps it, or if
  * DDP_REV_RING or more revocations were written since (the engine adds
  * DDP_REV_RING to rev_head to revoke every record at once). The engine
  * never waits for the host: record n is gone once rec_head passed
- * n + DDP_REC_RING, which the host checks after reading it.
+ * n + rec_ring, which the host checks after reading it.
  *
  * The last record of a PDU with a data digest also carries the engine's
  * verdict on it, written when the PDU ends (see ddp_ddgst_verdict()).
@@ -551,7 +555,7 @@ struct ddp_info {
 	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
 	__u32 pin_kfunc; /* tags may place into pins (cfg_pin_kfunc) */
 	__u32 seg_pool; /* segments in ddp_segs */
-	__u32 pad;
+	__u32 rec_ring; /* records per flow in ddp_recs */
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

@@ -11,6 +11,8 @@
 /* Set through the skeleton before load; the loader sizes the maps to match. */
 const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
+/* records per flow, a power of 2 */
+const volatile __u32 cfg_rec_ring = DDP_REC_RING_MAX;
 /* segments in the pool, a multiple of DDP_SEGS_PER_WORD */
 const volatile __u32 cfg_seg_pool =
 	DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW * DDP_DEF_SEGS_PER_TAG;
@@ -89,11 +91,11 @@ struct {
 /* where the next setup looks for blocks first */
 __u32 ddp_seg_next;
 
-/* flow id * DDP_REC_RING + n % DDP_REC_RING -> placement record n */
+/* flow slot * rec_ring + n % rec_ring -> placement record n */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, DDP_DEF_MAX_FLOWS *DDP_REC_RING);
+	__uint(max_entries, DDP_DEF_MAX_FLOWS *DDP_REC_RING_MAX);
 	__type(key, __u32);
 	__type(value, struct ddp_rec);
 } ddp_recs SEC(".maps");

@@ -117,8 +117,8 @@ static __always_inline int ddp_note_room(struct ddp_rx *rx)
 
 static __always_inline struct ddp_rec *ddp_rec_get(struct ddp_flow *f, __u32 n)
 {
-	__u32 key = DDP_FLOW_SLOT(f->flow_id) * DDP_REC_RING +
-		    (n & (DDP_REC_RING - 1));
+	__u32 key = DDP_FLOW_SLOT(f->flow_id) * cfg_rec_ring +
+		    (n & (cfg_rec_ring - 1));
 
 	return bpf_map_lookup_elem(&ddp_recs, &key);
 }

@@ -24,22 +24,22 @@
 #define ddp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #endif
 
-/* Record n of flow f (recs: the flow's DDP_REC_RING ring) into *r; false
- * if it is not written yet or was overwritten. */
+/* Record n of flow f (recs: the flow's ring of `ring` records) into *r;
+ * false if it is not written yet or was overwritten. */
 static inline bool ddp_rec_copy(const struct ddp_flow *f,
-				const struct ddp_rec *recs, __u32 n,
+				const struct ddp_rec *recs, __u32 ring, __u32 n,
 				struct ddp_rec *r)
 {
 	__u32 head = ddp_acquire(&f->rec_head);
 
-	if ((int)(n - head) >= 0 || head - n > DDP_REC_RING)
+	if ((int)(n - head) >= 0 || head - n > ring)
 		return false;
-	*r = recs[n & (DDP_REC_RING - 1)];
-	/* record n + DDP_REC_RING is written in its slot while rec_head is
-	 * n + DDP_REC_RING: if it is not yet, the copy is record n */
+	*r = recs[n & (ring - 1)];
+	/* record n + ring is written in its slot while rec_head is n + ring:
+	 * if it is not yet, the copy is record n */
 	ddp_rmb();
 	head = ddp_acquire(&f->rec_head);
-	return head - n < DDP_REC_RING;
+	return head - n < ring;
 }
 
 /* [a, a + alen) and [b, b + blen) intersect, in sequence space */
@@ -85,8 +85,8 @@ enum ddp_run {
  * before the reader got to them say nothing: their bytes are copied.
  */
 static inline __u32 ddp_rec_run(const struct ddp_flow *f,
-				const struct ddp_rec *recs, __u32 *tail,
-				__u32 seq, __u32 n, __u16 cid,
+				const struct ddp_rec *recs, __u32 ring,
+				__u32 *tail, __u32 seq, __u32 n, __u16 cid,
 				enum ddp_run *run, __u32 *rec)
 {
 	__u32 head = ddp_acquire(&f->rec_head);
@@ -94,11 +94,11 @@ static inline __u32 ddp_rec_run(const struct ddp_flow *f,
 	bool have = false;
 
 	*run = DDP_RUN_COPY;
-	if (head - *tail > DDP_REC_RING)
-		*tail = head - DDP_REC_RING; /* lapped */
+	if (head - *tail > ring)
+		*tail = head - ring; /* lapped */
 	/* records behind the stream are done with */
 	for (; *tail != head; (*tail)++) {
-		have = ddp_rec_copy(f, recs, *tail, &r);
+		have = ddp_rec_copy(f, recs, ring, *tail, &r);
 		if (have && (int)(r.seq + r.len - seq) > 0)
 			break;
 	}

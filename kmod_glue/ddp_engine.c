@@ -97,7 +97,7 @@ const struct ddp_flow *ddp_engine_flow(struct ddp_engine *e, u32 slot)
 const struct ddp_rec *ddp_engine_recs(struct ddp_engine *e, u32 slot)
 {
 	/* an array's values lie one after the other */
-	return ddp_engine_elem(e, DDP_BIND_recs, slot * DDP_REC_RING);
+	return ddp_engine_elem(e, DDP_BIND_recs, slot * e->rec_ring);
 }
 
 static void ddp_engine_free(struct kref *ref)
@@ -211,11 +211,12 @@ int ddp_engine_bind(const struct ddp_bind_req *r)
 		     in->ifindex != r->ifindex || !in->pin_kfunc ||
 		     e->map[DDP_BIND_flows]->max_entries != in->max_flows ||
 		     e->map[DDP_BIND_recs]->max_entries !=
-			     in->max_flows * DDP_REC_RING))
+			     in->max_flows * in->rec_ring))
 		err = -EINVAL;
 	if (err)
 		goto out;
 	e->max_flows = in->max_flows;
+	e->rec_ring = in->rec_ring;
 	mutex_lock(&ddp_glue_lock);
 	list_for_each_entry(old, &ddp_engines, node)
 		if (old->bound && ddp_engine_is(old, net, r->ifindex))

@@ -18,6 +18,7 @@ struct ddp_engine {
 	u64 net_cookie; /* of ifindex's network namespace */
 	u32 owner; /* the module's slot in ddp_info.owners */
 	u32 max_flows;
+	u32 rec_ring; /* records per flow */
 	bool bound; /* false once unbound: in-kernel flows are gone */
 	struct bpf_prog *prog[DDP_BIND_PROG_NR];
 	struct bpf_map *map[DDP_BIND_MAP_NR];

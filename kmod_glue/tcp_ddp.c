@@ -443,8 +443,8 @@ u32 tcp_ddp_placed(struct net_device *netdev, struct sock *sk, u32 seq,
 	/* a slot another flow took since: its records are not ours */
 	if (!f || !recs || READ_ONCE(f->flow_id) != s->flow_id)
 		return len;
-	len = ddp_rec_run(f, recs, &s->rec_tail, seq, len, command_id, &run,
-			  &rec);
+	len = ddp_rec_run(f, recs, s->e->rec_ring, &s->rec_tail, seq, len,
+			  command_id, &run, &rec);
 	*placed = run == DDP_RUN_PLACED;
 	return len;
 }

@@ -298,7 +298,7 @@ static const struct cmd cmds[] = {
 	  "               the default)\n"
 	  "  --buffers    buffer region size, e.g. 64M (default 64M, at most 512M)\n"
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
-	  "  --flows      connections offloaded at once (default 64)\n"
+	  "  --flows      connections offloaded at once (default 64, at most 65536)\n"
 	  "  --tags       tags registered at once per connection (default 128)\n"
 	  "  --segs       buffer segments of all tags at once, a multiple of 256\n"
 	  "               (default 8 a tag); a tag takes its buffer's segments,\n"

@@ -402,6 +402,7 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .buf_size = info.buf_size,
 				      .io_threshold = info.io_threshold,
 				      .seg_pool = info.seg_pool,
+				      .rec_ring = info.rec_ring,
 				      .no_ddgst_offload = !info.ddgst_offload,
 				      .no_kfuncs = !info.crc_kfunc };
 	d->csum_max = info.csum_max;

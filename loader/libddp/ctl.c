@@ -536,7 +536,7 @@ const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
 static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,
 					  __u32 flow_id)
 {
-	return &d->recs[DDP_FLOW_SLOT(flow_id) * DDP_REC_RING];
+	return &d->recs[DDP_FLOW_SLOT(flow_id) * d->lim.rec_ring];
 }
 
 bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
@@ -544,7 +544,8 @@ bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
 
-	return f && ddp_rec_copy(f, ddp_recs_of(d, flow_id), n, r);
+	return f &&
+	       ddp_rec_copy(f, ddp_recs_of(d, flow_id), d->lim.rec_ring, n, r);
 }
 
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
@@ -565,8 +566,8 @@ __u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
 	*run = DDP_RUN_COPY;
 	if (!f)
 		return n;
-	return ddp_rec_run(f, ddp_recs_of(d, flow_id), tail, seq, n, cid, run,
-			   rec);
+	return ddp_rec_run(f, ddp_recs_of(d, flow_id), d->lim.rec_ring, tail,
+			   seq, n, cid, run, rec);
 }
 
 int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,

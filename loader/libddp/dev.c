@@ -33,6 +33,12 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 		lim->buf_size = DDP_DEF_BUF_SIZE;
 	if (!lim->io_threshold)
 		lim->io_threshold = DDP_DEF_IO_THRESHOLD;
+	if (!lim->rec_ring) {
+		lim->rec_ring = DDP_REC_RING_MIN;
+		while (lim->rec_ring < DDP_REC_RING_MAX &&
+		       lim->rec_ring < 8 * lim->tags_per_flow)
+			lim->rec_ring *= 2;
+	}
 	if (!lim->seg_pool)
 		lim->seg_pool =
 			(__u32)((__u64)lim->max_flows * lim->tags_per_flow *
@@ -41,9 +47,16 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 
 static int ddp_limits_check(const struct ddp_limits *lim)
 {
-	if (lim->max_flows > 4096)
-		return ddp_err0(-EINVAL, "max flows %u: at most 4096",
-				lim->max_flows);
+	if (lim->max_flows > DDP_MAX_FLOWS)
+		return ddp_err0(-EINVAL, "max flows %u: at most %u",
+				lim->max_flows, DDP_MAX_FLOWS);
+	if (lim->rec_ring < DDP_REC_RING_MIN ||
+	    lim->rec_ring > DDP_REC_RING_MAX ||
+	    lim->rec_ring & (lim->rec_ring - 1))
+		return ddp_err0(
+			-EINVAL,
+			"%u records per flow: a power of 2 from %u to %u",
+			lim->rec_ring, DDP_REC_RING_MIN, DDP_REC_RING_MAX);
 	if (lim->tags_per_flow > 65536)
 		return ddp_err0(-EINVAL, "tags per flow %u: at most 65536",
 				lim->tags_per_flow);
@@ -224,6 +237,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
 	s->rodata->cfg_seg_pool = lim->seg_pool;
+	s->rodata->cfg_rec_ring = lim->rec_ring;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
 	s->rodata->cfg_csum_max = d->csum_max;
@@ -238,7 +252,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	bpf_map__set_max_entries(s->maps.ddp_seg_map,
 				 lim->seg_pool / DDP_SEGS_PER_WORD);
 	bpf_map__set_max_entries(s->maps.ddp_recs,
-				 lim->max_flows * DDP_REC_RING);
+				 lim->max_flows * lim->rec_ring);
 	bpf_map__set_value_size(s->maps.ddp_bufs,
 				lim->buf_size + DDP_BUF_GUARD);
 	err = ddp_bpf__load(s);
@@ -296,6 +310,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.crc_kfunc = d->crc_kfunc,
 		.pin_kfunc = d->pin_kfunc,
 		.seg_pool = d->lim.seg_pool,
+		.rec_ring = d->lim.rec_ring,
 	};
 	__u32 zero = 0;
 
@@ -355,6 +370,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.tags_per_flow = d->lim.tags_per_flow,
 		.buf_size = d->lim.buf_size,
 		.seg_pool = d->lim.seg_pool,
+		.rec_ring = d->lim.rec_ring,
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,

@@ -37,6 +37,9 @@ struct ddp_limits {
 	/* buffer segments of all tags at once, a multiple of 256 (default
 	 * 8 a tag); a tag takes its segments rounded up to 4 */
 	__u32 seg_pool;
+	/* placement records per flow, a power of 2 from 64 to 1024 (default
+	 * 8 a tag): what a kernel-socket host may fall behind the engine */
+	__u32 rec_ring;
 	bool no_ddgst_offload; /* data digests not checked by the engine */
 	/* the kernel module's kfuncs (kmod_glue) not used, even if loaded */
 	bool no_kfuncs;
@@ -85,6 +88,7 @@ struct ddp_caps {
 	__u32 tags_per_flow; /* registered at once per connection */
 	__u32 buf_size; /* buffer region bytes */
 	__u32 seg_pool; /* segments of all tags at once */
+	__u32 rec_ring; /* placement records per flow */
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
 	/* The engine checks the data digest of each C2HData PDU it follows,
 	 * and tells the host its verdict (ddp_ddgst_verdict(), AF_XDP frame

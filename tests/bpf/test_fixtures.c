@@ -587,11 +587,11 @@ static void run_record_ring_full(struct eng *e)
 
 	eng_send_all(e, 0, e->s.len, 1448);
 	/* the engine never waits for the host: the ring holds the last
-	 * DDP_REC_RING - 1 records whole (the oldest slot is the next
+	 * rec_ring - 1 records whole (the oldest slot is the next
 	 * one's), the older ones say nothing any more */
 	for (i = 0; i < 1100; i++)
-		cr_assert_eq(eng_reported(e, C(e, i)), i > 1100 - DDP_REC_RING,
-			     "C2HData %d", i);
+		cr_assert_eq(eng_reported(e, C(e, i)),
+			     i > 1100 - (int)e->lim.rec_ring, "C2HData %d", i);
 	cr_assert_eq(eng_flow_stats(e).offload_bytes, 1100);
 }
 

@@ -513,7 +513,8 @@ static void check_stream(struct run *u, const struct ddp_stats *before,
 	struct eng *e = u->e;
 	struct ddp_stats st = eng_stats(e);
 	int overflow = st.meta_full != before->meta_full ||
-		       ddp_flow_mem(e->d, e->flow_id)->rec_head > DDP_REC_RING;
+		       ddp_flow_mem(e->d, e->flow_id)->rec_head >
+			       e->lim.rec_ring;
 	size_t i, last = 0;
 	__u32 placed = 0;
 	int have_last = 0;

@@ -5,7 +5,9 @@
 # 256 each, over kernel sockets (one engine, one target): every queue
 # offloaded at once, reads of 32 KiB to 512 KiB verified, at least 90% of
 # their bytes placed, and at the end every flow and every tag gone. Prints
-# what the attach took (time, and the memory of the engine's maps).
+# what the attach took (time, and the memory of the engine's maps). Then
+# an attach at the limits: 65,536 flows of 16 tags (1,048,576 tags), its
+# time printed and its maps, besides the buffer region, under 1 GiB.
 # Not 1 MiB reads: 1,024 of them at once would need up to 1 GiB of buffers
 # in the region, which holds 512 MiB at most (the verifier's bound on an
 # offset into a map value); with them 85 to 94% of the bytes were placed,
@@ -43,13 +45,20 @@ flows=$((hosts * queues + 16))
 t0=$(date +%s%N)
 in_ns "$h" "$ddpctl" attach "$h" --flows "$flows" --buffers 512M >/dev/null
 attach_ms=$((($(date +%s%N) - t0) / 1000000))
-# the engine's maps, by their pins (bpftool lists every map of the machine)
-maps_kb=0
-for pin in /sys/fs/bpf/ddp/"$h"/*; do
-	kb=$(bpftool map show pinned "$pin" 2>/dev/null |
-		sed -n 's/.*memlock \([0-9]*\)B.*/\1/p' || true)
-	maps_kb=$((maps_kb + ${kb:-0} / 1024))
-done
+# KiB of the engine's maps, by their pins (bpftool lists every map of the
+# machine), but for those named
+maps_kb() {
+	local pin kb sum=0
+
+	for pin in /sys/fs/bpf/ddp/"$h"/*; do
+		case " $* " in *" ${pin##*/} "*) continue ;; esac
+		kb=$(bpftool map show pinned "$pin" 2>/dev/null |
+			sed -n 's/.*memlock \([0-9]*\)B.*/\1/p' || true)
+		sum=$((sum + ${kb:-0} / 1024))
+	done
+	echo "$sum"
+}
+maps_kb=$(maps_kb)
 
 # each host reads until told to stop, SECONDS from when all the queues
 # are up (connecting 256 queues takes a loaded machine a while)
@@ -104,6 +113,18 @@ torn=$(sed -n 's/.*"ddp_teardown":\([0-9]*\).*/\1/p' <<<"$stats")
 [ -n "$setup" ] && [ "$setup" = "$torn" ] || fail "tags: $setup set up, $torn torn down"
 [ "$(in_ns "$h" "$ddpctl" flows "$h" --json)" = "[]" ] || fail "flows left behind"
 
+# the limits: 65,536 flows, 1,048,576 tags
+in_ns "$h" "$ddpctl" detach "$h" >/dev/null
+t0=$(date +%s%N)
+in_ns "$h" "$ddpctl" attach "$h" --flows 65536 --tags 16 --buffers 16M >/dev/null
+max_ms=$((($(date +%s%N) - t0) / 1000000))
+max_kb=$(maps_kb ddp_bufs)
+[ "$max_kb" -lt $((1 << 20)) ] || fail "attach at 65,536 flows: $max_kb KiB of maps besides the region"
+in_ns "$h" "$ddpctl" status "$h" >"$tmp/max.status"
+grep -q " 0/65536 *0/1048576 *0/8388608 " "$tmp/max.status" ||
+	fail "attach at 65,536 flows: $(cat "$tmp/max.status")"
+
 echo "e2e_scale: attach of $flows flows in $attach_ms ms, ${maps_kb} KiB of maps;" \
 	"$((hosts * queues)) I/O queues from $hosts processes offloaded at once;" \
-	"$ios reads verified, $placed of $bytes bytes placed; $setup tags set up and torn down: ok"
+	"$ios reads verified, $placed of $bytes bytes placed; $setup tags set up and torn down;" \
+	"attach at 65,536 flows and 1,048,576 tags in $max_ms ms, $max_kb KiB of maps besides the region: ok"

@@ -78,8 +78,8 @@ $usage_attach" in_a "$ddpctl" attach "$a" "$opt" 0
 done
 check 2 "" "ddpctl: bad value '5G' for --buffers
 $usage_attach" in_a "$ddpctl" attach "$a" --buffers 5G
-check 1 "" "ddpctl: max flows 4097: at most 4096" \
-	in_a "$ddpctl" attach "$a" --flows 4097
+check 1 "" "ddpctl: max flows 65537: at most 65536" \
+	in_a "$ddpctl" attach "$a" --flows 65537
 check 1 "" "ddpctl: tags per flow 65537: at most 65536" \
 	in_a "$ddpctl" attach "$a" --tags 65537
 check 1 "" "ddpctl: max flows * tags per flow: at most 1048576 tags" \

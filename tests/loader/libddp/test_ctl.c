@@ -546,7 +546,14 @@ Test(ctl, limits_are_checked_before_load)
 	cr_assert_str_eq(
 		ddp_errmsg(NULL),
 		"buffer region of 1000 bytes: a multiple of 4096, at most 512 MiB");
-	bad = (struct ddp_limits){ .max_flows = 5000 };
+	bad = (struct ddp_limits){ .max_flows = 65537, .tags_per_flow = 8 };
+	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
+	cr_assert_str_eq(ddp_errmsg(NULL), "max flows 65537: at most 65536");
+	bad = (struct ddp_limits){ .rec_ring = 100 };
+	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
+	cr_assert_str_eq(ddp_errmsg(NULL),
+			 "100 records per flow: a power of 2 from 64 to 1024");
+	bad = (struct ddp_limits){ .rec_ring = 2048 };
 	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
 }
 
@@ -559,6 +566,8 @@ Test(ctl, caps_report_the_limits)
 	cr_assert_eq(c.max_flows, 4);
 	cr_assert_eq(c.tags_per_flow, 8);
 	cr_assert_eq(c.max_tags, 32);
+	cr_assert_eq(c.seg_pool, 2 * DDP_SEGS_PER_WORD);
+	cr_assert_eq(c.rec_ring, 64, "8 a tag, at least 64");
 	cr_assert_eq(c.buf_size, 8 << 20);
 	cr_assert_eq(c.io_threshold, DDP_DEF_IO_THRESHOLD);
 	cr_assert(c.full_cid_range);

@@ -39,10 +39,14 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 		       lim->rec_ring < 8 * lim->tags_per_flow)
 			lim->rec_ring *= 2;
 	}
-	if (!lim->seg_pool)
-		lim->seg_pool =
-			(__u32)((__u64)lim->max_flows * lim->tags_per_flow *
-				DDP_DEF_SEGS_PER_TAG);
+	if (!lim->seg_pool) {
+		__u64 segs = (__u64)lim->max_flows * lim->tags_per_flow *
+			     DDP_DEF_SEGS_PER_TAG;
+
+		/* whole words of the pool's bitmap: at least one */
+		lim->seg_pool = (segs + DDP_SEGS_PER_WORD - 1) /
+				DDP_SEGS_PER_WORD * DDP_SEGS_PER_WORD;
+	}
 }
 
 static int ddp_limits_check(const struct ddp_limits *lim)

@@ -557,6 +557,27 @@ Test(ctl, limits_are_checked_before_load)
 	cr_assert_eq(ddp_dev_load(&bad, &x), -EINVAL);
 }
 
+/* Defaults derived from small limits are still whole: a pool of at least
+ * one bitmap word, a ring of at least 64 records */
+Test(ctl, defaults_of_small_limits_load)
+{
+	struct ddp_limits one = { .max_flows = 1, .tags_per_flow = 1 };
+	struct ddp_caps c;
+	struct ddp_dev *x;
+
+	cr_assert_eq(ddp_dev_load(&one, &x), 0, "%s", ddp_errmsg(NULL));
+	ddp_dev_caps(x, &c);
+	cr_assert_eq(c.seg_pool, DDP_SEGS_PER_WORD);
+	cr_assert_eq(c.rec_ring, DDP_REC_RING_MIN);
+	ddp_dev_close(x);
+	one = (struct ddp_limits){ .max_flows = 3, .tags_per_flow = 40 };
+	cr_assert_eq(ddp_dev_load(&one, &x), 0, "%s", ddp_errmsg(NULL));
+	ddp_dev_caps(x, &c);
+	cr_assert_eq(c.seg_pool, 4 * DDP_SEGS_PER_WORD, "960 rounded up");
+	cr_assert_eq(c.rec_ring, 512);
+	ddp_dev_close(x);
+}
+
 Test(ctl, caps_report_the_limits)
 {
 	struct ddp_caps c;

@@ -479,10 +479,14 @@ __attribute__((noinline)) int ddp_range_owned(const struct ddp_info *in,
  * Weak: called only under cfg_pin_kfunc (see ddp_ddgst.h). */
 extern __u64 bpf_ddp_pin_len(__u64 pin_id) __ksym __weak;
 
+/* What the segment walk checks against. Nothing in it changes from one
+ * segment to the next but `bad`, set as the walk stops: the verifier
+ * walks a bpf_loop callback as a loop (6.7 on), and a running sum here
+ * would be a new state each round. The sum is kept in the entries
+ * (each one's end), which it does not track. */
 struct ddp_seg_sum {
 	struct ddp_tag *t;
 	const struct ddp_info *in;
-	__u64 total;
 	__u64 room; /* the region's size, or the pin's */
 	__u32 want; /* chunk_owner[] value of every chunk a segment uses */
 	int bad; /* -EINVAL outside the region or pin, -EPERM not the owner's */
@@ -492,7 +496,8 @@ static long ddp_seg_cb(__u32 i, void *arg)
 {
 	struct ddp_seg_sum *c = arg;
 	struct ddp_tag *t = c->t;
-	struct ddp_seg_ent *e = ddp_seg_get(t, i);
+	struct ddp_seg_ent *e = ddp_seg_get(t, i), *prev;
+	__u64 end = 0;
 	__u32 addr, len;
 
 	if (!e) {
@@ -511,12 +516,20 @@ static long ddp_seg_cb(__u32 i, void *arg)
 		c->bad = -EPERM;
 		return 1;
 	}
-	c->total += len;
-	if (c->total > 0xffffffffULL) {
+	if (i) {
+		prev = ddp_seg_get(t, i - 1);
+		if (!prev) {
+			c->bad = -EINVAL;
+			return 1;
+		}
+		end = prev->end;
+	}
+	end += len;
+	if (end > 0xffffffffULL) {
 		c->bad = -EINVAL;
 		return 1;
 	}
-	e->end = c->total;
+	e->end = end;
 	return 0;
 }
 
@@ -584,6 +597,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	struct ddp_tag_claim c = { .tag = DDP_NO_TAG };
 	__u32 nsegs = a->nsegs, slot;
 	struct ddp_seg_sum sum = {};
+	struct ddp_seg_ent *last;
 	struct ddp_flow *f;
 	struct ddp_tag *t;
 	int err;
@@ -633,11 +647,12 @@ int ddp_setup(struct ddp_ctl_setup *a)
 			goto free;
 	}
 	bpf_loop(nsegs, ddp_seg_cb, &sum, 0);
-	err = sum.bad;
-	if (err)
+	err = sum.bad ?: -EINVAL;
+	last = ddp_seg_get(t, nsegs - 1);
+	if (sum.bad || !last)
 		goto free;
 	t->nsegs = nsegs;
-	t->len = sum.total;
+	t->len = last->end;
 	t->flow_id = key.flow_id;
 	t->cid = key.cid;
 	__sync_lock_test_and_set(&t->stamp, c.stamp);
@@ -653,7 +668,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	}
 	ddp_count(&st->ddp_setup);
 	a->tag = c.tag;
-	a->len = sum.total;
+	a->len = t->len;
 	return 0;
 free:
 	/* free as it was: no placement ever found it (its CID was never

@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 8
+#define DDP_ABI_VERSION 9
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -172,9 +172,13 @@ enum ddp_sk_flags {
 	 * requests go to the module's kfunc, not to the ring; only the
 	 * module may set it */
 	DDP_SK_KERNEL = 1 << 3,
+	/* the AF_XDP socket is bound zero-copy: for the tools (ddpctl
+	 * flows), the engine does the same either way */
+	DDP_SK_ZEROCOPY = 1 << 4,
 };
-#define DDP_SK_FLAGS_ALL \
-	(DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS | DDP_SK_KERNEL)
+#define DDP_SK_FLAGS_ALL                                          \
+	(DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS | DDP_SK_KERNEL | \
+	 DDP_SK_ZEROCOPY)
 
 /* sk_add's configuration: the ICResp parameters and where the stream is. */
 struct ddp_sk_config {
@@ -489,6 +493,7 @@ struct ddp_event {
 	X(revoked) /* revocations written */                               \
 	X(contended) /* frames another CPU was tracking the flow of */     \
 	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */ \
+	X(xsk_no_meta) /* AF_XDP frames dropped: no room for metadata */  \
 	/* the data digest offload: verdicts of C2HData PDUs */            \
 	X(ddgst_ok) /* data matched the DDGST */                           \
 	X(ddgst_bad) /* data did not match the DDGST */                    \

@@ -114,6 +114,9 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 	 * the ring */
 	if (cfg->flags & DDP_SK_KERNEL && ddp_caller_tgid())
 		return -EINVAL;
+	/* only an AF_XDP socket is bound some way */
+	if (cfg->flags & DDP_SK_ZEROCOPY && !(cfg->flags & DDP_SK_XSK))
+		return -EINVAL;
 	if (!cfg->io_threshold)
 		cfg->io_threshold = cfg_io_threshold;
 	if (!cfg->max_data)

@@ -315,18 +315,20 @@ __attribute__((noinline)) int ddp_track(struct xdp_md *ctx, struct ddp_flow *f,
 	return rx->csum_ok;
 }
 
-static __always_inline void ddp_meta_write(struct xdp_md *ctx,
-					   const struct ddp_meta *m)
+/* 0, or -1 if the driver gives the frame no room for metadata */
+static __always_inline int ddp_meta_write(struct xdp_md *ctx,
+					  const struct ddp_meta *m)
 {
 	struct ddp_meta *dst;
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*dst)))
-		return;
+		return -1;
 	dst = (void *)(long)ctx->data_meta;
 	if ((void *)(dst + 1) > (void *)(long)ctx->data)
-		return;
+		return -1;
 	__builtin_memcpy(dst, m, sizeof(*dst));
 	dst->magic = DDP_META_MAGIC;
+	return 0;
 }
 
 /* A segment the engine cannot follow, of flow f: the kernel may take it. */
@@ -390,18 +392,29 @@ static __always_inline int ddp_rx_frame(struct xdp_md *ctx)
 	 * (no socket on this queue) is never changed. One that is
 	 * redirected reaches the socket or is dropped. */
 	act = bpf_redirect_map(&ddp_xsks, ctx->rx_queue_index, XDP_PASS);
-	if (act != XDP_REDIRECT || (!meta->nr && !meta->ddgst))
+	if (act != XDP_REDIRECT)
 		return act;
 	/* header frames had their checksum checked before tracking; a
-	 * frame is flagged, and cut, only if it was computed and right */
-	if (csum_ok || ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK) {
+	 * frame is flagged, and cut, only if it was computed and right.
+	 * Others are summed here only if something was placed or judged:
+	 * else the host sums them, as it would without the engine. */
+	if (csum_ok || ((meta->nr || meta->ddgst) &&
+			ddp_tcp_csum(ctx, &p) == DDP_TCPSUM_OK)) {
 		meta->flags = DDP_META_CSUM;
 		if (meta->nr && !ddp_compact(ctx, meta, p.pay_off, p.pay_len)) {
 			meta->flags |= DDP_META_COMPACT;
 			st->compacted++;
 		}
 	}
-	ddp_meta_write(ctx, meta);
+	/* Every redirected frame carries metadata of its own, even with
+	 * nothing in it: its headroom may hold what an earlier use of the
+	 * buffer left there (a zero-copy driver recycles the frames it
+	 * passes or drops without the host seeing them), and the host
+	 * believes a magic it finds. Without room for it, not at all. */
+	if (ddp_meta_write(ctx, meta)) {
+		st->xsk_no_meta++;
+		return XDP_DROP;
+	}
 	return act;
 }
 

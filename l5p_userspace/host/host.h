@@ -40,6 +40,8 @@ struct host_opts {
 	const char *ddp_dev; /* engine's interface; NULL: the route's */
 	__u32 io_timeout; /* seconds a command may take, then its queue
 			   * fails (0: 30, as nvme_core.io_timeout) */
+	int xsk_mode; /* enum xsk_mode: 0 zero-copy where the driver
+		       * has it, else copy; or copy, or zero-copy only */
 	bool verbose;
 };
 

@@ -109,7 +109,7 @@ static void hq_offload(struct host_queue *q)
 		.queue_id = q->qid,
 		.io_cpu = q->qid % (sysconf(_SC_NPROCESSORS_ONLN) ?: 1),
 		.flags = DDP_SK_OFFLOAD |
-			 (q->x.u ? DDP_SK_XSK : DDP_SK_RECORDS),
+			 (q->x.u ? utcp_port_sk_flags(h->xsk) : DDP_SK_RECORDS),
 		/* no PDU carries more than a command: MDTS, if it says */
 		.max_data = h->max_xfer,
 	};
@@ -337,15 +337,21 @@ static int host_setup_transport(struct host *h)
 		h->ev_on = true;
 	if (!want_xsk)
 		return 0;
-	err = utcp_port_open(h->dev, h->ifname, &h->xsk, why, sizeof(why));
+	err = utcp_port_open(h->dev, h->ifname, h->o.xsk_mode, &h->xsk, why,
+			     sizeof(why));
 	if (err) {
 		h->xsk = NULL;
 		return host_no_xsk(h, err, why);
 	}
 	if (h->o.verbose)
 		fprintf(stderr,
-			"ddp-host: AF_XDP on '%s': a socket on each of its RX queues (%u), copy mode\n",
-			h->ifname, utcp_port_queues(h->xsk));
+			"ddp-host: AF_XDP on '%s': a socket on each of its RX queues (%u), %s\n",
+			h->ifname, utcp_port_queues(h->xsk),
+			utcp_port_zerocopy(h->xsk) ?
+				"zero-copy" :
+			h->o.xsk_mode ?
+				"copy mode" :
+				"copy mode (the driver offers no zero-copy)");
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "main.h"
+#include "xport/xsk_port.h"
 
 #define DEF_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:ddp-host"
 
@@ -58,6 +59,9 @@ static const char usage_common[] =
 	"      --disable-sqflow    no SQ flow control: reads may end with SUCCESS\n"
 	"      --no-ddp            no direct data placement: copy everything\n"
 	"      --ddp-dev IF        the engine's interface (default: the route's)\n"
+	"      --zero-copy         bind AF_XDP zero-copy or not at all (default:\n"
+	"                          zero-copy where the driver has it, else copy)\n"
+	"      --copy              bind AF_XDP in copy mode\n"
 	"      --io-timeout SEC    a command not done in SEC seconds fails its\n"
 	"                          queue (30, as nvme_core.io_timeout)\n"
 	"  -v, --verbose\n";
@@ -118,6 +122,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "json", no_argument, NULL, 10 },
 		{ "disable-sqflow", no_argument, NULL, 11 },
 		{ "io-timeout", required_argument, NULL, 12 },
+		{ "zero-copy", no_argument, NULL, 13 },
+		{ "copy", no_argument, NULL, 14 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -195,6 +201,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 					"I/O timeout %s: 1 to 3600 seconds",
 					optarg);
 			break;
+		case 13:
+		case 14:
+			if (a->o.xsk_mode)
+				return usage_error(
+					"%s",
+					"--zero-copy and --copy: one or the other");
+			a->o.xsk_mode = c == 13 ? XSK_MODE_ZEROCOPY :
+						  XSK_MODE_COPY;
+			break;
 		case 'v':
 			a->o.verbose = true;
 			break;
@@ -265,6 +280,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage_error("%s", "no target address (-a)");
 	if (!a->o.subnqn && strcmp(cmd_name, "discover"))
 		return usage_error("%s", "no subsystem NQN (-n)");
+	if (a->o.xsk_mode && a->o.transport == HOST_XPORT_KERNEL)
+		return usage_error(
+			"%s",
+			"--zero-copy and --copy are AF_XDP's (-t tcp or xsk)");
 	if (!strcmp(cmd_name, "discover"))
 		a->o.subnqn = NVME_DISC_NQN;
 	if (a->qd > a->o.queue_size)

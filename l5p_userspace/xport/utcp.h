@@ -35,14 +35,21 @@ struct utcp_port;
 struct utcp_conn;
 
 /* Open the TCP on an AF_XDP port on every RX queue of ifname over the
- * engine's region (xsk_port.h): -errno, with a message naming the step, if AF_XDP
- * is not possible there (the caller falls back to kernel sockets). */
-int utcp_port_open(struct ddp_dev *dev, const char *ifname,
+ * engine's region (xsk_port.h), bound as mode says (enum xsk_mode: 0 is
+ * zero-copy where the driver has it, else copy): -errno, with a message
+ * naming the step, if AF_XDP is not possible there (the caller falls back
+ * to kernel sockets). */
+int utcp_port_open(struct ddp_dev *dev, const char *ifname, int mode,
 		   struct utcp_port **out, char *err, size_t errlen);
 /* Connections still open are reset and freed first. */
 void utcp_port_close(struct utcp_port *up);
 /* The RX queues it serves: all of its interface's */
 __u32 utcp_port_queues(const struct utcp_port *up);
+/* Bound zero-copy? */
+bool utcp_port_zerocopy(const struct utcp_port *up);
+/* The engine's flags for a flow of this port (DDP_SK_XSK, and
+ * DDP_SK_ZEROCOPY if it is bound so) */
+__u32 utcp_port_sk_flags(const struct utcp_port *up);
 
 /* Timers and sizes of the connections a port opens from then on; a 0
  * field keeps the default (in brackets). */

@@ -193,7 +193,8 @@ int utcp_connect(struct utcp_port *up, const char *raddr, __u16 rport,
 		 struct utcp_conn **out, char *err, size_t errlen)
 {
 	struct xsk_port *p = up->xp;
-	struct ddp_sk_config cfg = { .queue_size = 1, .flags = DDP_SK_XSK };
+	struct ddp_sk_config cfg = { .queue_size = 1,
+				     .flags = utcp_port_sk_flags(up) };
 	char la[INET6_ADDRSTRLEN];
 	struct ddp_flow_key key;
 	struct utcp_conn *c;
@@ -398,7 +399,7 @@ void utcp_port_limits(struct utcp_port *up, const struct utcp_limits *lim)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int utcp_port_open(struct ddp_dev *dev, const char *ifname,
+int utcp_port_open(struct ddp_dev *dev, const char *ifname, int mode,
 		   struct utcp_port **out, char *err, size_t errlen)
 {
 	struct utcp_port *up;
@@ -408,7 +409,7 @@ int utcp_port_open(struct ddp_dev *dev, const char *ifname,
 	up = calloc(1, sizeof(*up));
 	if (!up)
 		return xp_fail(err, errlen, -ENOMEM, "out of memory");
-	ret = xsk_port_open(dev, ifname, &up->xp, err, errlen);
+	ret = xsk_port_open(dev, ifname, mode, &up->xp, err, errlen);
 	if (ret) {
 		free(up);
 		return ret;
@@ -432,6 +433,16 @@ void utcp_port_close(struct utcp_port *up)
 __u32 utcp_port_queues(const struct utcp_port *up)
 {
 	return up->xp->nq;
+}
+
+bool utcp_port_zerocopy(const struct utcp_port *up)
+{
+	return up->xp->zc;
+}
+
+__u32 utcp_port_sk_flags(const struct utcp_port *up)
+{
+	return DDP_SK_XSK | (up->xp->zc ? DDP_SK_ZEROCOPY : 0);
 }
 
 /* ---- Sending and receiving ----------------------------------------------- */

@@ -8,8 +8,8 @@
  * allocates there: TX frames first, then each queue's RX frames, 4096
  * bytes each. Other buffers of the region are never handed to the
  * kernel. Queue 0's socket owns the UMEM and sends; the others share it
- * (XDP_SHARED_UMEM), each with its own fill ring. The sockets run in copy
- * mode (see docs/ARCHITECTURE.md: why not zero-copy) and never load a
+ * (XDP_SHARED_UMEM), each with its own fill ring. They bind zero-copy
+ * where the driver offers it, else in copy mode, and never load a
  * program: the engine is the XDP program and redirects each frame to the
  * ddp_xsks entry of the queue it arrived on.
  */
@@ -94,11 +94,17 @@ out:
  */
 static int create_socket(struct xsk_port *p, __u32 i)
 {
+	static const __u16 bind_flags[] = {
+		[XSK_MODE_AUTO] = 0,
+		[XSK_MODE_COPY] = XDP_COPY,
+		[XSK_MODE_ZEROCOPY] = XDP_ZEROCOPY,
+	};
 	struct xsk_socket_config scfg = {
 		.rx_size = p->nrx,
 		.tx_size = XSK_PORT_TX_FRAMES,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY,
+		/* the others share queue 0's UMEM, and its mode */
+		.bind_flags = bind_flags[p->mode],
 	};
 	struct xsk_rxq *q = &p->q[i];
 	int ret, tries = 0, fd;
@@ -132,12 +138,24 @@ static int open_queue(struct xsk_port *p, __u32 i, char *err, size_t errlen)
 			err, errlen, ret,
 			"queue %u of '%s' is busy: another AF_XDP socket is bound to it",
 			i, p->ifname);
+	if (ret && p->mode == XSK_MODE_ZEROCOPY)
+		return xp_fail(
+			err, errlen, ret,
+			"binding '%s' queue %u zero-copy: %s (the driver offers no zero-copy there; copy mode would)",
+			p->ifname, i, strerror(-ret));
 	if (ret)
 		return xp_fail(
 			err, errlen, ret,
-			"creating the AF_XDP socket on '%s' queue %u (copy mode): %s",
+			"creating the AF_XDP socket on '%s' queue %u: %s",
 			p->ifname, i, strerror(-ret));
 	q->fd = xsk_socket__fd(q->xsk);
+	if (!i) {
+		struct xdp_options o = { 0 };
+		socklen_t len = sizeof(o);
+
+		p->zc = !getsockopt(q->fd, SOL_XDP, XDP_OPTIONS, &o, &len) &&
+			(o.flags & XDP_OPTIONS_ZEROCOPY);
+	}
 	/* a socket that closes leaves the map by itself: one still there
 	 * is someone's */
 	q->mapped = !bpf_map_update_elem(p->xsks_fd, &i, &q->fd, BPF_NOEXIST);
@@ -210,7 +228,7 @@ static void close_sockets(struct xsk_port *p)
 	}
 }
 
-int xsk_port_open(struct ddp_dev *dev, const char *ifname,
+int xsk_port_open(struct ddp_dev *dev, const char *ifname, enum xsk_mode mode,
 		  struct xsk_port **out, char *err, size_t errlen)
 {
 	struct xsk_umem_config ucfg = { .comp_size = XSK_PORT_TX_FRAMES,
@@ -225,6 +243,7 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname,
 	if (!p)
 		return xp_fail(err, errlen, -ENOMEM, "out of memory");
 	p->dev = dev;
+	p->mode = mode;
 	p->fd = -1;
 	p->ntx = XSK_PORT_TX_FRAMES;
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
@@ -255,7 +274,7 @@ int xsk_port_open(struct ddp_dev *dev, const char *ifname,
 	ret = link_info(p, err, errlen);
 	if (ret)
 		goto err_free;
-	/* copy mode: 256 bytes of headroom, the frame must hold the rest */
+	/* 256 bytes of headroom in either mode: the frame holds the rest */
 	if (p->mtu + 14 > XSK_FRAME - XSK_RX_HEADROOM) {
 		ret = xp_fail(err, errlen, -EMSGSIZE,
 			      "MTU %u of '%s' too large for %u-byte frames",
@@ -380,8 +399,8 @@ void xp_rx_put(struct xsk_port *p, __u64 addr)
 	struct xsk_rxq *q = xp_rx_queue(p, addr);
 	__u32 idx;
 
-	/* copy mode writes metadata only when there is some: clear it,
-	 * or the next frame here would show this one's */
+	/* the engine writes metadata on every frame it redirects; cleared
+	 * all the same, so that nothing else ever shows this frame's */
 	memset(p->mem + chunk + XSK_RX_HEADROOM - sizeof(struct ddp_meta), 0,
 	       sizeof(struct ddp_meta));
 	/* the fill ring holds every RX frame of its queue: this never fails */

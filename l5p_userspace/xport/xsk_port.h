@@ -48,6 +48,14 @@ struct xsk_rxq {
 	bool mapped; /* in ddp_xsks: ours to take out */
 };
 
+/* How the sockets bind: zero-copy where the driver offers it, else copy
+ * (the kernel's own choice when asked for neither); or only one of them. */
+enum xsk_mode {
+	XSK_MODE_AUTO = 0,
+	XSK_MODE_COPY,
+	XSK_MODE_ZEROCOPY,
+};
+
 struct xsk_port {
 	pthread_mutex_t lock;
 	struct ddp_dev *dev;
@@ -59,6 +67,8 @@ struct xsk_port {
 	struct xsk_umem *umem;
 	struct xsk_rxq *q; /* nq queues; queue 0's socket sends, too */
 	__u32 nq;
+	enum xsk_mode mode; /* asked for */
+	bool zc; /* bound zero-copy (all queues share queue 0's mode) */
 	int fd; /* what to poll for frames: queue 0's socket, or an epoll
 		 * set of every queue's */
 	int xsks_fd; /* the engine's ddp_xsks */
@@ -88,7 +98,7 @@ enum {
  * message naming the step, if AF_XDP is not possible there (the caller
  * falls back to kernel sockets). Takes ntx + nq * nrx frames of the
  * region. */
-int xsk_port_open(struct ddp_dev *dev, const char *ifname,
+int xsk_port_open(struct ddp_dev *dev, const char *ifname, enum xsk_mode mode,
 		  struct xsk_port **out, char *err, size_t errlen);
 /* Unbind the sockets, free the frames and the port. */
 void xsk_port_close(struct xsk_port *p);

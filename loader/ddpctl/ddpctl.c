@@ -326,7 +326,7 @@ static const struct cmd cmds[] = {
 	  "SECONDS (default 1) with the rate of each, until interrupted." },
 	{ "flows", cmd_flows, "DEV [--json]",
 	  "The offloaded connections: id, addresses, receive path (kernel socket,\n"
-	  "xsk, steer), sync state, expected sequence number, tags, bytes placed,\n"
+	  "xsk, xsk-zc where the socket is bound zero-copy, steer), sync state, expected sequence number, tags, bytes placed,\n"
 	  "resyncs, and the process that owns it ('dead' once it is gone: 'ddpctl\n"
 	  "reap' cleans up)." },
 	{ "reap", cmd_reap, "DEV",

@@ -277,9 +277,9 @@ static const char *path_str(__u32 flags)
 {
 	if (!(flags & DDP_SK_OFFLOAD))
 		return "steer";
-	return flags & DDP_SK_XSK     ? "xsk" :
-	       flags & DDP_SK_RECORDS ? "kernel" :
-					"place";
+	if (flags & DDP_SK_XSK)
+		return flags & DDP_SK_ZEROCOPY ? "xsk-zc" : "xsk";
+	return flags & DDP_SK_RECORDS ? "kernel" : "place";
 }
 
 int cmd_flows(int argc, char **argv)

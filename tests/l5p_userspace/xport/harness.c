@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 #include "bpffs.h"
 #include "harness.h"
+#include "xport/xsk_port.h"
 
 struct env env;
 
@@ -110,8 +111,8 @@ void env_init(void)
 	cr_assert_eq(ddp_dev_attach(env.va, &o, &env.dev), 0,
 		     "attaching the engine to %s: %s", env.va,
 		     ddp_errmsg(NULL));
-	cr_assert_eq(utcp_port_open(env.dev, env.va, &env.port, err,
-				    sizeof(err)),
+	cr_assert_eq(utcp_port_open(env.dev, env.va, XSK_MODE_AUTO, &env.port,
+				    err, sizeof(err)),
 		     0, "%s", err);
 }
 

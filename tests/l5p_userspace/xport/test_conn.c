@@ -309,17 +309,56 @@ Test(conn, port_refuses_what_it_cannot_serve)
 	char err[256];
 	int ret;
 
-	cr_assert_eq(xsk_port_open(env.dev, "lo", &p, err, sizeof(err)),
+	cr_assert_eq(xsk_port_open(env.dev, "lo", XSK_MODE_AUTO, &p, err,
+				   sizeof(err)),
 		     -EINVAL);
 	cr_assert_not_null(strstr(err, "the engine is not attached to 'lo'"),
 			   "%s", err);
-	cr_assert_eq(xsk_port_open(env.dev, "nosuch0", &p, err, sizeof(err)),
+	cr_assert_eq(xsk_port_open(env.dev, "nosuch0", XSK_MODE_AUTO, &p, err,
+				   sizeof(err)),
 		     -ENODEV);
 	cr_assert_str_eq(err,
 			 "no interface 'nosuch0' in this network namespace");
-	ret = xsk_port_open(env.dev, env.va, &p, err, sizeof(err));
+	ret = xsk_port_open(env.dev, env.va, XSK_MODE_AUTO, &p, err,
+			    sizeof(err));
 	cr_assert_eq(ret, -EBUSY, "%d %s", ret, err);
 	cr_assert_not_null(strstr(err, "another AF_XDP socket"), "%s", err);
+}
+
+/* Zero-copy is tried first; veth has none, so the port runs in copy mode,
+ * says so, and so do its flows. Zero-copy alone is refused, and why. */
+Test(conn, port_binds_zero_copy_where_it_can_else_copy)
+{
+	struct utcp_conn *c;
+	struct peer pr = { .chunk = 65536 };
+	struct xsk_port *p;
+	char err[256], want[256];
+	int ret;
+
+	cr_assert_not(utcp_port_zerocopy(env.port));
+	cr_assert_eq(utcp_port_sk_flags(env.port), DDP_SK_XSK);
+	peer_start(&pr, 4420, peer_echo);
+	c = connect_b(4420);
+	cr_assert_eq(ddp_flow_mem(env.dev, utcp_flow_id(c))->cfg.flags,
+		     DDP_SK_XSK);
+	utcp_close(c);
+	peer_join(&pr);
+
+	utcp_port_close(env.port);
+	env.port = NULL;
+	ret = xsk_port_open(env.dev, env.va, XSK_MODE_ZEROCOPY, &p, err,
+			    sizeof(err));
+	cr_assert_eq(ret, -EOPNOTSUPP, "%d %s", ret, err);
+	snprintf(
+		want, sizeof(want),
+		"binding '%s' queue 0 zero-copy: Operation not supported (the driver offers no zero-copy there; copy mode would)",
+		env.va);
+	cr_assert_str_eq(err, want);
+	ret = xsk_port_open(env.dev, env.va, XSK_MODE_COPY, &p, err,
+			    sizeof(err));
+	cr_assert_eq(ret, 0, "%s", err);
+	cr_assert_not(p->zc);
+	xsk_port_close(p);
 }
 
 /* Two connections on one port, their data interleaved */

@@ -2,10 +2,12 @@
 /*
  * ddp_hold.c - for the ddpctl tests: joins the engine on DEV, takes a 1 MiB
  * buffer of the region, offloads one connection (192.0.2.1:4420 >
- * 192.0.2.2:40000, kernel-socket path) with two tags into it, says
- * "ready PID", and undoes it all when stdin closes.
+ * 192.0.2.2:40000, kernel-socket path, or with "xsk-zc" an AF_XDP socket's
+ * bound zero-copy) with two tags into it, says "ready PID", and undoes it
+ * all when stdin closes.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "libddp.h"
 #include "pkt.h"
@@ -24,8 +26,10 @@ int main(int argc, char **argv)
 	__u32 id, buf;
 	char c;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: ddp_hold DEV\n");
+	if (argc == 3 && !strcmp(argv[2], "xsk-zc"))
+		cfg.flags = DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_ZEROCOPY;
+	else if (argc != 2) {
+		fprintf(stderr, "usage: ddp_hold DEV [xsk-zc]\n");
 		return 2;
 	}
 	if (ddp_dev_join(argv[1], &d)) {

@@ -167,7 +167,7 @@ check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_
 # a connection with two tags, held by another process
 hold_start() {
 	# its stderr apart: bash says "Killed" of the one killed below
-	coproc HOLD { in_a "$hold" "$a"; } 2>"$tmp/hold.err"
+	coproc HOLD { in_a "$hold" "$a" "$@"; } 2>"$tmp/hold.err"
 	# bash unsets HOLD_PID once it reaps the coprocess: kept here
 	hold_cpid=$HOLD_PID
 	read -r line pid <&"${HOLD[0]}" || true
@@ -224,13 +224,14 @@ check 0 "flow $fid 192.0.2.1:4420 > 192.0.2.2:40000: removed" "" cat "$tmp/event
 check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER)" "" \
 	in_a "$ddpctl" flows "$a"
 
-# a holder killed: its flow and tags stay until someone reaps them
-hold_start
+# a holder killed: its flow and tags stay until someone reaps them; this
+# one's flow is an AF_XDP socket's, bound zero-copy
+hold_start xsk-zc
 kill -KILL "$hold_pid"
 wait "$hold_cpid" 2>/dev/null || true
 fid=$((2 << 16)) # slot 0 again, its second use
 check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER
-	flow_row $fid 192.0.2.1:4420 192.0.2.2:40000 kernel ok 1000 2 0 0 "dead $hold_pid")" "" \
+	flow_row $fid 192.0.2.1:4420 192.0.2.2:40000 xsk-zc ok 1000 2 0 0 "dead $hold_pid")" "" \
 	in_a "$ddpctl" flows "$a"
 check 0 "reaped pid $hold_pid: 1 flows, 2 tags, 1 chunks of the region" "" \
 	in_a "$ddpctl" reap "$a"

@@ -132,6 +132,9 @@ Test(ctl, sk_add_refuses_bad_config)
 		{ .queue_size = 32, .flags = 1 << 7 },
 		/* an in-kernel L5P's flow, which only kmod_glue adds */
 		{ .queue_size = 32, .flags = DDP_SK_OFFLOAD | DDP_SK_KERNEL },
+		/* only an AF_XDP socket is bound zero-copy or not */
+		{ .queue_size = 32,
+		  .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS | DDP_SK_ZEROCOPY },
 	};
 	unsigned int i;
 	__u32 id;

@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 9
+#define DDP_ABI_VERSION 10
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -120,14 +120,19 @@ struct nvme_tcp_hdr24 {
 /* ---- Limits fixed by the ABI --------------------------------------------- */
 
 #define DDP_MAX_SEGS 256 /* buffer segments per tag */
-/* The segment pool is handed out in blocks of DDP_SEG_BLOCK segments,
- * DDP_SEG_WORD blocks to a word of its bitmap: a tag of the most
- * segments takes one word. */
+/* The pools of segments and of tags are handed out in runs of blocks
+ * within one word of their bitmaps, DDP_POOL_WORD blocks to a word: a
+ * tag of the most segments takes one word, and so does a flow of the
+ * most tags. */
+#define DDP_POOL_WORD 64
+#define DDP_POOL_SCAN 1024 /* words a claim looks at for room */
 #define DDP_SEG_BLOCK 4
-#define DDP_SEG_WORD 64
-#define DDP_SEGS_PER_WORD (DDP_SEG_BLOCK * DDP_SEG_WORD)
-#define DDP_SEG_SCAN 1024 /* words a setup looks at for room */
+#define DDP_SEGS_PER_WORD (DDP_SEG_BLOCK * DDP_POOL_WORD)
 #define DDP_SEG_POOL_MAX (1u << 24) /* segments in the pool at most */
+#define DDP_TAG_BLOCK 16
+#define DDP_TAGS_PER_WORD (DDP_TAG_BLOCK * DDP_POOL_WORD)
+#define DDP_MAX_TAGS_PER_FLOW DDP_TAGS_PER_WORD
+#define DDP_TAG_POOL_MAX (1u << 20) /* tags in the pool at most */
 #define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
 /* placement records per flow (rec_ring, a power of 2): by default 8 for
  * each tag a flow may have in flight, within these bounds */
@@ -176,7 +181,7 @@ enum ddp_sk_flags {
 	 * flows), the engine does the same either way */
 	DDP_SK_ZEROCOPY = 1 << 4,
 };
-#define DDP_SK_FLAGS_ALL                                          \
+#define DDP_SK_FLAGS_ALL                                                \
 	(DDP_SK_OFFLOAD | DDP_SK_XSK | DDP_SK_RECORDS | DDP_SK_KERNEL | \
 	 DDP_SK_ZEROCOPY)
 
@@ -246,6 +251,10 @@ struct ddp_flow {
 	struct ddp_sk_config cfg;
 	__u64 dead_epoch; /* sync epoch when deleted */
 	__u32 owner; /* slot in ddp_info.owners of the process that added it */
+	/* its tags: ddp_tags [tag_first, tag_first + tag_count), a run of
+	 * the tag pool's blocks it holds while it is not FREE */
+	__u32 tag_first;
+	__u32 tag_count; /* min(cfg.queue_size, tags_per_flow); 0: none yet */
 	__u32 pad0;
 	__u64 resync_reply; /* DDP_RESYNC_REPLY(), written by ddp_resync */
 
@@ -383,7 +392,7 @@ struct ddp_seg_ent {
 	__u32 pad;
 };
 
-/* A tag slot (flow id * tags_per_flow + tag) in the mmapable ddp_tags map,
+/* A tag slot (a flow's tag_first + tag) in the mmapable ddp_tags map,
  * written by the control programs only. Its segments are ddp_segs
  * [seg_first, seg_first + nsegs), a run of blocks it holds from setup
  * until it is free again: seg_mask in word seg_word of ddp_seg_map. */
@@ -492,8 +501,8 @@ struct ddp_event {
 	X(unparsed) /* unreadable packets (ESP): flows' records revoked */ \
 	X(revoked) /* revocations written */                               \
 	X(contended) /* frames another CPU was tracking the flow of */     \
-	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */ \
-	X(xsk_no_meta) /* AF_XDP frames dropped: no room for metadata */  \
+	X(compacted) /* AF_XDP frames cut down to their unplaced bytes */  \
+	X(xsk_no_meta) /* AF_XDP frames dropped: no room for metadata */   \
 	/* the data digest offload: verdicts of C2HData PDUs */            \
 	X(ddgst_ok) /* data matched the DDGST */                           \
 	X(ddgst_bad) /* data did not match the DDGST */                    \
@@ -561,6 +570,8 @@ struct ddp_info {
 	__u32 pin_kfunc; /* tags may place into pins (cfg_pin_kfunc) */
 	__u32 seg_pool; /* segments in ddp_segs */
 	__u32 rec_ring; /* records per flow in ddp_recs */
+	__u32 tag_pool; /* tags in ddp_tags */
+	__u32 pad;
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };
@@ -620,7 +631,7 @@ struct ddp_ctl_setup {
 	__u32 flow_id;
 	__u16 cid;
 	__u16 nsegs;
-	__u32 tag; /* out: 0 .. tags_per_flow - 1 */
+	__u32 tag; /* out: 0 .. the flow's tag_count - 1 */
 	__u32 len; /* out: total bytes */
 	__u64 pin; /* 0, or the pin segments are offsets in */
 	struct ddp_seg segs[DDP_MAX_SEGS];

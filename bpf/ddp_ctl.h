@@ -124,6 +124,191 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 	return 0;
 }
 
+/* ---- the pools: segments and tags --------------------------------------- */
+
+/* Word w of a pool's bitmap: the tag pool's, or the segment pool's */
+static __always_inline __u64 *ddp_pool_word(bool tags, __u32 w)
+{
+	return tags ? bpf_map_lookup_elem(&ddp_tag_map, &w) :
+		      bpf_map_lookup_elem(&ddp_seg_map, &w);
+}
+
+/* Give blocks back (mask in word w); the word becomes the first place
+ * the next claim looks if it is below it. */
+static __always_inline void ddp_pool_put(bool tags, __u32 w, __u64 mask)
+{
+	__u64 *word = ddp_pool_word(tags, w);
+	__u32 *next = tags ? &ddp_tag_next : &ddp_seg_next;
+
+	if (!word || !mask)
+		return;
+	__sync_fetch_and_and(word, ~mask);
+	if (w < READ_ONCE(*next))
+		WRITE_ONCE(*next, w);
+}
+
+struct ddp_pool_claim {
+	__u32 tags; /* which pool */
+	__u32 first_word; /* where the search starts */
+	__u32 nwords;
+	__u32 nblocks; /* in the pool: past them, the last word is all taken */
+	__u32 k; /* blocks wanted, 1 .. DDP_POOL_WORD */
+	__u32 word; /* out */
+	__u64 mask; /* out: 0 if none was found */
+};
+
+/* Bit j of the result: blocks j .. j + k - 1 of a word with bitmap v are
+ * all free. A run of len free blocks at j and one at j + step (step at
+ * most len) make one of len + step. */
+static __always_inline __u64 ddp_pool_fit(__u64 v, __u32 k)
+{
+	__u64 f = ~v;
+	__u32 len = 1, step;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 6; i++) { /* log2(DDP_POOL_WORD) */
+		step = len >= k ? 0 : k - len < len ? k - len : len;
+		f &= f >> step;
+		len += step;
+	}
+	return f;
+}
+
+/* Index of the one bit set in b: halving the window where it lies */
+static __always_inline __u32 ddp_bit_index(__u64 b)
+{
+	__u32 j = 0, half;
+	int i;
+
+#pragma unroll
+	for (i = 5; i >= 0; i--) {
+		half = 1u << i;
+		if (!(b & ((1ULL << half) - 1))) {
+			j += half;
+			b >>= half;
+		}
+	}
+	return j;
+}
+
+/* Claim the lowest run of k free blocks in word i of the search, if it
+ * has one */
+static long ddp_pool_claim_cb(__u32 i, void *arg)
+{
+	struct ddp_pool_claim *c = arg;
+	__u32 w = (c->first_word + i) % c->nwords;
+	__u64 *word = ddp_pool_word(c->tags, w);
+	__u64 v, taken, f, ones;
+
+	if (!word)
+		return 1;
+	v = READ_ONCE(*word);
+	taken = v;
+	if (c->nblocks < (w + 1) * DDP_POOL_WORD)
+		taken |= ~0ULL << (c->nblocks - w * DDP_POOL_WORD);
+	f = ddp_pool_fit(taken, c->k);
+	if (!f)
+		return 0;
+	ones = c->k >= DDP_POOL_WORD ? ~0ULL : (1ULL << c->k) - 1;
+	/* the lowest fit; b * ones is ones shifted to it */
+	f &= -f;
+	if (__sync_val_compare_and_swap(word, v, v | f * ones) != v)
+		return 0; /* taken meanwhile: on to the next word */
+	c->word = w;
+	c->mask = f * ones;
+	return 1;
+}
+
+/* A run of k blocks of a pool of nblocks; the index of its first block,
+ * its word and mask set; or -ENOBUFS when no word in reach has them
+ * free. */
+static __always_inline int ddp_pool_get(bool tags, __u32 nblocks, __u32 k,
+					__u32 *first, __u32 *word, __u64 *mask)
+{
+	__u32 *next = tags ? &ddp_tag_next : &ddp_seg_next;
+	struct ddp_pool_claim c = {
+		.tags = tags,
+		.first_word = READ_ONCE(*next),
+		.nwords = (nblocks + DDP_POOL_WORD - 1) / DDP_POOL_WORD,
+		.nblocks = nblocks,
+		.k = k,
+	};
+
+	*mask = 0;
+	if (!c.nwords || !k || k > DDP_POOL_WORD)
+		return -ENOBUFS;
+	c.first_word %= c.nwords;
+	bpf_loop(c.nwords < DDP_POOL_SCAN ? c.nwords : DDP_POOL_SCAN,
+		 ddp_pool_claim_cb, &c, 0);
+	if (!c.mask)
+		return -ENOBUFS;
+	*mask = c.mask;
+	*word = c.word;
+	*first = c.word * DDP_POOL_WORD + ddp_bit_index(c.mask & -c.mask);
+	/* where this one found room, the next one looks first */
+	WRITE_ONCE(*next, c.word);
+	return 0;
+}
+
+/* Blocks for nsegs segments for tag t: seg_first, seg_word and seg_mask
+ * set; 0, or -ENOBUFS */
+static __always_inline int ddp_segs_get(struct ddp_tag *t, __u32 nsegs)
+{
+	__u32 first = 0, word = 0;
+	__u64 mask;
+	int err;
+
+	err = ddp_pool_get(false, cfg_seg_pool / DDP_SEG_BLOCK,
+			   (nsegs + DDP_SEG_BLOCK - 1) / DDP_SEG_BLOCK, &first,
+			   &word, &mask);
+	t->seg_mask = mask;
+	t->seg_word = word;
+	t->seg_first = first * DDP_SEG_BLOCK;
+	return err;
+}
+
+/* The blocks of a run of n tags from tag `first` on: in one word */
+static __always_inline __u64 ddp_tags_mask(__u32 first, __u32 n)
+{
+	__u32 k = (n + DDP_TAG_BLOCK - 1) / DDP_TAG_BLOCK;
+	__u64 ones = k >= DDP_POOL_WORD ? ~0ULL : (1ULL << k) - 1;
+
+	return ones << (first / DDP_TAG_BLOCK % DDP_POOL_WORD);
+}
+
+/* A run of the tag pool for n tags of flow f: tag_first and tag_count
+ * set; 0, or -ENOBUFS */
+static __always_inline int ddp_flow_tags_get(struct ddp_flow *f, __u32 n)
+{
+	__u32 first = 0, word = 0;
+	__u64 mask;
+	int err;
+
+	err = ddp_pool_get(true, cfg_tag_pool / DDP_TAG_BLOCK,
+			   (n + DDP_TAG_BLOCK - 1) / DDP_TAG_BLOCK, &first,
+			   &word, &mask);
+	if (err)
+		return err;
+	f->tag_first = first * DDP_TAG_BLOCK;
+	WRITE_ONCE(f->tag_count, n);
+	return 0;
+}
+
+static __always_inline void ddp_tags_put(__u32 first, __u32 n)
+{
+	if (n)
+		ddp_pool_put(true, first / DDP_TAGS_PER_WORD,
+			     ddp_tags_mask(first, n));
+}
+
+/* The tags a flow of this config holds */
+static __always_inline __u32 ddp_cfg_tags(const struct ddp_sk_config *cfg)
+{
+	return cfg->queue_size < cfg_tags_per_flow ? cfg->queue_size :
+						     cfg_tags_per_flow;
+}
+
 struct ddp_claim {
 	__u32 id;
 };
@@ -167,6 +352,7 @@ static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 slot,
 	f->cfg = *cfg;
 	f->dead_epoch = 0;
 	f->owner = owner;
+	f->tag_count = 0; /* until its run is claimed */
 	f->resync_reply = 0;
 	ddp_flow_reset(f, cfg->start_seq);
 }
@@ -199,8 +385,14 @@ int ddp_sk_add(struct ddp_ctl_sk_add *a)
 	if (!f)
 		goto fail;
 	ddp_flow_init(f, c.id, owner, &key, &cfg);
+	err = ddp_flow_tags_get(f, ddp_cfg_tags(&cfg));
+	if (err) {
+		f->state = DDP_FLOW_FREE;
+		goto fail;
+	}
 	err = bpf_map_update_elem(&ddp_socks, &key, &f->flow_id, BPF_NOEXIST);
 	if (err) {
+		ddp_tags_put(f->tag_first, f->tag_count);
 		f->state = DDP_FLOW_FREE;
 		goto fail;
 	}
@@ -213,9 +405,46 @@ fail:
 	return err;
 }
 
+struct ddp_tags_walk {
+	__u32 first;
+	__u32 busy; /* set as the walk stops */
+};
+
+static long ddp_tag_free_cb(__u32 i, void *arg)
+{
+	struct ddp_tags_walk *c = arg;
+	struct ddp_tag *t = ddp_tag_get(c->first + i);
+
+	if (t && DDP_TAG_STATE(READ_ONCE(t->stamp)) == DDP_TAG_FREE)
+		return 0;
+	c->busy = 1;
+	return 1;
+}
+
+/* A new number of tags for flow f, which holds none: a new run, the old
+ * one given back. 0, -EBUSY if a tag of it is not free, or -ENOBUFS. */
+static __always_inline int ddp_flow_tags_resize(struct ddp_flow *f, __u32 n)
+{
+	struct ddp_tags_walk c = { .first = f->tag_first };
+	__u32 first = f->tag_first, count = f->tag_count;
+	int err;
+
+	if (n == count)
+		return 0;
+	bpf_loop(count, ddp_tag_free_cb, &c, 0);
+	if (c.busy)
+		return -EBUSY;
+	err = ddp_flow_tags_get(f, n);
+	if (err)
+		return err;
+	ddp_tags_put(first, count);
+	return 0;
+}
+
 /* Offload a connection that was only steered (an AF_XDP host's, from its
  * SYN on) once its ICResp is read: nothing of it is in flight then. The
- * tracker starts afresh at start_seq; the flags are written last. */
+ * tracker starts afresh at start_seq; the flags are written last. The
+ * flow holds as many tags as the new queue size needs. */
 SEC("syscall")
 int ddp_sk_update(struct ddp_ctl_sk_update *a)
 {
@@ -233,120 +462,16 @@ int ddp_sk_update(struct ddp_ctl_sk_update *a)
 		ddp_count(&st->sk_add_fail);
 		return -EINVAL;
 	}
+	err = ddp_flow_tags_resize(f, ddp_cfg_tags(&cfg));
+	if (err) {
+		ddp_count(&st->sk_add_fail);
+		return err;
+	}
 	flags = cfg.flags;
 	cfg.flags = f->cfg.flags;
 	ddp_flow_reset(f, cfg.start_seq);
 	f->cfg = cfg;
 	__sync_lock_test_and_set(&f->cfg.flags, flags);
-	return 0;
-}
-
-/* ---- the segment pool ---------------------------------------------------- */
-
-/* Give blocks back (mask in word w of ddp_seg_map); the word becomes the
- * first place the next setup looks if it is below it. */
-static __always_inline void ddp_segs_put(__u32 w, __u64 mask)
-{
-	__u64 *word = bpf_map_lookup_elem(&ddp_seg_map, &w);
-
-	if (!word || !mask)
-		return;
-	__sync_fetch_and_and(word, ~mask);
-	if (w < READ_ONCE(ddp_seg_next))
-		WRITE_ONCE(ddp_seg_next, w);
-}
-
-struct ddp_seg_claim {
-	__u32 first_word; /* where the search starts */
-	__u32 nwords;
-	__u32 k; /* blocks wanted, 1 .. DDP_SEG_WORD */
-	__u32 word; /* out */
-	__u64 mask; /* out: 0 if none was found */
-};
-
-/* Bit j of the result: blocks j .. j + k - 1 of a word with bitmap v are
- * all free. A run of len free blocks at j and one at j + step (step at
- * most len) make one of len + step. */
-static __always_inline __u64 ddp_seg_fit(__u64 v, __u32 k)
-{
-	__u64 f = ~v;
-	__u32 len = 1, step;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 6; i++) { /* log2(DDP_SEG_WORD) */
-		step = len >= k ? 0 : k - len < len ? k - len : len;
-		f &= f >> step;
-		len += step;
-	}
-	return f;
-}
-
-/* Index of the one bit set in b: halving the window where it lies */
-static __always_inline __u32 ddp_bit_index(__u64 b)
-{
-	__u32 j = 0, half;
-	int i;
-
-#pragma unroll
-	for (i = 5; i >= 0; i--) {
-		half = 1u << i;
-		if (!(b & ((1ULL << half) - 1))) {
-			j += half;
-			b >>= half;
-		}
-	}
-	return j;
-}
-
-/* Claim the lowest run of k free blocks in word i of the search, if it
- * has one */
-static long ddp_seg_claim_cb(__u32 i, void *arg)
-{
-	struct ddp_seg_claim *c = arg;
-	__u32 w = (c->first_word + i) % c->nwords;
-	__u64 *word = bpf_map_lookup_elem(&ddp_seg_map, &w);
-	__u64 v, f, ones;
-
-	if (!word)
-		return 1;
-	v = READ_ONCE(*word);
-	f = ddp_seg_fit(v, c->k);
-	if (!f)
-		return 0;
-	ones = c->k >= DDP_SEG_WORD ? ~0ULL : (1ULL << c->k) - 1;
-	/* the lowest fit; b * ones is ones shifted to it */
-	f &= -f;
-	if (__sync_val_compare_and_swap(word, v, v | f * ones) != v)
-		return 0; /* taken meanwhile: on to the next word */
-	c->word = w;
-	c->mask = f * ones;
-	return 1;
-}
-
-/* Blocks for nsegs segments for tag t: seg_first, seg_word and seg_mask
- * set; 0, or -ENOBUFS when no word in reach has them free. */
-static __always_inline int ddp_segs_get(struct ddp_tag *t, __u32 nsegs)
-{
-	struct ddp_seg_claim c = {
-		.first_word = READ_ONCE(ddp_seg_next),
-		.nwords = cfg_seg_pool / DDP_SEGS_PER_WORD,
-		.k = (nsegs + DDP_SEG_BLOCK - 1) / DDP_SEG_BLOCK,
-	};
-
-	if (!c.nwords)
-		return -ENOBUFS;
-	c.first_word %= c.nwords;
-	bpf_loop(c.nwords < DDP_SEG_SCAN ? c.nwords : DDP_SEG_SCAN,
-		 ddp_seg_claim_cb, &c, 0);
-	t->seg_mask = c.mask;
-	if (!c.mask)
-		return -ENOBUFS;
-	t->seg_word = c.word;
-	t->seg_first = c.word * DDP_SEGS_PER_WORD +
-		       ddp_bit_index(c.mask & -c.mask) * DDP_SEG_BLOCK;
-	/* where this one found room, the next one looks first */
-	WRITE_ONCE(ddp_seg_next, c.word);
 	return 0;
 }
 
@@ -366,7 +491,7 @@ static __always_inline int ddp_tag_free(struct ddp_tag *t)
 					DDP_TAG_STAMP(DDP_TAG_GEN(s),
 						      DDP_TAG_BUSY)) != s)
 		return 0;
-	ddp_segs_put(t->seg_word, t->seg_mask);
+	ddp_pool_put(false, t->seg_word, t->seg_mask);
 	__sync_lock_test_and_set(&t->stamp,
 				 DDP_TAG_STAMP(DDP_TAG_GEN(s), DDP_TAG_FREE));
 	return 1;
@@ -394,7 +519,7 @@ static __always_inline int ddp_tag_kill(struct ddp_tag *t, struct ddp_stats *st,
 
 struct ddp_flow_tags {
 	struct ddp_stats *st;
-	__u32 slot; /* of the flow */
+	__u32 first; /* the flow's tag_first */
 	__u32 n;
 	__u64 epoch;
 };
@@ -402,7 +527,7 @@ struct ddp_flow_tags {
 static long ddp_kill_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
-	struct ddp_tag *t = ddp_tag_get(c->slot * cfg_tags_per_flow + i);
+	struct ddp_tag *t = ddp_tag_get(c->first + i);
 
 	if (!t)
 		return 1;
@@ -414,9 +539,8 @@ SEC("syscall")
 int ddp_sk_del(struct ddp_ctl_sk_del *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
-	struct ddp_flow_tags c = { .st = st,
-				   .slot = DDP_FLOW_SLOT(a->flow_id) };
-	struct ddp_flow *f = ddp_flow_get(c.slot);
+	struct ddp_flow_tags c = { .st = st };
+	struct ddp_flow *f = ddp_flow_get(DDP_FLOW_SLOT(a->flow_id));
 	struct ddp_info *in = ddp_info_get();
 	struct ddp_owner *w;
 
@@ -434,7 +558,8 @@ int ddp_sk_del(struct ddp_ctl_sk_del *a)
 		return -ENOENT;
 	bpf_map_delete_elem(&ddp_socks, &f->key);
 	ddp_port_add(f->key.rport, -1);
-	bpf_loop(cfg_tags_per_flow, ddp_kill_cb, &c, 0);
+	c.first = f->tag_first;
+	bpf_loop(f->tag_count, ddp_kill_cb, &c, 0);
 	f->dead_epoch = ddp_epoch_now();
 	__sync_lock_test_and_set(&f->state, DDP_FLOW_DEAD);
 	ddp_count(&st->queue_teardown);
@@ -617,8 +742,8 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	err = -EEXIST;
 	if (bpf_map_lookup_elem(&ddp_cids, &key))
 		goto fail;
-	c.base = DDP_FLOW_SLOT(key.flow_id) * cfg_tags_per_flow;
-	bpf_loop(cfg_tags_per_flow, ddp_claim_tag_cb, &c, 0);
+	c.base = f->tag_first;
+	bpf_loop(f->tag_count, ddp_claim_tag_cb, &c, 0);
 	err = -ENOSPC;
 	if (c.tag == DDP_NO_TAG)
 		goto fail;
@@ -676,7 +801,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 free:
 	/* free as it was: no placement ever found it (its CID was never
 	 * findable), so its generation need not move on */
-	ddp_segs_put(t->seg_word, t->seg_mask);
+	ddp_pool_put(false, t->seg_word, t->seg_mask);
 	__sync_lock_test_and_set(&t->stamp, c.was);
 fail:
 	ddp_count(&st->ddp_setup_fail);
@@ -689,10 +814,12 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 	struct ddp_stats *st = ddp_stats_get();
 	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
 	struct ddp_tag *t;
+	struct ddp_flow *f;
 	__u32 *slot, tag;
 	int r;
 
-	if (!ddp_flow_mine(key.flow_id, &r))
+	f = ddp_flow_mine(key.flow_id, &r);
+	if (!f)
 		return r;
 	slot = bpf_map_lookup_elem(&ddp_cids, &key);
 	if (!st || !slot)
@@ -704,7 +831,7 @@ int ddp_teardown(struct ddp_ctl_teardown *a)
 	r = ddp_tag_kill(t, st, true);
 	if (!r)
 		return -ENOENT;
-	a->tag = tag - DDP_FLOW_SLOT(key.flow_id) * cfg_tags_per_flow;
+	a->tag = tag - f->tag_first;
 	a->freed = r == 2;
 	return 0;
 }
@@ -719,7 +846,7 @@ int ddp_sync_begin(struct ddp_ctl_sync_begin *a)
 static long ddp_free_cb(__u32 i, void *arg)
 {
 	struct ddp_flow_tags *c = arg;
-	struct ddp_tag *t = ddp_tag_get(c->slot * cfg_tags_per_flow + i);
+	struct ddp_tag *t = ddp_tag_get(c->first + i);
 
 	if (!t)
 		return 1;
@@ -730,18 +857,23 @@ static long ddp_free_cb(__u32 i, void *arg)
 SEC("syscall")
 int ddp_release(struct ddp_ctl_release *a)
 {
-	struct ddp_flow_tags c = { .slot = DDP_FLOW_SLOT(a->flow_id),
-				   .epoch = a->epoch };
-	struct ddp_flow *f = ddp_flow_get(c.slot);
+	struct ddp_flow_tags c = { .epoch = a->epoch };
+	struct ddp_flow *f = ddp_flow_get(DDP_FLOW_SLOT(a->flow_id));
+	__u32 count;
 
 	if (!f || a->epoch > ddp_epoch)
 		return -EINVAL;
 	if (f->flow_id != a->flow_id)
 		return -ENOENT;
-	bpf_loop(cfg_tags_per_flow, ddp_free_cb, &c, 0);
-	if (f->state == DDP_FLOW_DEAD && f->dead_epoch < c.epoch)
-		__sync_val_compare_and_swap(&f->state, DDP_FLOW_DEAD,
-					    DDP_FLOW_FREE);
+	c.first = f->tag_first;
+	count = f->tag_count;
+	bpf_loop(count, ddp_free_cb, &c, 0);
+	/* its run goes back with it, as read before: once FREE, the slot
+	 * may be someone else's */
+	if (f->state == DDP_FLOW_DEAD && f->dead_epoch < c.epoch &&
+	    __sync_val_compare_and_swap(&f->state, DDP_FLOW_DEAD,
+					DDP_FLOW_FREE) == DDP_FLOW_DEAD)
+		ddp_tags_put(c.first, count);
 	a->freed = c.n;
 	return 0;
 }

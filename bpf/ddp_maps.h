@@ -13,6 +13,8 @@ const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
 /* records per flow, a power of 2 */
 const volatile __u32 cfg_rec_ring = DDP_REC_RING_MAX;
+/* tags in the pool, a multiple of DDP_TAG_BLOCK */
+const volatile __u32 cfg_tag_pool = DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW;
 /* segments in the pool, a multiple of DDP_SEGS_PER_WORD */
 const volatile __u32 cfg_seg_pool =
 	DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW * DDP_DEF_SEGS_PER_TAG;
@@ -58,7 +60,8 @@ struct {
 	__type(value, __u32);
 } ddp_cids SEC(".maps");
 
-/* tag slot (flow id * tags_per_flow + tag) -> destination segments */
+/* The tag pool: tag slot -> destination segments. A flow takes a run of
+ * it at sk_add, its tag_count rounded up to whole blocks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -76,7 +79,7 @@ struct {
 	__type(value, struct ddp_seg_ent);
 } ddp_segs SEC(".maps");
 
-/* word -> its DDP_SEG_WORD blocks of the pool, a bit each: set while a
+/* word -> its DDP_POOL_WORD blocks of the pool, a bit each: set while a
  * tag holds it (the host maps it to count the pool's use) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -90,6 +93,21 @@ struct {
 
 /* where the next setup looks for blocks first */
 __u32 ddp_seg_next;
+
+/* The tag pool's bitmap, as the segment pool's: a bit for each block of
+ * DDP_TAG_BLOCK tags, set while a flow holds it */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries,
+	       (DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW + DDP_TAGS_PER_WORD -
+		1) / DDP_TAGS_PER_WORD);
+	__type(key, __u32);
+	__type(value, __u64);
+} ddp_tag_map SEC(".maps");
+
+/* where the next sk_add looks for blocks first */
+__u32 ddp_tag_next;
 
 /* flow slot * rec_ring + n % rec_ring -> placement record n */
 struct {

@@ -163,7 +163,7 @@ static struct ddp_attach_opts attach_opts;
 static int attach_opt(int c, const char *arg)
 {
 	/* 0 would mean the default: say it, don't mean it */
-	if (strchr("btfTS", c) && arg && strtoull(arg, NULL, 10) == 0)
+	if (strchr("btfTSP", c) && arg && strtoull(arg, NULL, 10) == 0)
 		return -1;
 	switch (c) {
 	case 'm':
@@ -186,6 +186,8 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.tags_per_flow);
 	case 'S':
 		return parse_size(arg, &attach_opts.lim.seg_pool);
+	case 'P':
+		return parse_size(arg, &attach_opts.lim.tag_pool);
 	case 'D':
 		attach_opts.lim.no_ddgst_offload = true;
 		return 0;
@@ -205,6 +207,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "tags", required_argument, NULL, 'T' },
 		{ "segs", required_argument, NULL, 'S' },
+		{ "tag-pool", required_argument, NULL, 'P' },
 		{ "no-ddgst-offload", no_argument, NULL, 'D' },
 		{ "no-kfuncs", no_argument, NULL, 'K' },
 		{ 0 }
@@ -220,7 +223,8 @@ static int cmd_attach(int argc, char **argv)
 			return usage_error(
 				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:S:DK", attach_opt, NULL);
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:S:P:DK", attach_opt,
+			 NULL);
 	if (err)
 		return err;
 	if (optind != argc - 1)
@@ -232,9 +236,9 @@ static int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "ddpctl: %s\n", ddp_dev_notice(d));
 	ddp_dev_caps(d, &c);
 	size_str(sz, sizeof(sz), c.buf_size);
-	printf("attached to %s in %s mode: %u flows, %u tags per flow, %u buffer segments, %s buffer region, io_threshold %u, data digests %s\n",
+	printf("attached to %s in %s mode: %u flows, %u tags per flow, %u tags, %u buffer segments, %s buffer region, io_threshold %u, data digests %s\n",
 	       argv[optind], mode_str(c.xdp_flags), c.max_flows,
-	       c.tags_per_flow, c.seg_pool, sz, c.io_threshold,
+	       c.tags_per_flow, c.max_tags, c.seg_pool, sz, c.io_threshold,
 	       c.crc_kfunc   ? "checked (the kernel's crc32c, kmod_glue)" :
 	       c.crc_offload ? "checked" :
 			       "not checked");
@@ -291,7 +295,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -299,10 +303,15 @@ static const struct cmd cmds[] = {
 	  "  --buffers    buffer region size, e.g. 64M (default 64M, at most 512M)\n"
 	  "  --threshold  smallest I/O placed, in bytes (default 32K)\n"
 	  "  --flows      connections offloaded at once (default 64, at most 65536)\n"
-	  "  --tags       tags registered at once per connection (default 128)\n"
+	  "  --tags       tags registered at once per connection (default 128, at\n"
+	  "               most 1024); a connection holds as many as its queue\n"
+	  "               size, up to this\n"
+	  "  --tag-pool   tags of all connections, a multiple of 16 (default: every\n"
+	  "               connection at --tags); a connection takes its tags,\n"
+	  "               rounded up to 16, from this pool as it is offloaded\n"
 	  "  --segs       buffer segments of all tags at once, a multiple of 256\n"
-	  "               (default 8 a tag); a tag takes its buffer's segments,\n"
-	  "               rounded up to 4, from this pool\n"
+	  "               (default 8 a tag of the pool); a tag takes its buffer's\n"
+	  "               segments, rounded up to 4, from this pool\n"
 	  "  --no-ddgst-offload  do not check C2HData data digests (the engine\n"
 	  "               checks them by default and counts ddgst_ok, _bad, _unknown)\n"
 	  "  --no-kfuncs  do not use the kfuncs of kmod_glue's module (ddp_glue)\n"
@@ -313,8 +322,9 @@ static const struct cmd cmds[] = {
 	  "Take the engine off DEV and remove its pins. Processes that joined it\n"
 	  "keep what they hold until they exit." },
 	{ "status", cmd_status, "[DEV] [--json]",
-	  "The engines attached (or the one on DEV): mode, program id, flows and\n"
-	  "tags in use, buffer region, io_threshold, and the TCP checksums the\n"
+	  "The engines attached (or the one on DEV): mode, program id, flows in\n"
+	  "use, tags (registered/held by flows/the pool), segments in use, buffer\n"
+	  "region, io_threshold, and the TCP checksums the\n"
 	  "engine checks: 'headers' (every frame whose PDU header bytes it uses;\n"
 	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
 	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"

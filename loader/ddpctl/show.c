@@ -41,15 +41,19 @@ static void addr_str(char *buf, size_t len, const __u8 *a, __be16 port)
 
 /* ---- status -------------------------------------------------------------- */
 
+/* The active tags of the flow in slot id; a free slot's run of the tag
+ * pool may be someone else's already */
 static __u32 flow_tags(struct ddp_dev *d, __u32 id)
 {
-	struct ddp_caps c;
 	__u32 t, n = 0;
 
-	ddp_dev_caps(d, &c);
-	for (t = 0; t < c.tags_per_flow; t++)
-		n += DDP_TAG_STATE(ddp_tag_mem(d, id, t)->stamp) ==
-		     DDP_TAG_ACTIVE;
+	if (ddp_flow_mem(d, id)->state == DDP_FLOW_FREE)
+		return 0;
+	for (t = 0; t < ddp_flow_tag_count(d, id); t++) {
+		const struct ddp_tag *g = ddp_tag_mem(d, id, t);
+
+		n += g && DDP_TAG_STATE(g->stamp) == DDP_TAG_ACTIVE;
+	}
 	return n;
 }
 
@@ -60,10 +64,10 @@ static void count_live(struct ddp_dev *d, __u32 *flows, __u32 *tags)
 
 	ddp_dev_caps(d, &c);
 	*flows = *tags = 0;
-	for (i = 0; i < c.max_flows; i++)
+	for (i = 0; i < c.max_flows; i++) {
 		*flows += ddp_flow_mem(d, i)->state == DDP_FLOW_ALIVE;
-	for (i = 0; i < c.max_flows; i++)
 		*tags += flow_tags(d, i);
+	}
 }
 
 /* Which TCP checksums the engine checks, and how: "headers" (the frames
@@ -90,7 +94,7 @@ static const char *crc_str(const struct ddp_caps *c)
 static int status_one(const char *dev, bool json, bool first)
 {
 	struct bpf_prog_info pi = { 0 };
-	__u32 plen = sizeof(pi), flows, tags, segs;
+	__u32 plen = sizeof(pi), flows, tags, held, segs;
 	char sz[32], fl[32], tg[32], sg[32], cs[48];
 	struct ddp_dev *d;
 	struct ddp_caps c;
@@ -101,7 +105,7 @@ static int status_one(const char *dev, bool json, bool first)
 	if (bpf_obj_get_info_by_fd(ddp_xdp_prog_fd(d), &pi, &plen))
 		pi.id = 0;
 	count_live(d, &flows, &tags);
-	if (ddp_seg_pool_used(d, &segs)) {
+	if (ddp_seg_pool_used(d, &segs) || ddp_tag_pool_used(d, &held)) {
 		fprintf(stderr, "ddpctl: %s\n", ddp_errmsg(d));
 		ddp_dev_close(d);
 		return EXIT_FAILURE;
@@ -109,13 +113,13 @@ static int status_one(const char *dev, bool json, bool first)
 	size_str(sz, sizeof(sz), c.buf_size);
 	snprintf(sg, sizeof(sg), "%u/%u", segs, c.seg_pool);
 	snprintf(fl, sizeof(fl), "%u/%u", flows, c.max_flows);
-	snprintf(tg, sizeof(tg), "%u/%u", tags, c.max_tags);
+	snprintf(tg, sizeof(tg), "%u/%u/%u", tags, held, c.max_tags);
 	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"max_tags\":%u,\"segs\":%u,\"seg_pool\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\",\"pinned_buffers\":%s}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"tags_held\":%u,\"max_tags\":%u,\"segs\":%u,\"seg_pool\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\",\"pinned_buffers\":%s}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
-		       flows, c.max_flows, tags, c.max_tags, segs, c.seg_pool,
-		       c.buf_size, c.io_threshold,
+		       flows, c.max_flows, tags, held, c.max_tags, segs,
+		       c.seg_pool, c.buf_size, c.io_threshold,
 		       c.csum_max ? "headers" : "none", c.csum_max,
 		       c.csum_partial ? "true" : "false",
 		       c.crc_offload ? "true" : "false", crc_str(&c),
@@ -357,10 +361,11 @@ int cmd_tags(int argc, char **argv)
 		printf("%-8s %-5s %-6s %-7s %-11s %-5s %s\n", "FLOW", "TAG",
 		       "CID", "STATE", "LEN", "SEGS", "GEN");
 	for (i = 0; i < c.max_flows; i++)
-		for (t = 0; t < c.tags_per_flow; t++) {
+		for (t = 0; ddp_flow_mem(d, i)->state != DDP_FLOW_FREE &&
+			    t < ddp_flow_tag_count(d, i);
+		     t++) {
 			const struct ddp_tag *g = ddp_tag_mem(d, i, t);
-
-			__u32 stamp = g->stamp;
+			__u32 stamp = g ? g->stamp : 0;
 
 			if (DDP_TAG_STATE(stamp) == DDP_TAG_FREE)
 				continue;

@@ -401,6 +401,7 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .tags_per_flow = info.tags_per_flow,
 				      .buf_size = info.buf_size,
 				      .io_threshold = info.io_threshold,
+				      .tag_pool = info.tag_pool,
 				      .seg_pool = info.seg_pool,
 				      .rec_ring = info.rec_ring,
 				      .no_ddgst_offload = !info.ddgst_offload,

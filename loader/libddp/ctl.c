@@ -66,6 +66,14 @@ static int ddp_not_mine(struct ddp_dev *d, int err, const char *step,
 	return ddp_err(d, err, "%s: flow %u is not offloaded", step, flow_id);
 }
 
+/* The tags a flow of this config takes (as the engine's ddp_cfg_tags) */
+static __u32 ddp_want_tags(const struct ddp_dev *d,
+			   const struct ddp_sk_config *cfg)
+{
+	return cfg->queue_size < d->lim.tags_per_flow ? cfg->queue_size :
+							d->lim.tags_per_flow;
+}
+
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id)
 {
@@ -78,6 +86,11 @@ int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	err = ddp_ctl_run(d, P_ddp_sk_add, &a, sizeof(a));
 	if (err == -EEXIST)
 		return ddp_err(d, err, "sk_add: connection already offloaded");
+	if (err == -ENOBUFS)
+		return ddp_err(
+			d, err,
+			"sk_add: the tag pool has no room for %u tags (ddpctl attach --tag-pool; %u in all)",
+			ddp_want_tags(d, cfg), d->lim.tag_pool);
 	if (err == -ENOSPC || err == -E2BIG)
 		return ddp_err(
 			d, err,
@@ -110,7 +123,19 @@ int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
 	if (err == -EINVAL)
 		return ddp_err(d, err, "sk_update: bad config (flags %#x)",
 			       cfg->flags);
-	return err;
+	if (err == -EBUSY)
+		return ddp_err(
+			d, err,
+			"sk_update: flow %u holds tags: its queue size can change only while it holds none",
+			flow_id);
+	if (err == -ENOBUFS)
+		return ddp_err(
+			d, err,
+			"sk_update: the tag pool has no room for %u tags (ddpctl attach --tag-pool; %u in all)",
+			ddp_want_tags(d, cfg), d->lim.tag_pool);
+	if (err)
+		return ddp_err(d, err, "sk_update: %s", strerror(-err));
+	return 0;
 }
 
 static void *ddp_teardown_thread(void *arg);
@@ -249,7 +274,7 @@ static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 		return ddp_err(
 			d, err,
 			"setup cid %u: tag table of flow %u full (%u tags registered or being torn down)",
-			cid, flow_id, d->lim.tags_per_flow);
+			cid, flow_id, ddp_flow_tag_count(d, flow_id));
 	if (err)
 		return ddp_err(d, err, "setup cid %u: %s", cid, strerror(-err));
 	if (tag)
@@ -526,11 +551,23 @@ const struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id)
 const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
 				  __u32 tag)
 {
-	__u32 slot = DDP_FLOW_SLOT(flow_id);
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	__u32 first, count;
 
-	if (slot >= d->lim.max_flows || tag >= d->lim.tags_per_flow)
+	if (!f)
 		return NULL;
-	return &d->tags[slot * d->lim.tags_per_flow + tag];
+	first = __atomic_load_n(&f->tag_first, __ATOMIC_RELAXED);
+	count = __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE);
+	if (tag >= count || first + tag >= d->lim.tag_pool)
+		return NULL;
+	return &d->tags[first + tag];
+}
+
+__u32 ddp_flow_tag_count(const struct ddp_dev *d, __u32 flow_id)
+{
+	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+
+	return f ? __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE) : 0;
 }
 
 static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,

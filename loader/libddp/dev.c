@@ -39,9 +39,16 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 		       lim->rec_ring < 8 * lim->tags_per_flow)
 			lim->rec_ring *= 2;
 	}
+	if (!lim->tag_pool) {
+		__u64 tags = (__u64)lim->max_flows *
+			     ((lim->tags_per_flow + DDP_TAG_BLOCK - 1) /
+			      DDP_TAG_BLOCK * DDP_TAG_BLOCK);
+
+		lim->tag_pool = tags < DDP_TAG_POOL_MAX ? tags :
+							  DDP_TAG_POOL_MAX;
+	}
 	if (!lim->seg_pool) {
-		__u64 segs = (__u64)lim->max_flows * lim->tags_per_flow *
-			     DDP_DEF_SEGS_PER_TAG;
+		__u64 segs = (__u64)lim->tag_pool * DDP_DEF_SEGS_PER_TAG;
 
 		/* whole words of the pool's bitmap: at least one */
 		lim->seg_pool = (segs + DDP_SEGS_PER_WORD - 1) /
@@ -61,13 +68,13 @@ static int ddp_limits_check(const struct ddp_limits *lim)
 			-EINVAL,
 			"%u records per flow: a power of 2 from %u to %u",
 			lim->rec_ring, DDP_REC_RING_MIN, DDP_REC_RING_MAX);
-	if (lim->tags_per_flow > 65536)
-		return ddp_err0(-EINVAL, "tags per flow %u: at most 65536",
-				lim->tags_per_flow);
-	if ((__u64)lim->max_flows * lim->tags_per_flow > (1u << 20))
+	if (lim->tags_per_flow > DDP_MAX_TAGS_PER_FLOW)
+		return ddp_err0(-EINVAL, "tags per flow %u: at most %u",
+				lim->tags_per_flow, DDP_MAX_TAGS_PER_FLOW);
+	if (lim->tag_pool % DDP_TAG_BLOCK || lim->tag_pool > DDP_TAG_POOL_MAX)
 		return ddp_err0(-EINVAL,
-				"max flows * tags per flow: at most %u tags",
-				1u << 20);
+				"tag pool of %u: a multiple of %u, at most %u",
+				lim->tag_pool, DDP_TAG_BLOCK, DDP_TAG_POOL_MAX);
 	if (!lim->seg_pool || lim->seg_pool % DDP_SEGS_PER_WORD ||
 	    lim->seg_pool > DDP_SEG_POOL_MAX)
 		return ddp_err0(
@@ -228,7 +235,7 @@ static const char *const ddp_kfunc_names[] = {
 static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 {
 	struct ddp_bpf *s = ddp_bpf__open();
-	__u32 tags = lim->max_flows * lim->tags_per_flow;
+	__u32 tags = lim->tag_pool;
 	int err, i;
 
 	if (!s)
@@ -240,6 +247,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	d->crc_kfunc = d->pin_kfunc && !lim->no_ddgst_offload;
 	s->rodata->cfg_max_flows = lim->max_flows;
 	s->rodata->cfg_tags_per_flow = lim->tags_per_flow;
+	s->rodata->cfg_tag_pool = lim->tag_pool;
 	s->rodata->cfg_seg_pool = lim->seg_pool;
 	s->rodata->cfg_rec_ring = lim->rec_ring;
 	s->rodata->cfg_buf_size = lim->buf_size;
@@ -255,6 +263,9 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	bpf_map__set_max_entries(s->maps.ddp_segs, lim->seg_pool);
 	bpf_map__set_max_entries(s->maps.ddp_seg_map,
 				 lim->seg_pool / DDP_SEGS_PER_WORD);
+	bpf_map__set_max_entries(s->maps.ddp_tag_map,
+				 (tags + DDP_TAGS_PER_WORD - 1) /
+					 DDP_TAGS_PER_WORD);
 	bpf_map__set_max_entries(s->maps.ddp_recs,
 				 lim->max_flows * lim->rec_ring);
 	bpf_map__set_value_size(s->maps.ddp_bufs,
@@ -315,6 +326,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.pin_kfunc = d->pin_kfunc,
 		.seg_pool = d->lim.seg_pool,
 		.rec_ring = d->lim.rec_ring,
+		.tag_pool = d->lim.tag_pool,
 	};
 	__u32 zero = 0;
 
@@ -370,7 +382,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.max_segs = DDP_MAX_SEGS,
 		.io_threshold = d->lim.io_threshold,
 		.max_flows = d->lim.max_flows,
-		.max_tags = d->lim.max_flows * d->lim.tags_per_flow,
+		.max_tags = d->lim.tag_pool,
 		.tags_per_flow = d->lim.tags_per_flow,
 		.buf_size = d->lim.buf_size,
 		.seg_pool = d->lim.seg_pool,
@@ -387,20 +399,37 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 	};
 }
 
-int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used)
+/* The blocks set in a pool's bitmap, times the block's size */
+static int ddp_pool_used(struct ddp_dev *d, enum ddp_map_idx m, __u32 nwords,
+			 __u32 block, __u32 *used)
 {
-	size_t len = ddp_map_len(d, M_ddp_seg_map);
-	const __u64 *w = ddp_map_mmap(d, M_ddp_seg_map);
+	size_t len = ddp_map_len(d, m);
+	const __u64 *w = ddp_map_mmap(d, m);
 	__u32 i;
 
 	if (!w)
-		return ddp_err(d, -errno, "mmap of ddp_seg_map: %s",
+		return ddp_err(d, -errno, "mmap of %s: %s", ddp_map_names[m],
 			       strerror(errno));
 	*used = 0;
-	for (i = 0; i < d->lim.seg_pool / DDP_SEGS_PER_WORD; i++)
-		*used += __builtin_popcountll(w[i]) * DDP_SEG_BLOCK;
+	for (i = 0; i < nwords; i++)
+		*used += __builtin_popcountll(w[i]) * block;
 	munmap((void *)w, len);
 	return 0;
+}
+
+int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used)
+{
+	return ddp_pool_used(d, M_ddp_seg_map,
+			     d->lim.seg_pool / DDP_SEGS_PER_WORD, DDP_SEG_BLOCK,
+			     used);
+}
+
+int ddp_tag_pool_used(struct ddp_dev *d, __u32 *used)
+{
+	return ddp_pool_used(d, M_ddp_tag_map,
+			     (d->lim.tag_pool + DDP_TAGS_PER_WORD - 1) /
+				     DDP_TAGS_PER_WORD,
+			     DDP_TAG_BLOCK, used);
 }
 
 int ddp_xdp_prog_fd(const struct ddp_dev *d)

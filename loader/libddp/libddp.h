@@ -31,7 +31,13 @@ struct ddp_dev;
 /* Sizes fixed when the engine is loaded; 0 means the default. */
 struct ddp_limits {
 	__u32 max_flows; /* offloaded connections */
-	__u32 tags_per_flow; /* tags registered at once per connection */
+	/* tags registered at once per connection, at most 1024: a
+	 * connection holds as many as its queue size, up to this */
+	__u32 tags_per_flow;
+	/* tags of all connections at once, a multiple of 16, at most
+	 * 1,048,576 (default: every flow at tags_per_flow); a connection
+	 * takes its tags rounded up to 16 */
+	__u32 tag_pool;
 	__u32 buf_size; /* buffer region bytes, a multiple of 4096 */
 	__u32 io_threshold; /* smallest tag placed (default for sk_add) */
 	/* buffer segments of all tags at once, a multiple of 256 (default
@@ -84,7 +90,7 @@ struct ddp_caps {
 	__u32 max_segs; /* buffer segments per tag */
 	__u32 io_threshold; /* sk_add's default: smaller tags not placed */
 	__u32 max_flows;
-	__u32 max_tags; /* in all */
+	__u32 max_tags; /* in all: the tag pool */
 	__u32 tags_per_flow; /* registered at once per connection */
 	__u32 buf_size; /* buffer region bytes */
 	__u32 seg_pool; /* segments of all tags at once */
@@ -114,6 +120,8 @@ struct ddp_caps {
 void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *caps);
 /* Segments of the pool that tags hold now (blocks of 4) */
 int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used);
+/* Tags the flows hold in the tag pool (rounded up to 16 each) */
+int ddp_tag_pool_used(struct ddp_dev *d, __u32 *used);
 
 /* Clean up after processes that used the engine and are gone: their flows
  * deleted, their tags torn down, then their region chunks freed. Returns
@@ -232,8 +240,11 @@ const char *ddp_stat_name(unsigned int i);
 
 /* The slot of flow_id (whatever incarnation is in it now) */
 const struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id);
+/* Tag `tag` (0 .. its tag count - 1) of the flow in flow_id's slot */
 const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
 				  __u32 tag);
+/* The tags the flow in flow_id's slot holds */
+__u32 ddp_flow_tag_count(const struct ddp_dev *d, __u32 flow_id);
 /* Record n of a flow, if written and not yet overwritten: a copy in *r. */
 bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 		  struct ddp_rec *r);

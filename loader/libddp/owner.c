@@ -103,9 +103,11 @@ static __u32 ddp_owner_tags(const struct ddp_dev *d, __u32 o)
 		if (d->flows[i].state != DDP_FLOW_ALIVE ||
 		    d->flows[i].owner != o)
 			continue;
-		for (t = 0; t < d->lim.tags_per_flow; t++)
-			n += DDP_TAG_STATE(d->tags[i * d->lim.tags_per_flow + t]
-						   .stamp) == DDP_TAG_ACTIVE;
+		for (t = 0; t < ddp_flow_tag_count(d, i); t++) {
+			const struct ddp_tag *g = ddp_tag_mem(d, i, t);
+
+			n += g && DDP_TAG_STATE(g->stamp) == DDP_TAG_ACTIVE;
+		}
 	}
 	return n;
 }

@@ -73,14 +73,17 @@ static __u32 add_flow(__u16 lport)
  * (its writers count), which the library's read-only mapping cannot. */
 static struct ddp_tag *tag_rw(__u32 id, __u32 tag)
 {
-	size_t len = (size_t)lim.max_flows * lim.tags_per_flow *
-		     sizeof(struct ddp_tag);
-	struct ddp_tag *t = mmap(NULL, (len + 4095) & ~4095ul,
-				 PROT_READ | PROT_WRITE, MAP_SHARED,
-				 d->map_fd[M_ddp_tags], 0);
+	struct ddp_caps c;
+	size_t len;
+	struct ddp_tag *t;
 
+	ddp_dev_caps(d, &c);
+	len = (size_t)c.max_tags * sizeof(struct ddp_tag);
+	t = mmap(NULL, (len + 4095) & ~4095ul, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, d->map_fd[M_ddp_tags], 0);
 	cr_assert_neq(t, MAP_FAILED);
-	return &t[DDP_FLOW_SLOT(id) * lim.tags_per_flow + tag];
+	cr_assert_not_null(ddp_tag_mem(d, id, tag));
+	return &t[ddp_tag_mem(d, id, tag) - d->tags];
 }
 
 /* Segment i of a tag, as the engine keeps it in the pool */
@@ -377,6 +380,125 @@ Test(ctl, segment_pool_shared_refused_when_full_and_given_back)
 	cr_assert_eq(pool_used(), DDP_MAX_SEGS);
 }
 
+static __u32 tags_held(void)
+{
+	__u32 n;
+
+	cr_assert_eq(ddp_tag_pool_used(d, &n), 0, "%s", ddp_errmsg(d));
+	return n;
+}
+
+/* This suite's engine again, with other limits */
+static void reload(struct ddp_limits *l)
+{
+	__u32 off;
+
+	ddp_dev_close(d);
+	cr_assert_eq(ddp_dev_load(l, &d), 0, "%s", ddp_errmsg(NULL));
+	cr_assert_eq(ddp_buf_alloc(d, MINE, 0, &off), 0, "%s", ddp_errmsg(d));
+}
+
+/* Flows take their tags from one pool, as many as their queue size in
+ * runs of 16: a flow the pool has no room for is refused, and counted; a
+ * deleted flow's run goes back to the pool. */
+Test(ctl, tag_pool_shared_by_flows_refused_when_full_and_given_back)
+{
+	struct ddp_limits l = { .max_flows = 4,
+				.tags_per_flow = 32,
+				.tag_pool = 48,
+				.buf_size = 8 << 20 };
+	struct ddp_seg one = { 0, 4096 };
+	__u32 a, b, c, t, i;
+	char msg[160];
+
+	reload(&l);
+	cr_assert_eq(tags_held(), 0);
+	a = add_flow(40000); /* queue size 32: 32 tags */
+	cr_assert_eq(ddp_flow_tag_count(d, a), 32);
+	cfg.queue_size = 4;
+	b = add_flow(40001);
+	cr_assert_eq(ddp_flow_tag_count(d, b), 4);
+	cr_assert_eq(tags_held(), 48, "4 tags take a run of 16");
+	cr_assert_geq(ddp_flow_mem(d, a)->tag_first + 32,
+		      ddp_flow_mem(d, a)->tag_first);
+	cr_assert(ddp_flow_mem(d, b)->tag_first >=
+				  ddp_flow_mem(d, a)->tag_first + 32 ||
+			  ddp_flow_mem(d, b)->tag_first + 16 <=
+				  ddp_flow_mem(d, a)->tag_first,
+		  "runs overlap");
+
+	key.lport = htons(40002);
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &c), -ENOBUFS);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"sk_add: the tag pool has no room for 4 tags (ddpctl attach --tag-pool; 48 in all)");
+	cr_assert_eq(stats().sk_add_fail, 1);
+	cr_assert_eq(stats().queue_init, 2);
+
+	/* a flow holds what its queue size says, not tags_per_flow */
+	for (i = 0; i < 4; i++) {
+		one.addr = i * 4096;
+		cr_assert_eq(ddp_setup(d, b, i, &one, 1, &t), 0, "%s",
+			     ddp_errmsg(d));
+		cr_assert_eq(t, i);
+	}
+	one.addr = 8 * 4096;
+	cr_assert_eq(ddp_setup(d, b, 9, &one, 1, NULL), -ENOSPC, "%s",
+		     ddp_errmsg(d));
+	snprintf(
+		msg, sizeof(msg),
+		"setup cid 9: tag table of flow %u full (4 tags registered or being torn down)",
+		b);
+	cr_assert_str_eq(ddp_errmsg(d), msg);
+
+	/* b's run goes back with b, its tags torn down first */
+	cr_assert_eq(ddp_sk_del(d, b), 0, "%s", ddp_errmsg(d));
+	wait_flow_free(b);
+	cr_assert_eq(tags_held(), 32);
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &c), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(tags_held(), 48);
+	/* whoever takes the run finds every tag of it free, and none of
+	 * b's CIDs */
+	cr_assert_eq(ddp_ctl_teardown(d, c, 0, NULL), -ENOENT);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, c, i)->stamp),
+			     DDP_TAG_FREE);
+		one.addr = i * 4096;
+		cr_assert_eq(ddp_setup(d, c, i, &one, 1, NULL), 0, "%s",
+			     ddp_errmsg(d));
+	}
+}
+
+/* An AF_XDP flow is added at its SYN with a queue of 1 and updated with
+ * the queue ICResp sets: its tags follow, while it holds none. */
+Test(ctl, sk_update_resizes_the_tags_only_while_the_flow_holds_none)
+{
+	struct ddp_sk_config two = cfg, eight = cfg;
+	struct ddp_seg one = { 0, 4096 };
+	__u32 id = add_flow(40000);
+
+	two.queue_size = 2;
+	eight.queue_size = 8;
+	cr_assert_eq(ddp_flow_tag_count(d, id), 8);
+	cr_assert_eq(ddp_sk_update(d, id, &two), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_tag_count(d, id), 2);
+	cr_assert_eq(tags_held(), 16);
+	cr_assert_eq(ddp_setup(d, id, 1, &one, 1, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	cr_assert_eq(ddp_sk_update(d, id, &eight), -EBUSY);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"sk_update: flow 65536 holds tags: its queue size can change only while it holds none");
+	cr_assert_eq(ddp_flow_tag_count(d, id), 2);
+	cr_assert_eq(ddp_flow_mem(d, id)->cfg.queue_size, 2, "config kept");
+	cr_assert_eq(DDP_TAG_STATE(ddp_tag_mem(d, id, 0)->stamp),
+		     DDP_TAG_ACTIVE);
+	cr_assert_eq(ddp_ctl_teardown(d, id, 1, NULL), 1);
+	cr_assert_eq(ddp_sk_update(d, id, &eight), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_tag_count(d, id), 8);
+	cr_assert_eq(tags_held(), 16, "the old run given back");
+}
+
 /* A tag torn down while a placement still writes through its segments
  * keeps them: no other tag is given them (and writes them) until it is
  * free. */
@@ -570,13 +692,15 @@ Test(ctl, defaults_of_small_limits_load)
 
 	cr_assert_eq(ddp_dev_load(&one, &x), 0, "%s", ddp_errmsg(NULL));
 	ddp_dev_caps(x, &c);
+	cr_assert_eq(c.max_tags, DDP_TAG_BLOCK, "a run of one block");
 	cr_assert_eq(c.seg_pool, DDP_SEGS_PER_WORD);
 	cr_assert_eq(c.rec_ring, DDP_REC_RING_MIN);
 	ddp_dev_close(x);
 	one = (struct ddp_limits){ .max_flows = 3, .tags_per_flow = 40 };
 	cr_assert_eq(ddp_dev_load(&one, &x), 0, "%s", ddp_errmsg(NULL));
 	ddp_dev_caps(x, &c);
-	cr_assert_eq(c.seg_pool, 4 * DDP_SEGS_PER_WORD, "960 rounded up");
+	cr_assert_eq(c.max_tags, 3 * 48, "40 a flow, rounded up to 16");
+	cr_assert_eq(c.seg_pool, 5 * DDP_SEGS_PER_WORD, "1152 rounded up");
 	cr_assert_eq(c.rec_ring, 512);
 	ddp_dev_close(x);
 }
@@ -589,7 +713,7 @@ Test(ctl, caps_report_the_limits)
 	cr_assert_eq(c.max_segs, DDP_MAX_SEGS);
 	cr_assert_eq(c.max_flows, 4);
 	cr_assert_eq(c.tags_per_flow, 8);
-	cr_assert_eq(c.max_tags, 32);
+	cr_assert_eq(c.max_tags, 64, "4 flows of 8 tags, 16 a run");
 	cr_assert_eq(c.seg_pool, 2 * DDP_SEGS_PER_WORD);
 	cr_assert_eq(c.rec_ring, 64, "8 a tag, at least 64");
 	cr_assert_eq(c.buf_size, 8 << 20);

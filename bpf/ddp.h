@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 10
+#define DDP_ABI_VERSION 11
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -133,9 +133,12 @@ struct nvme_tcp_hdr24 {
 #define DDP_TAGS_PER_WORD (DDP_TAG_BLOCK * DDP_POOL_WORD)
 #define DDP_MAX_TAGS_PER_FLOW DDP_TAGS_PER_WORD
 #define DDP_TAG_POOL_MAX (1u << 20) /* tags in the pool at most */
+#define DDP_REC_BLOCK 16
+#define DDP_RECS_PER_WORD (DDP_REC_BLOCK * DDP_POOL_WORD)
+#define DDP_REC_POOL_MAX (1u << 26) /* records in the pool at most */
 #define DDP_HDR_NEED 24 /* PDU header bytes the engine gathers */
-/* placement records per flow (rec_ring, a power of 2): by default 8 for
- * each tag a flow may have in flight, within these bounds */
+/* placement records of a kernel-socket flow (a power of 2): 8 for each
+ * tag it holds, within these bounds, and at most ddp_limits.rec_ring */
 #define DDP_REC_RING_MIN 64
 #define DDP_REC_RING_MAX 1024
 #define DDP_MAX_FLOWS 65536 /* the flow slots a flow id can name */
@@ -255,6 +258,11 @@ struct ddp_flow {
 	 * the tag pool's blocks it holds while it is not FREE */
 	__u32 tag_first;
 	__u32 tag_count; /* min(cfg.queue_size, tags_per_flow); 0: none yet */
+	/* its placement records (DDP_SK_RECORDS): a ring of rec_ring, a
+	 * power of 2, from ddp_recs entry rec_first on, held until the flow
+	 * is FREE (the engine may write it until a sync); 0: none */
+	__u32 rec_first;
+	__u32 rec_ring;
 	__u32 pad0;
 	__u64 resync_reply; /* DDP_RESYNC_REPLY(), written by ddp_resync */
 
@@ -339,7 +347,8 @@ enum ddp_ddgst {
 
 /*
  * A run of placed C2HData bytes, [seq, seq + len), all in one PDU
- * (kernel-socket host): record n of a flow, in ring slot n % rec_ring.
+ * (kernel-socket host): record n of a flow, in ring slot n % its
+ * rec_ring, ddp_recs entry rec_first + that slot.
  * It is revoked if any ddp_rev written since `rev` overlaps it, or if
  * DDP_REV_RING or more revocations were written since (the engine adds
  * DDP_REV_RING to rev_head to revoke every record at once). The engine
@@ -569,9 +578,9 @@ struct ddp_info {
 	__u32 crc_kfunc; /* ... by kmod_glue's kfunc (cfg_crc_kfunc) */
 	__u32 pin_kfunc; /* tags may place into pins (cfg_pin_kfunc) */
 	__u32 seg_pool; /* segments in ddp_segs */
-	__u32 rec_ring; /* records per flow in ddp_recs */
+	__u32 rec_ring; /* records of a flow's ring at most */
 	__u32 tag_pool; /* tags in ddp_tags */
-	__u32 pad;
+	__u32 rec_pool; /* records in ddp_recs */
 	struct ddp_owner owners[DDP_OWNERS_MAX];
 	__u32 chunk_owner[DDP_CHUNKS_MAX];
 };

@@ -18,6 +18,7 @@
 
 #define EPERM 1
 #define ENOENT 2
+#define ENOMEM 12
 #define EBUSY 16
 #define EEXIST 17
 #define EINVAL 22
@@ -126,19 +127,34 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 
 /* ---- the pools: segments and tags --------------------------------------- */
 
-/* Word w of a pool's bitmap: the tag pool's, or the segment pool's */
-static __always_inline __u64 *ddp_pool_word(bool tags, __u32 w)
+enum ddp_pool {
+	DDP_POOL_SEGS,
+	DDP_POOL_TAGS,
+	DDP_POOL_RECS,
+};
+
+/* Word w of a pool's bitmap */
+static __always_inline __u64 *ddp_pool_word(__u32 pool, __u32 w)
 {
-	return tags ? bpf_map_lookup_elem(&ddp_tag_map, &w) :
-		      bpf_map_lookup_elem(&ddp_seg_map, &w);
+	return pool == DDP_POOL_TAGS ? bpf_map_lookup_elem(&ddp_tag_map, &w) :
+	       pool == DDP_POOL_RECS ? bpf_map_lookup_elem(&ddp_rec_map, &w) :
+				       bpf_map_lookup_elem(&ddp_seg_map, &w);
+}
+
+/* Where a pool's next claim looks first */
+static __always_inline __u32 *ddp_pool_next(__u32 pool)
+{
+	return pool == DDP_POOL_TAGS ? &ddp_tag_next :
+	       pool == DDP_POOL_RECS ? &ddp_rec_next :
+				       &ddp_seg_next;
 }
 
 /* Give blocks back (mask in word w); the word becomes the first place
  * the next claim looks if it is below it. */
-static __always_inline void ddp_pool_put(bool tags, __u32 w, __u64 mask)
+static __always_inline void ddp_pool_put(__u32 pool, __u32 w, __u64 mask)
 {
-	__u64 *word = ddp_pool_word(tags, w);
-	__u32 *next = tags ? &ddp_tag_next : &ddp_seg_next;
+	__u64 *word = ddp_pool_word(pool, w);
+	__u32 *next = ddp_pool_next(pool);
 
 	if (!word || !mask)
 		return;
@@ -148,7 +164,7 @@ static __always_inline void ddp_pool_put(bool tags, __u32 w, __u64 mask)
 }
 
 struct ddp_pool_claim {
-	__u32 tags; /* which pool */
+	__u32 pool; /* enum ddp_pool */
 	__u32 first_word; /* where the search starts */
 	__u32 nwords;
 	__u32 nblocks; /* in the pool: past them, the last word is all taken */
@@ -198,7 +214,7 @@ static long ddp_pool_claim_cb(__u32 i, void *arg)
 {
 	struct ddp_pool_claim *c = arg;
 	__u32 w = (c->first_word + i) % c->nwords;
-	__u64 *word = ddp_pool_word(c->tags, w);
+	__u64 *word = ddp_pool_word(c->pool, w);
 	__u64 v, taken, f, ones;
 
 	if (!word)
@@ -223,12 +239,12 @@ static long ddp_pool_claim_cb(__u32 i, void *arg)
 /* A run of k blocks of a pool of nblocks; the index of its first block,
  * its word and mask set; or -ENOBUFS when no word in reach has them
  * free. */
-static __always_inline int ddp_pool_get(bool tags, __u32 nblocks, __u32 k,
+static __always_inline int ddp_pool_get(__u32 pool, __u32 nblocks, __u32 k,
 					__u32 *first, __u32 *word, __u64 *mask)
 {
-	__u32 *next = tags ? &ddp_tag_next : &ddp_seg_next;
+	__u32 *next = ddp_pool_next(pool);
 	struct ddp_pool_claim c = {
-		.tags = tags,
+		.pool = pool,
 		.first_word = READ_ONCE(*next),
 		.nwords = (nblocks + DDP_POOL_WORD - 1) / DDP_POOL_WORD,
 		.nblocks = nblocks,
@@ -259,7 +275,7 @@ static __always_inline int ddp_segs_get(struct ddp_tag *t, __u32 nsegs)
 	__u64 mask;
 	int err;
 
-	err = ddp_pool_get(false, cfg_seg_pool / DDP_SEG_BLOCK,
+	err = ddp_pool_get(DDP_POOL_SEGS, cfg_seg_pool / DDP_SEG_BLOCK,
 			   (nsegs + DDP_SEG_BLOCK - 1) / DDP_SEG_BLOCK, &first,
 			   &word, &mask);
 	t->seg_mask = mask;
@@ -268,13 +284,14 @@ static __always_inline int ddp_segs_get(struct ddp_tag *t, __u32 nsegs)
 	return err;
 }
 
-/* The blocks of a run of n tags from tag `first` on: in one word */
-static __always_inline __u64 ddp_tags_mask(__u32 first, __u32 n)
+/* The blocks of a run of n entries from entry `first` on, blocks of
+ * `block` entries: in one word */
+static __always_inline __u64 ddp_run_mask(__u32 first, __u32 n, __u32 block)
 {
-	__u32 k = (n + DDP_TAG_BLOCK - 1) / DDP_TAG_BLOCK;
+	__u32 k = (n + block - 1) / block;
 	__u64 ones = k >= DDP_POOL_WORD ? ~0ULL : (1ULL << k) - 1;
 
-	return ones << (first / DDP_TAG_BLOCK % DDP_POOL_WORD);
+	return ones << (first / block % DDP_POOL_WORD);
 }
 
 /* A run of the tag pool for n tags of flow f: tag_first and tag_count
@@ -285,7 +302,7 @@ static __always_inline int ddp_flow_tags_get(struct ddp_flow *f, __u32 n)
 	__u64 mask;
 	int err;
 
-	err = ddp_pool_get(true, cfg_tag_pool / DDP_TAG_BLOCK,
+	err = ddp_pool_get(DDP_POOL_TAGS, cfg_tag_pool / DDP_TAG_BLOCK,
 			   (n + DDP_TAG_BLOCK - 1) / DDP_TAG_BLOCK, &first,
 			   &word, &mask);
 	if (err)
@@ -298,8 +315,50 @@ static __always_inline int ddp_flow_tags_get(struct ddp_flow *f, __u32 n)
 static __always_inline void ddp_tags_put(__u32 first, __u32 n)
 {
 	if (n)
-		ddp_pool_put(true, first / DDP_TAGS_PER_WORD,
-			     ddp_tags_mask(first, n));
+		ddp_pool_put(DDP_POOL_TAGS, first / DDP_TAGS_PER_WORD,
+			     ddp_run_mask(first, n, DDP_TAG_BLOCK));
+}
+
+/* The ring a kernel-socket flow of n tags holds: 8 records a tag, a
+ * power of 2 within the bounds */
+static __always_inline __u32 ddp_ring_for(__u32 n)
+{
+	__u32 ring = DDP_REC_RING_MIN;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) /* log2(DDP_REC_RING_MAX / _MIN) */
+		if (ring < 8 * n && ring < cfg_rec_ring)
+			ring *= 2;
+	return ring < cfg_rec_ring ? ring : cfg_rec_ring;
+}
+
+/* A ring of records for flow f if its config writes records and it has
+ * none yet: 0, or -ENOMEM if the pool has no room. A ring is never moved
+ * or given back while the flow lives: the engine may write it until a
+ * sync. */
+static __always_inline int ddp_flow_recs_get(struct ddp_flow *f,
+					     const struct ddp_sk_config *cfg,
+					     __u32 ntags)
+{
+	__u32 ring = ddp_ring_for(ntags), first = 0, word = 0;
+	__u64 mask;
+
+	if (!(cfg->flags & DDP_SK_RECORDS) || f->rec_ring)
+		return 0;
+	if (ddp_pool_get(DDP_POOL_RECS, cfg_rec_pool / DDP_REC_BLOCK,
+			 ring / DDP_REC_BLOCK, &first, &word, &mask))
+		return -ENOMEM;
+	f->rec_first = first * DDP_REC_BLOCK;
+	WRITE_ONCE(f->rec_ring, ring);
+	return 0;
+}
+
+static __always_inline void ddp_recs_put(__u32 first, __u32 ring)
+{
+	if (ring)
+		ddp_pool_put(DDP_POOL_RECS, first / DDP_RECS_PER_WORD,
+			     ddp_run_mask(first, ring, DDP_REC_BLOCK));
 }
 
 /* The tags a flow of this config holds */
@@ -353,6 +412,7 @@ static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 slot,
 	f->dead_epoch = 0;
 	f->owner = owner;
 	f->tag_count = 0; /* until its run is claimed */
+	f->rec_ring = 0; /* until its ring is */
 	f->resync_reply = 0;
 	ddp_flow_reset(f, cfg->start_seq);
 }
@@ -390,9 +450,13 @@ int ddp_sk_add(struct ddp_ctl_sk_add *a)
 		f->state = DDP_FLOW_FREE;
 		goto fail;
 	}
-	err = bpf_map_update_elem(&ddp_socks, &key, &f->flow_id, BPF_NOEXIST);
+	err = ddp_flow_recs_get(f, &cfg, f->tag_count) ?:
+		      bpf_map_update_elem(&ddp_socks, &key, &f->flow_id,
+					  BPF_NOEXIST);
 	if (err) {
+		/* never findable: nothing wrote them */
 		ddp_tags_put(f->tag_first, f->tag_count);
+		ddp_recs_put(f->rec_first, f->rec_ring);
 		f->state = DDP_FLOW_FREE;
 		goto fail;
 	}
@@ -462,7 +526,8 @@ int ddp_sk_update(struct ddp_ctl_sk_update *a)
 		ddp_count(&st->sk_add_fail);
 		return -EINVAL;
 	}
-	err = ddp_flow_tags_resize(f, ddp_cfg_tags(&cfg));
+	err = ddp_flow_tags_resize(f, ddp_cfg_tags(&cfg)) ?:
+		      ddp_flow_recs_get(f, &cfg, ddp_cfg_tags(&cfg));
 	if (err) {
 		ddp_count(&st->sk_add_fail);
 		return err;
@@ -491,7 +556,7 @@ static __always_inline int ddp_tag_free(struct ddp_tag *t)
 					DDP_TAG_STAMP(DDP_TAG_GEN(s),
 						      DDP_TAG_BUSY)) != s)
 		return 0;
-	ddp_pool_put(false, t->seg_word, t->seg_mask);
+	ddp_pool_put(DDP_POOL_SEGS, t->seg_word, t->seg_mask);
 	__sync_lock_test_and_set(&t->stamp,
 				 DDP_TAG_STAMP(DDP_TAG_GEN(s), DDP_TAG_FREE));
 	return 1;
@@ -801,7 +866,7 @@ int ddp_setup(struct ddp_ctl_setup *a)
 free:
 	/* free as it was: no placement ever found it (its CID was never
 	 * findable), so its generation need not move on */
-	ddp_pool_put(false, t->seg_word, t->seg_mask);
+	ddp_pool_put(DDP_POOL_SEGS, t->seg_word, t->seg_mask);
 	__sync_lock_test_and_set(&t->stamp, c.was);
 fail:
 	ddp_count(&st->ddp_setup_fail);
@@ -859,7 +924,7 @@ int ddp_release(struct ddp_ctl_release *a)
 {
 	struct ddp_flow_tags c = { .epoch = a->epoch };
 	struct ddp_flow *f = ddp_flow_get(DDP_FLOW_SLOT(a->flow_id));
-	__u32 count;
+	__u32 count, rec_first, ring;
 
 	if (!f || a->epoch > ddp_epoch)
 		return -EINVAL;
@@ -867,13 +932,17 @@ int ddp_release(struct ddp_ctl_release *a)
 		return -ENOENT;
 	c.first = f->tag_first;
 	count = f->tag_count;
+	rec_first = f->rec_first;
+	ring = f->rec_ring;
 	bpf_loop(count, ddp_free_cb, &c, 0);
-	/* its run goes back with it, as read before: once FREE, the slot
+	/* its runs go back with it, as read before: once FREE, the slot
 	 * may be someone else's */
 	if (f->state == DDP_FLOW_DEAD && f->dead_epoch < c.epoch &&
 	    __sync_val_compare_and_swap(&f->state, DDP_FLOW_DEAD,
-					DDP_FLOW_FREE) == DDP_FLOW_DEAD)
+					DDP_FLOW_FREE) == DDP_FLOW_DEAD) {
 		ddp_tags_put(c.first, count);
+		ddp_recs_put(rec_first, ring);
+	}
 	a->freed = c.n;
 	return 0;
 }

@@ -11,8 +11,10 @@
 /* Set through the skeleton before load; the loader sizes the maps to match. */
 const volatile __u32 cfg_max_flows = DDP_DEF_MAX_FLOWS;
 const volatile __u32 cfg_tags_per_flow = DDP_DEF_TAGS_PER_FLOW;
-/* records per flow, a power of 2 */
+/* records of a flow's ring at most, a power of 2 */
 const volatile __u32 cfg_rec_ring = DDP_REC_RING_MAX;
+/* records in the pool, a multiple of DDP_REC_BLOCK */
+const volatile __u32 cfg_rec_pool = DDP_DEF_MAX_FLOWS * DDP_REC_RING_MAX;
 /* tags in the pool, a multiple of DDP_TAG_BLOCK */
 const volatile __u32 cfg_tag_pool = DDP_DEF_MAX_FLOWS * DDP_DEF_TAGS_PER_FLOW;
 /* segments in the pool, a multiple of DDP_SEGS_PER_WORD */
@@ -109,7 +111,8 @@ struct {
 /* where the next sk_add looks for blocks first */
 __u32 ddp_tag_next;
 
-/* flow slot * rec_ring + n % rec_ring -> placement record n */
+/* The record pool: each kernel-socket flow's ring of placement records,
+ * a run of it (record n of a flow in entry rec_first + n % rec_ring) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -117,6 +120,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ddp_rec);
 } ddp_recs SEC(".maps");
+
+/* The record pool's bitmap: a bit for each block of DDP_REC_BLOCK
+ * records, set while a flow holds it */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries,
+	       DDP_DEF_MAX_FLOWS *DDP_REC_RING_MAX / DDP_RECS_PER_WORD);
+	__type(key, __u32);
+	__type(value, __u64);
+} ddp_rec_map SEC(".maps");
+
+/* where the next claim of records looks first */
+__u32 ddp_rec_next;
 
 /* remote TCP port -> offloaded flows using it (a cheap first filter) */
 struct {

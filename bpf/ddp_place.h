@@ -117,10 +117,9 @@ static __always_inline int ddp_note_room(struct ddp_rx *rx)
 
 static __always_inline struct ddp_rec *ddp_rec_get(struct ddp_flow *f, __u32 n)
 {
-	__u32 key = DDP_FLOW_SLOT(f->flow_id) * cfg_rec_ring +
-		    (n & (cfg_rec_ring - 1));
+	__u32 ring = f->rec_ring, key = f->rec_first + (n & (ring - 1));
 
-	return bpf_map_lookup_elem(&ddp_recs, &key);
+	return ring ? bpf_map_lookup_elem(&ddp_recs, &key) : NULL;
 }
 
 /* Tell the host: n bytes at rx->pos (sequence number seq) were placed. */

@@ -94,10 +94,16 @@ const struct ddp_flow *ddp_engine_flow(struct ddp_engine *e, u32 slot)
 	return ddp_engine_elem(e, DDP_BIND_flows, slot);
 }
 
-const struct ddp_rec *ddp_engine_recs(struct ddp_engine *e, u32 slot)
+const struct ddp_rec *ddp_engine_recs(struct ddp_engine *e,
+				      const struct ddp_flow *f, u32 *ring)
 {
-	/* an array's values lie one after the other */
-	return ddp_engine_elem(e, DDP_BIND_recs, slot * e->rec_ring);
+	u32 first = READ_ONCE(f->rec_first);
+
+	*ring = READ_ONCE(f->rec_ring);
+	/* an array's values lie one after the other: the last one too */
+	if (!*ring || !ddp_engine_elem(e, DDP_BIND_recs, first + *ring - 1))
+		return NULL;
+	return ddp_engine_elem(e, DDP_BIND_recs, first);
 }
 
 static void ddp_engine_free(struct kref *ref)
@@ -210,13 +216,11 @@ int ddp_engine_bind(const struct ddp_bind_req *r)
 	if (!err && (!in || in->abi_version != DDP_ABI_VERSION ||
 		     in->ifindex != r->ifindex || !in->pin_kfunc ||
 		     e->map[DDP_BIND_flows]->max_entries != in->max_flows ||
-		     e->map[DDP_BIND_recs]->max_entries !=
-			     in->max_flows * in->rec_ring))
+		     e->map[DDP_BIND_recs]->max_entries != in->rec_pool))
 		err = -EINVAL;
 	if (err)
 		goto out;
 	e->max_flows = in->max_flows;
-	e->rec_ring = in->rec_ring;
 	mutex_lock(&ddp_glue_lock);
 	list_for_each_entry(old, &ddp_engines, node)
 		if (old->bound && ddp_engine_is(old, net, r->ifindex))

@@ -18,7 +18,6 @@ struct ddp_engine {
 	u64 net_cookie; /* of ifindex's network namespace */
 	u32 owner; /* the module's slot in ddp_info.owners */
 	u32 max_flows;
-	u32 rec_ring; /* records per flow */
 	bool bound; /* false once unbound: in-kernel flows are gone */
 	struct bpf_prog *prog[DDP_BIND_PROG_NR];
 	struct bpf_map *map[DDP_BIND_MAP_NR];
@@ -46,9 +45,11 @@ bool ddp_engine_caller(void);
 /* Start a sync epoch and wait for every engine run: the epoch to release
  * flows and tags that died before it (see ddp.h) */
 u64 ddp_engine_sync(struct ddp_engine *e);
-/* Slot slot of ddp_flows, and the flow's records */
+/* Slot slot of ddp_flows, and a flow's ring of records (*ring of them;
+ * NULL if it has none) */
 const struct ddp_flow *ddp_engine_flow(struct ddp_engine *e, u32 slot);
-const struct ddp_rec *ddp_engine_recs(struct ddp_engine *e, u32 slot);
+const struct ddp_rec *ddp_engine_recs(struct ddp_engine *e,
+				      const struct ddp_flow *f, u32 *ring);
 
 int ddp_engine_register(void);
 void ddp_engine_unregister(void);

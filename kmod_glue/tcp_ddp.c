@@ -433,18 +433,20 @@ u32 tcp_ddp_placed(struct net_device *netdev, struct sock *sk, u32 seq,
 	const struct ddp_flow *f;
 	const struct ddp_rec *recs;
 	enum ddp_run run;
-	u32 rec;
+	u32 rec, ring;
 
 	*placed = false;
 	if (!s || READ_ONCE(s->gone) || command_id > 0xffff)
 		return len;
 	f = ddp_engine_flow(s->e, DDP_FLOW_SLOT(s->flow_id));
-	recs = ddp_engine_recs(s->e, DDP_FLOW_SLOT(s->flow_id));
 	/* a slot another flow took since: its records are not ours */
-	if (!f || !recs || READ_ONCE(f->flow_id) != s->flow_id)
+	if (!f || READ_ONCE(f->flow_id) != s->flow_id)
 		return len;
-	len = ddp_rec_run(f, recs, s->e->rec_ring, &s->rec_tail, seq, len,
-			  command_id, &run, &rec);
+	recs = ddp_engine_recs(s->e, f, &ring);
+	if (!recs)
+		return len;
+	len = ddp_rec_run(f, recs, ring, &s->rec_tail, seq, len, command_id,
+			  &run, &rec);
 	*placed = run == DDP_RUN_PLACED;
 	return len;
 }

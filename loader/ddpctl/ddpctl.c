@@ -163,7 +163,7 @@ static struct ddp_attach_opts attach_opts;
 static int attach_opt(int c, const char *arg)
 {
 	/* 0 would mean the default: say it, don't mean it */
-	if (strchr("btfTSP", c) && arg && strtoull(arg, NULL, 10) == 0)
+	if (strchr("btfTSPR", c) && arg && strtoull(arg, NULL, 10) == 0)
 		return -1;
 	switch (c) {
 	case 'm':
@@ -188,6 +188,8 @@ static int attach_opt(int c, const char *arg)
 		return parse_size(arg, &attach_opts.lim.seg_pool);
 	case 'P':
 		return parse_size(arg, &attach_opts.lim.tag_pool);
+	case 'R':
+		return parse_size(arg, &attach_opts.lim.rec_pool);
 	case 'D':
 		attach_opts.lim.no_ddgst_offload = true;
 		return 0;
@@ -208,6 +210,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "tags", required_argument, NULL, 'T' },
 		{ "segs", required_argument, NULL, 'S' },
 		{ "tag-pool", required_argument, NULL, 'P' },
+		{ "rec-pool", required_argument, NULL, 'R' },
 		{ "no-ddgst-offload", no_argument, NULL, 'D' },
 		{ "no-kfuncs", no_argument, NULL, 'K' },
 		{ 0 }
@@ -223,7 +226,7 @@ static int cmd_attach(int argc, char **argv)
 			return usage_error(
 				"--trust-checksums is no more: the engine accepts the partial checksums of a veth or tun sender by itself, and checks all others (ddpctl status shows which)");
 	attach_opts = (struct ddp_attach_opts){ .mode = DDP_MODE_AUTO };
-	err = parse_opts(argc, argv, opts, "m:b:t:f:T:S:P:DK", attach_opt,
+	err = parse_opts(argc, argv, opts, "m:b:t:f:T:S:P:R:DK", attach_opt,
 			 NULL);
 	if (err)
 		return err;
@@ -295,7 +298,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "attach", cmd_attach,
-	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]",
+	  "DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--rec-pool N] [--no-ddgst-offload] [--no-kfuncs]",
 	  "Load the engine, attach it to DEV and pin it under " DDP_PIN_ROOT
 	  "/DEV.\n"
 	  "  --mode       native (driver), skb (generic) or auto (native, else skb;\n"
@@ -312,6 +315,9 @@ static const struct cmd cmds[] = {
 	  "  --segs       buffer segments of all tags at once, a multiple of 256\n"
 	  "               (default 8 a tag of the pool); a tag takes its buffer's\n"
 	  "               segments, rounded up to 4, from this pool\n"
+	  "  --rec-pool   placement records of all kernel-socket connections, a\n"
+	  "               multiple of 16; each takes a ring of 8 a tag it holds\n"
+	  "               (64 to 1024) as it is offloaded; AF_XDP ones take none\n"
 	  "  --no-ddgst-offload  do not check C2HData data digests (the engine\n"
 	  "               checks them by default and counts ddgst_ok, _bad, _unknown)\n"
 	  "  --no-kfuncs  do not use the kfuncs of kmod_glue's module (ddp_glue)\n"
@@ -323,8 +329,8 @@ static const struct cmd cmds[] = {
 	  "keep what they hold until they exit." },
 	{ "status", cmd_status, "[DEV] [--json]",
 	  "The engines attached (or the one on DEV): mode, program id, flows in\n"
-	  "use, tags (registered/held by flows/the pool), segments in use, buffer\n"
-	  "region, io_threshold, and the TCP checksums the\n"
+	  "use, tags (registered/held by flows/the pool), segments and records\n"
+	  "in use, buffer region, io_threshold, and the TCP checksums the\n"
 	  "engine checks: 'headers' (every frame whose PDU header bytes it uses;\n"
 	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
 	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"

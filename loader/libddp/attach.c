@@ -404,6 +404,7 @@ static int ddp_open_pins(struct ddp_dev *d, const char *ifname)
 				      .tag_pool = info.tag_pool,
 				      .seg_pool = info.seg_pool,
 				      .rec_ring = info.rec_ring,
+				      .rec_pool = info.rec_pool,
 				      .no_ddgst_offload = !info.ddgst_offload,
 				      .no_kfuncs = !info.crc_kfunc };
 	d->csum_max = info.csum_max;

@@ -91,6 +91,11 @@ int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 			d, err,
 			"sk_add: the tag pool has no room for %u tags (ddpctl attach --tag-pool; %u in all)",
 			ddp_want_tags(d, cfg), d->lim.tag_pool);
+	if (err == -ENOMEM)
+		return ddp_err(
+			d, err,
+			"sk_add: the record pool has no room for a ring of records (ddpctl attach --rec-pool; %u in all)",
+			d->lim.rec_pool);
 	if (err == -ENOSPC || err == -E2BIG)
 		return ddp_err(
 			d, err,
@@ -133,6 +138,11 @@ int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
 			d, err,
 			"sk_update: the tag pool has no room for %u tags (ddpctl attach --tag-pool; %u in all)",
 			ddp_want_tags(d, cfg), d->lim.tag_pool);
+	if (err == -ENOMEM)
+		return ddp_err(
+			d, err,
+			"sk_update: the record pool has no room for a ring of records (ddpctl attach --rec-pool; %u in all)",
+			d->lim.rec_pool);
 	if (err)
 		return ddp_err(d, err, "sk_update: %s", strerror(-err));
 	return 0;
@@ -570,19 +580,27 @@ __u32 ddp_flow_tag_count(const struct ddp_dev *d, __u32 flow_id)
 	return f ? __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE) : 0;
 }
 
+/* The ring of records of flow f (*ring of them), or NULL if it has none */
 static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,
-					  __u32 flow_id)
+					  const struct ddp_flow *f, __u32 *ring)
 {
-	return &d->recs[DDP_FLOW_SLOT(flow_id) * d->lim.rec_ring];
+	__u32 first = __atomic_load_n(&f->rec_first, __ATOMIC_RELAXED);
+
+	*ring = __atomic_load_n(&f->rec_ring, __ATOMIC_ACQUIRE);
+	if (!*ring || first > d->lim.rec_pool ||
+	    *ring > d->lim.rec_pool - first)
+		return NULL;
+	return &d->recs[first];
 }
 
 bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 		  struct ddp_rec *r)
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	__u32 ring;
+	const struct ddp_rec *recs = f ? ddp_recs_of(d, f, &ring) : NULL;
 
-	return f &&
-	       ddp_rec_copy(f, ddp_recs_of(d, flow_id), d->lim.rec_ring, n, r);
+	return recs && ddp_rec_copy(f, recs, ring, n, r);
 }
 
 bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
@@ -599,12 +617,13 @@ __u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
 		     __u32 *rec)
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
+	__u32 ring;
+	const struct ddp_rec *recs = f ? ddp_recs_of(d, f, &ring) : NULL;
 
 	*run = DDP_RUN_COPY;
-	if (!f)
+	if (!recs)
 		return n;
-	return ddp_rec_run(f, ddp_recs_of(d, flow_id), d->lim.rec_ring, tail,
-			   seq, n, cid, run, rec);
+	return ddp_rec_run(f, recs, ring, tail, seq, n, cid, run, rec);
 }
 
 int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,

@@ -47,6 +47,19 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 		lim->tag_pool = tags < DDP_TAG_POOL_MAX ? tags :
 							  DDP_TAG_POOL_MAX;
 	}
+	if (!lim->rec_pool) {
+		/* every flow at its largest ring, if the tags allow it: a
+		 * ring is 8 records a tag, at least 64 */
+		__u64 most = (__u64)lim->max_flows * lim->rec_ring,
+		      tags = (__u64)lim->max_flows * DDP_REC_RING_MIN +
+			     16ull * lim->tag_pool;
+		__u64 recs = most < tags ? most : tags;
+
+		recs = (recs + DDP_REC_BLOCK - 1) / DDP_REC_BLOCK *
+		       DDP_REC_BLOCK;
+		lim->rec_pool = recs < DDP_REC_POOL_MAX ? recs :
+							  DDP_REC_POOL_MAX;
+	}
 	if (!lim->seg_pool) {
 		__u64 segs = (__u64)lim->tag_pool * DDP_DEF_SEGS_PER_TAG;
 
@@ -75,6 +88,11 @@ static int ddp_limits_check(const struct ddp_limits *lim)
 		return ddp_err0(-EINVAL,
 				"tag pool of %u: a multiple of %u, at most %u",
 				lim->tag_pool, DDP_TAG_BLOCK, DDP_TAG_POOL_MAX);
+	if (lim->rec_pool % DDP_REC_BLOCK || lim->rec_pool > DDP_REC_POOL_MAX)
+		return ddp_err0(
+			-EINVAL,
+			"record pool of %u: a multiple of %u, at most %u",
+			lim->rec_pool, DDP_REC_BLOCK, DDP_REC_POOL_MAX);
 	if (!lim->seg_pool || lim->seg_pool % DDP_SEGS_PER_WORD ||
 	    lim->seg_pool > DDP_SEG_POOL_MAX)
 		return ddp_err0(
@@ -250,6 +268,7 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	s->rodata->cfg_tag_pool = lim->tag_pool;
 	s->rodata->cfg_seg_pool = lim->seg_pool;
 	s->rodata->cfg_rec_ring = lim->rec_ring;
+	s->rodata->cfg_rec_pool = lim->rec_pool;
 	s->rodata->cfg_buf_size = lim->buf_size;
 	s->rodata->cfg_io_threshold = lim->io_threshold;
 	s->rodata->cfg_csum_max = d->csum_max;
@@ -266,8 +285,10 @@ static int ddp_load(struct ddp_dev *d, const struct ddp_limits *lim)
 	bpf_map__set_max_entries(s->maps.ddp_tag_map,
 				 (tags + DDP_TAGS_PER_WORD - 1) /
 					 DDP_TAGS_PER_WORD);
-	bpf_map__set_max_entries(s->maps.ddp_recs,
-				 lim->max_flows * lim->rec_ring);
+	bpf_map__set_max_entries(s->maps.ddp_recs, lim->rec_pool);
+	bpf_map__set_max_entries(s->maps.ddp_rec_map,
+				 (lim->rec_pool + DDP_RECS_PER_WORD - 1) /
+					 DDP_RECS_PER_WORD);
 	bpf_map__set_value_size(s->maps.ddp_bufs,
 				lim->buf_size + DDP_BUF_GUARD);
 	err = ddp_bpf__load(s);
@@ -327,6 +348,7 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 		.seg_pool = d->lim.seg_pool,
 		.rec_ring = d->lim.rec_ring,
 		.tag_pool = d->lim.tag_pool,
+		.rec_pool = d->lim.rec_pool,
 	};
 	__u32 zero = 0;
 
@@ -387,6 +409,7 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *c)
 		.buf_size = d->lim.buf_size,
 		.seg_pool = d->lim.seg_pool,
 		.rec_ring = d->lim.rec_ring,
+		.rec_pool = d->lim.rec_pool,
 		.digests = NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA,
 		.crc_offload = !d->lim.no_ddgst_offload,
 		.crc_kfunc = d->crc_kfunc,
@@ -422,6 +445,14 @@ int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used)
 	return ddp_pool_used(d, M_ddp_seg_map,
 			     d->lim.seg_pool / DDP_SEGS_PER_WORD, DDP_SEG_BLOCK,
 			     used);
+}
+
+int ddp_rec_pool_used(struct ddp_dev *d, __u32 *used)
+{
+	return ddp_pool_used(d, M_ddp_rec_map,
+			     (d->lim.rec_pool + DDP_RECS_PER_WORD - 1) /
+				     DDP_RECS_PER_WORD,
+			     DDP_REC_BLOCK, used);
 }
 
 int ddp_tag_pool_used(struct ddp_dev *d, __u32 *used)

@@ -43,9 +43,14 @@ struct ddp_limits {
 	/* buffer segments of all tags at once, a multiple of 256 (default
 	 * 8 a tag); a tag takes its segments rounded up to 4 */
 	__u32 seg_pool;
-	/* placement records per flow, a power of 2 from 64 to 1024 (default
-	 * 8 a tag): what a kernel-socket host may fall behind the engine */
+	/* placement records of a kernel-socket flow at most, a power of 2
+	 * from 64 to 1024 (default 8 a tag): what its host may fall behind
+	 * the engine. A flow's ring is 8 records a tag it holds, at least
+	 * 64, from a pool of rec_pool records, a multiple of 16 (default:
+	 * every flow at rec_ring, as far as the tag pool lets them hold
+	 * their tags); AF_XDP flows take none. */
 	__u32 rec_ring;
+	__u32 rec_pool;
 	bool no_ddgst_offload; /* data digests not checked by the engine */
 	/* the kernel module's kfuncs (kmod_glue) not used, even if loaded */
 	bool no_kfuncs;
@@ -94,7 +99,8 @@ struct ddp_caps {
 	__u32 tags_per_flow; /* registered at once per connection */
 	__u32 buf_size; /* buffer region bytes */
 	__u32 seg_pool; /* segments of all tags at once */
-	__u32 rec_ring; /* placement records per flow */
+	__u32 rec_ring; /* placement records of a flow at most */
+	__u32 rec_pool; /* records of all kernel-socket flows at once */
 	__u32 digests; /* NVME_TCP_DGST_*: framed with them on */
 	/* The engine checks the data digest of each C2HData PDU it follows,
 	 * and tells the host its verdict (ddp_ddgst_verdict(), AF_XDP frame
@@ -122,6 +128,8 @@ void ddp_dev_caps(const struct ddp_dev *d, struct ddp_caps *caps);
 int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used);
 /* Tags the flows hold in the tag pool (rounded up to 16 each) */
 int ddp_tag_pool_used(struct ddp_dev *d, __u32 *used);
+/* Records the kernel-socket flows hold in their rings */
+int ddp_rec_pool_used(struct ddp_dev *d, __u32 *used);
 
 /* Clean up after processes that used the engine and are gone: their flows
  * deleted, their tags torn down, then their region chunks freed. Returns

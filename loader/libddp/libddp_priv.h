@@ -16,7 +16,7 @@
 	X(ddp_socks)                                                   \
 	X(ddp_flows)                                                   \
 	X(ddp_cids)                                                    \
-	X(ddp_tags) X(ddp_tag_map) X(ddp_segs) X(ddp_seg_map) X(ddp_recs) X(ddp_ports) X(ddp_bufs) X(ddp_events) \
+	X(ddp_tags) X(ddp_tag_map) X(ddp_segs) X(ddp_seg_map) X(ddp_recs) X(ddp_rec_map) X(ddp_ports) X(ddp_bufs) X(ddp_events) \
 		X(ddp_stats) X(ddp_xsks) X(ddp_sync) X(ddp_sync_inner) \
 			X(ddp_info)
 #define DDP_PROGS(X)                                                  \

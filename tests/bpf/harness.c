@@ -561,8 +561,8 @@ static long eng_tag_addr(const struct eng_tag *t, __u32 io)
 static void eng_note_records(struct eng *e)
 {
 	const struct ddp_flow *f = ddp_flow_mem(e->d, e->flow_id);
-	__u32 n = f->rec_head >= e->lim.rec_ring ?
-			  f->rec_head - e->lim.rec_ring + 1 :
+	__u32 n = f->rec_head >= eng_rec_ring(e) ?
+			  f->rec_head - eng_rec_ring(e) + 1 :
 			  0;
 	struct ddp_rec r;
 
@@ -652,7 +652,7 @@ int eng_verdict(struct eng *e, size_t pdu)
 	if (e->sk_flags & DDP_SK_RECORDS) {
 		/* as the host: the last valid record of the PDU's data */
 		head = ddp_flow_mem(e->d, e->flow_id)->rec_head;
-		for (n = head > e->lim.rec_ring ? head - e->lim.rec_ring : 0;
+		for (n = head > eng_rec_ring(e) ? head - eng_rec_ring(e) : 0;
 		     n != head; n++)
 			if (ddp_rec_read(e->d, e->flow_id, n, &r) &&
 			    (int)(r.seq - seq) >= 0 &&

@@ -65,6 +65,12 @@ struct eng {
 	struct ddp_stats base; /* the counts when the flow was offloaded */
 };
 
+/* The ring of records of the flow under test */
+static inline __u32 eng_rec_ring(const struct eng *e)
+{
+	return ddp_flow_mem(e->d, e->flow_id)->rec_ring;
+}
+
 /* Run a shell command; it must succeed. */
 void eng_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -591,7 +591,7 @@ static void run_record_ring_full(struct eng *e)
 	 * one's), the older ones say nothing any more */
 	for (i = 0; i < 1100; i++)
 		cr_assert_eq(eng_reported(e, C(e, i)),
-			     i > 1100 - (int)e->lim.rec_ring, "C2HData %d", i);
+			     i > 1100 - (int)eng_rec_ring(e), "C2HData %d", i);
 	cr_assert_eq(eng_flow_stats(e).offload_bytes, 1100);
 }
 

@@ -514,7 +514,7 @@ static void check_stream(struct run *u, const struct ddp_stats *before,
 	struct ddp_stats st = eng_stats(e);
 	int overflow = st.meta_full != before->meta_full ||
 		       ddp_flow_mem(e->d, e->flow_id)->rec_head >
-			       e->lim.rec_ring;
+			       eng_rec_ring(e);
 	size_t i, last = 0;
 	__u32 placed = 0;
 	int have_last = 0;

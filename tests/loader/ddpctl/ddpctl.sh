@@ -66,13 +66,13 @@ prog_id() {
 
 check 2 "" "ddpctl: no command 'frob'; try 'ddpctl help'" "$ddpctl" frob
 check 2 "" "ddpctl: attach takes one device
-usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]" \
+usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--rec-pool N] [--no-ddgst-offload] [--no-kfuncs]" \
 	in_a "$ddpctl" attach
-usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--no-ddgst-offload] [--no-kfuncs]"
+usage_attach="usage: ddpctl attach DEV [--mode native|skb|auto] [--buffers SIZE] [--threshold BYTES] [--flows N] [--tags N] [--tag-pool N] [--segs N] [--rec-pool N] [--no-ddgst-offload] [--no-kfuncs]"
 check 2 "" "ddpctl: bad value 'fast' for --mode
 $usage_attach" in_a "$ddpctl" attach "$a" --mode fast
 # every limit, at and past its bounds: refused before anything is loaded
-for opt in --flows --tags --tag-pool --segs --buffers --threshold; do
+for opt in --flows --tags --tag-pool --segs --rec-pool --buffers --threshold; do
 	check 2 "" "ddpctl: bad value '0' for $opt
 $usage_attach" in_a "$ddpctl" attach "$a" "$opt" 0
 done
@@ -86,6 +86,8 @@ check 1 "" "ddpctl: tag pool of 1000: a multiple of 16, at most 1048576" \
 	in_a "$ddpctl" attach "$a" --tag-pool 1000
 check 1 "" "ddpctl: tag pool of 1048592: a multiple of 16, at most 1048576" \
 	in_a "$ddpctl" attach "$a" --tag-pool 1048592
+check 1 "" "ddpctl: record pool of 1000: a multiple of 16, at most 67108864" \
+	in_a "$ddpctl" attach "$a" --rec-pool 1000
 check 1 "" "ddpctl: segment pool of 1000: a multiple of 256, at most 16777216" \
 	in_a "$ddpctl" attach "$a" --segs 1000
 check 1 "" "ddpctl: segment pool of 16777472: a multiple of 256, at most 16777216" \
@@ -145,8 +147,8 @@ check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 8192 tags, 65
 check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
 check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 8192 tags, 65536 buffer segments, 64 MiB buffer region, io_threshold 32768, data digests not checked" "" \
 	in_a "$ddpctl" attach "$br" --mode skb --no-ddgst-offload
-check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-15s %-9s %-10s %-24s %s\n' DEV MODE PROG FLOWS TAGS SEGS REGION THRESHOLD CHECKSUMS DIGESTS \
-	"$br" skb "$(prog_id "$br")" 0/64 0/0/8192 0/65536 '64 MiB' 32768 headers,partial-ok no-ddgst)" "" \
+check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-10s %-24s %s\n' DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS \
+	"$br" skb "$(prog_id "$br")" 0/64 0/0/8192 0/65536 0/65536 '64 MiB' 32768 headers,partial-ok no-ddgst)" "" \
 	in_a "$ddpctl" status "$br"
 check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
 
@@ -158,12 +160,12 @@ check 1 "" "ddpctl: the engine is already attached to '$a'; join it, or detach i
 	in_a "$ddpctl" attach "$a"
 id=$(prog_id "$a")
 status_row() {
-	printf '%-15s %-7s %-6s %-9s %-13s %-15s %-9s %-10s %-24s %s\n' "$@"
+	printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-10s %-24s %s\n' "$@"
 }
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS REGION THRESHOLD CHECKSUMS DIGESTS
-	status_row "$a" native "$id" 0/8 0/0/128 0/512 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
+check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS
+	status_row "$a" native "$id" 0/8 0/0/128 0/512 0/1024 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status "$a"
-check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"tags_held\":0,\"max_tags\":128,\"segs\":0,\"seg_pool\":512,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\",\"pinned_buffers\":false}]" "" \
+check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"tags_held\":0,\"max_tags\":128,\"segs\":0,\"seg_pool\":512,\"recs\":0,\"rec_pool\":1024,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\",\"pinned_buffers\":false}]" "" \
 	in_a "$ddpctl" status "$a" --json
 
 # a connection with two tags, held by another process
@@ -197,8 +199,8 @@ check 0 "[{\"flow\":$fid,\"tag\":0,\"cid\":7,\"state\":\"active\",\"len\":65536,
 	in_a "$ddpctl" tags "$a" --json
 # an engine in another namespace is not listed here, though bpffs is shared
 nsenter --net="/run/netns/$b" "$ddpctl" attach "$b" --buffers 1M >/dev/null
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS REGION THRESHOLD CHECKSUMS DIGESTS
-	status_row "$a" native "$id" 1/8 2/16/128 8/512 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
+check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS
+	status_row "$a" native "$id" 1/8 2/16/128 8/512 128/1024 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status
 nsenter --net="/run/netns/$b" "$ddpctl" detach "$b" >/dev/null
 check 0 "nothing to reap on $a: every process using it is alive" "" \

@@ -499,6 +499,66 @@ Test(ctl, sk_update_resizes_the_tags_only_while_the_flow_holds_none)
 	cr_assert_eq(tags_held(), 16, "the old run given back");
 }
 
+static __u32 recs_held(void)
+{
+	__u32 n;
+
+	cr_assert_eq(ddp_rec_pool_used(d, &n), 0, "%s", ddp_errmsg(d));
+	return n;
+}
+
+/* A kernel-socket flow takes a ring of 8 records a tag it holds (64 at
+ * least) from one pool, an AF_XDP flow none; a flow the pool has no room
+ * for is refused; a deleted flow's ring goes back; a live flow's ring is
+ * never moved, which the engine may be writing. */
+Test(ctl, record_rings_by_tags_from_a_shared_pool)
+{
+	struct ddp_limits l = { .max_flows = 4,
+				.tags_per_flow = 32,
+				.rec_pool = 512,
+				.buf_size = 8 << 20 };
+	struct ddp_sk_config xsk = cfg, more;
+	__u32 a, b, c, first;
+
+	reload(&l);
+	cfg.queue_size = 32; /* 32 tags: 256 records */
+	a = add_flow(40000);
+	cr_assert_eq(ddp_flow_mem(d, a)->rec_ring, 256);
+	cfg.queue_size = 4; /* 4 tags: 64 records, the least */
+	b = add_flow(40001);
+	cr_assert_eq(ddp_flow_mem(d, b)->rec_ring, 64);
+	xsk.flags = DDP_SK_OFFLOAD | DDP_SK_XSK;
+	key.lport = htons(40002);
+	cr_assert_eq(ddp_sk_add(d, &key, &xsk, &c), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_mem(d, c)->rec_ring, 0, "AF_XDP: no records");
+	cr_assert_eq(recs_held(), 320);
+
+	cfg.queue_size = 32;
+	key.lport = htons(40003);
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &c), -ENOMEM);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"sk_add: the record pool has no room for a ring of records (ddpctl attach --rec-pool; 512 in all)");
+	cr_assert_eq(stats().sk_add_fail, 1);
+	cr_assert_eq(tags_held(), 32 + 16 + 32, "its tags given back");
+
+	/* more tags later: the ring stays where it is */
+	first = ddp_flow_mem(d, b)->rec_first;
+	more = cfg;
+	more.queue_size = 8;
+	cr_assert_eq(ddp_sk_update(d, b, &more), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_tag_count(d, b), 8);
+	cr_assert_eq(ddp_flow_mem(d, b)->rec_first, first);
+	cr_assert_eq(ddp_flow_mem(d, b)->rec_ring, 64);
+
+	cr_assert_eq(ddp_sk_del(d, a), 0, "%s", ddp_errmsg(d));
+	wait_flow_free(a);
+	cr_assert_eq(recs_held(), 64);
+	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &c), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(recs_held(), 320);
+	cr_assert_eq(ddp_flow_mem(d, c)->rec_head, 0, "no record of a's");
+}
+
 /* A tag torn down while a placement still writes through its segments
  * keeps them: no other tag is given them (and writes them) until it is
  * free. */
@@ -716,6 +776,7 @@ Test(ctl, caps_report_the_limits)
 	cr_assert_eq(c.max_tags, 64, "4 flows of 8 tags, 16 a run");
 	cr_assert_eq(c.seg_pool, 2 * DDP_SEGS_PER_WORD);
 	cr_assert_eq(c.rec_ring, 64, "8 a tag, at least 64");
+	cr_assert_eq(c.rec_pool, 4 * 64, "every flow at its most");
 	cr_assert_eq(c.buf_size, 8 << 20);
 	cr_assert_eq(c.io_threshold, DDP_DEF_IO_THRESHOLD);
 	cr_assert(c.full_cid_range);

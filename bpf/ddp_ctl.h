@@ -294,14 +294,18 @@ static __always_inline __u64 ddp_run_mask(__u32 first, __u32 n, __u32 block)
 	return ones << (first / block % DDP_POOL_WORD);
 }
 
-/* A run of the tag pool for n tags of flow f: tag_first and tag_count
- * set; 0, or -ENOBUFS */
+/* A run of the tag pool for n tags of flow f (none for 0): tag_first and
+ * tag_count set; 0, or -ENOBUFS */
 static __always_inline int ddp_flow_tags_get(struct ddp_flow *f, __u32 n)
 {
 	__u32 first = 0, word = 0;
 	__u64 mask;
 	int err;
 
+	if (!n) {
+		WRITE_ONCE(f->tag_count, 0);
+		return 0;
+	}
 	err = ddp_pool_get(DDP_POOL_TAGS, cfg_tag_pool / DDP_TAG_BLOCK,
 			   (n + DDP_TAG_BLOCK - 1) / DDP_TAG_BLOCK, &first,
 			   &word, &mask);
@@ -364,6 +368,10 @@ static __always_inline void ddp_recs_put(__u32 first, __u32 ring)
 /* The tags a flow of this config holds */
 static __always_inline __u32 ddp_cfg_tags(const struct ddp_sk_config *cfg)
 {
+	/* a flow only steered (an AF_XDP host's, until its ICResp) places
+	 * nothing: it must not fail for want of tags */
+	if (!(cfg->flags & DDP_SK_OFFLOAD))
+		return 0;
 	return cfg->queue_size < cfg_tags_per_flow ? cfg->queue_size :
 						     cfg_tags_per_flow;
 }

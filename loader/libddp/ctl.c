@@ -70,6 +70,8 @@ static int ddp_not_mine(struct ddp_dev *d, int err, const char *step,
 static __u32 ddp_want_tags(const struct ddp_dev *d,
 			   const struct ddp_sk_config *cfg)
 {
+	if (!(cfg->flags & DDP_SK_OFFLOAD))
+		return 0;
 	return cfg->queue_size < d->lim.tags_per_flow ? cfg->queue_size :
 							d->lim.tags_per_flow;
 }

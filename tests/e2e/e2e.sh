@@ -286,6 +286,23 @@ in_h "$ddpctl" status "$h" --json >"$tmp/pool.status"
 grep -q '"segs":0,"seg_pool":256,' "$tmp/pool.status" ||
 	fail "a small segment pool, after: $(cat "$tmp/pool.status")"
 
+# a tag pool for two queues of 16 and a host of four: two are offloaded,
+# the others refused, counted, and read in software (over AF_XDP still
+# steered), every byte verified; the pool is all free again after
+in_h "$ddpctl" detach "$h" >/dev/null
+in_h "$ddpctl" attach "$h" --buffers 128M --tag-pool 32 >/dev/null
+perf tagpool --rw randread --bs 32K-256K --qd 8 -Q 16 -i 4 --time 2 --verify
+in_h "$ddpctl" stats "$h" --json >"$tmp/tagpool.stats"
+[ "$(num tagpool verify_bad)" = 0 ] && [ "$(num tagpool failed)" = 0 ] &&
+	[ "$(num tagpool queues_offloaded)" = 2 ] &&
+	[ "$(num tagpool.stats sk_add_fail)" = 2 ] &&
+	[ "$(num tagpool placed_bytes)" -gt 0 ] &&
+	grep -q "\"transport\":\"$transport\"" "$tmp/tagpool" ||
+	fail "a small tag pool: $(cat "$tmp/tagpool" "$tmp/tagpool.stats")"
+in_h "$ddpctl" status "$h" --json >"$tmp/tagpool.status"
+grep -q '"tags":0,"tags_held":0,"max_tags":32,' "$tmp/tagpool.status" ||
+	fail "a small tag pool, after: $(cat "$tmp/tagpool.status")"
+
 echo "e2e ($transport): 32K-1M reads $(num big placed_bytes) of $(num big read_bytes) bytes placed," \
 	"$(num big engine_offload_packets) of $(num big engine_rx_packets) packets," \
 	"$(num big ddgst_ok) of $digests data digests checked by the engine;" \
@@ -301,3 +318,5 @@ echo "e2e ($transport) at 1% loss, 1% reordering ($(cat "$tmp/lossy.faults")): $
 	"$(num lossy engine_retrans) frames behind the expected sequence; $lossy_setup tags set up and torn down: ok"
 echo "e2e ($transport), a segment pool of 256 for 128 reads in flight: $(num pool ios) reads verified," \
 	"$(num pool ddp_ios) placed, $(num pool ddp_fail) refused a tag and read in software: ok"
+echo "e2e ($transport), a tag pool of 32 for 4 queues of 16: $(num tagpool ios) reads verified," \
+	"2 queues offloaded, 2 refused and read in software: ok"

@@ -469,8 +469,41 @@ Test(ctl, tag_pool_shared_by_flows_refused_when_full_and_given_back)
 	}
 }
 
-/* An AF_XDP flow is added at its SYN with a queue of 1 and updated with
- * the queue ICResp sets: its tags follow, while it holds none. */
+/* An AF_XDP connection is steered from its SYN: that takes no tags, so a
+ * full pool never keeps it from being made. Offloaded later without room
+ * in the pool, it is refused and stays steered (read in software). */
+Test(ctl, steered_flows_take_no_tags_and_stay_steered_without_room)
+{
+	struct ddp_limits l = { .max_flows = 4,
+				.tags_per_flow = 16,
+				.tag_pool = 16,
+				.buf_size = 8 << 20 };
+	struct ddp_sk_config steer = cfg, offload = cfg;
+	__u32 a, b;
+
+	reload(&l);
+	steer.flags = DDP_SK_XSK;
+	steer.queue_size = 1;
+	offload.flags = DDP_SK_OFFLOAD | DDP_SK_XSK;
+	offload.queue_size = 16;
+	cr_assert_eq(ddp_sk_add(d, &key, &steer, &a), 0, "%s", ddp_errmsg(d));
+	key.lport = htons(40001);
+	cr_assert_eq(ddp_sk_add(d, &key, &steer, &b), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(tags_held(), 0);
+	cr_assert_eq(ddp_flow_tag_count(d, a), 0);
+	cr_assert_eq(ddp_sk_update(d, a, &offload), 0, "%s", ddp_errmsg(d));
+	cr_assert_eq(ddp_flow_tag_count(d, a), 16);
+	cr_assert_eq(ddp_sk_update(d, b, &offload), -ENOBUFS);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"sk_update: the tag pool has no room for 16 tags (ddpctl attach --tag-pool; 16 in all)");
+	cr_assert_eq(ddp_flow_mem(d, b)->state, DDP_FLOW_ALIVE);
+	cr_assert_eq(ddp_flow_mem(d, b)->cfg.flags, DDP_SK_XSK, "still steered");
+	cr_assert_eq(ddp_flow_tag_count(d, b), 0);
+}
+
+/* A flow's queue size may change (a steered AF_XDP flow offloaded with
+ * the queue ICResp sets): its tags follow, while it holds none. */
 Test(ctl, sk_update_resizes_the_tags_only_while_the_flow_holds_none)
 {
 	struct ddp_sk_config two = cfg, eight = cfg;

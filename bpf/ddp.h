@@ -263,7 +263,9 @@ struct ddp_flow {
 	 * is FREE (the engine may write it until a sync); 0: none */
 	__u32 rec_first;
 	__u32 rec_ring;
-	__u32 pad0;
+	/* held by sk_update while it gives the flow its tags and records,
+	 * and by sk_del as it marks the flow dying: never both at once */
+	__u32 ctl_busy;
 	__u64 resync_reply; /* DDP_RESYNC_REPLY(), written by ddp_resync */
 
 	/* engine: TCP and PDU tracker */

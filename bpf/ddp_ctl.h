@@ -420,7 +420,9 @@ static __always_inline void ddp_flow_init(struct ddp_flow *f, __u32 slot,
 	f->dead_epoch = 0;
 	f->owner = owner;
 	f->tag_count = 0; /* until its run is claimed */
+	f->rec_first = 0;
 	f->rec_ring = 0; /* until its ring is */
+	f->ctl_busy = 0;
 	f->resync_reply = 0;
 	ddp_flow_reset(f, cfg->start_seq);
 }
@@ -477,53 +479,19 @@ fail:
 	return err;
 }
 
-struct ddp_tags_walk {
-	__u32 first;
-	__u32 busy; /* set as the walk stops */
-};
-
-static long ddp_tag_free_cb(__u32 i, void *arg)
-{
-	struct ddp_tags_walk *c = arg;
-	struct ddp_tag *t = ddp_tag_get(c->first + i);
-
-	if (t && DDP_TAG_STATE(READ_ONCE(t->stamp)) == DDP_TAG_FREE)
-		return 0;
-	c->busy = 1;
-	return 1;
-}
-
-/* A new number of tags for flow f, which holds none: a new run, the old
- * one given back. 0, -EBUSY if a tag of it is not free, or -ENOBUFS. */
-static __always_inline int ddp_flow_tags_resize(struct ddp_flow *f, __u32 n)
-{
-	struct ddp_tags_walk c = { .first = f->tag_first };
-	__u32 first = f->tag_first, count = f->tag_count;
-	int err;
-
-	if (n == count)
-		return 0;
-	bpf_loop(count, ddp_tag_free_cb, &c, 0);
-	if (c.busy)
-		return -EBUSY;
-	err = ddp_flow_tags_get(f, n);
-	if (err)
-		return err;
-	ddp_tags_put(first, count);
-	return 0;
-}
-
 /* Offload a connection that was only steered (an AF_XDP host's, from its
  * SYN on) once its ICResp is read: nothing of it is in flight then. The
  * tracker starts afresh at start_seq; the flags are written last. The
- * flow holds as many tags as the new queue size needs. */
+ * flow takes its tags (and records) the first time it is offloaded and
+ * keeps them: a run is never moved while the flow lives, so nothing that
+ * read where it was (a setup, a placement) ever finds another flow's. */
 SEC("syscall")
 int ddp_sk_update(struct ddp_ctl_sk_update *a)
 {
 	struct ddp_stats *st = ddp_stats_get();
 	struct ddp_sk_config cfg;
 	struct ddp_flow *f;
-	__u32 flags;
+	__u32 flags, had_ring;
 	int err;
 
 	__builtin_memcpy(&cfg, &a->cfg, sizeof(cfg));
@@ -534,18 +502,36 @@ int ddp_sk_update(struct ddp_ctl_sk_update *a)
 		ddp_count(&st->sk_add_fail);
 		return -EINVAL;
 	}
-	err = ddp_flow_tags_resize(f, ddp_cfg_tags(&cfg)) ?:
-		      ddp_flow_recs_get(f, &cfg, ddp_cfg_tags(&cfg));
+	/* an sk_del meanwhile would free the flow, and what it holds,
+	 * under our feet */
+	if (__sync_val_compare_and_swap(&f->ctl_busy, 0, 1))
+		return -EBUSY;
+	err = -ENOENT;
+	if (READ_ONCE(f->state) != DDP_FLOW_ALIVE || f->flow_id != a->flow_id)
+		goto out;
+	/* the ring first: nothing writes it before the flags say so, so it
+	 * can go back if the tags find no room */
+	had_ring = f->rec_ring;
+	err = ddp_flow_recs_get(f, &cfg, ddp_cfg_tags(&cfg));
+	if (!err && !f->tag_count) {
+		err = ddp_flow_tags_get(f, ddp_cfg_tags(&cfg));
+		if (err && !had_ring && f->rec_ring) {
+			ddp_recs_put(f->rec_first, f->rec_ring);
+			f->rec_ring = 0;
+		}
+	}
 	if (err) {
 		ddp_count(&st->sk_add_fail);
-		return err;
+		goto out;
 	}
 	flags = cfg.flags;
 	cfg.flags = f->cfg.flags;
 	ddp_flow_reset(f, cfg.start_seq);
 	f->cfg = cfg;
 	__sync_lock_test_and_set(&f->cfg.flags, flags);
-	return 0;
+out:
+	__sync_lock_test_and_set(&f->ctl_busy, 0);
+	return err;
 }
 
 /* A dead tag nobody writes becomes free. The stamp changed (a full
@@ -616,6 +602,7 @@ int ddp_sk_del(struct ddp_ctl_sk_del *a)
 	struct ddp_flow *f = ddp_flow_get(DDP_FLOW_SLOT(a->flow_id));
 	struct ddp_info *in = ddp_info_get();
 	struct ddp_owner *w;
+	__u32 state;
 
 	if (!st || !f || !in || f->flow_id != a->flow_id ||
 	    READ_ONCE(f->state) != DDP_FLOW_ALIVE)
@@ -625,9 +612,14 @@ int ddp_sk_del(struct ddp_ctl_sk_del *a)
 	if (!ddp_caller_is(in, f->owner) &&
 	    !(w && READ_ONCE(w->state) == DDP_OWNER_REAPING))
 		return -EPERM;
-	/* DYING until dead_epoch is written: a release cannot free it */
-	if (__sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
-					DDP_FLOW_DYING) != DDP_FLOW_ALIVE)
+	/* DYING until dead_epoch is written: a release cannot free it; not
+	 * while an sk_update gives the flow tags or records */
+	if (__sync_val_compare_and_swap(&f->ctl_busy, 0, 1))
+		return -EBUSY;
+	state = __sync_val_compare_and_swap(&f->state, DDP_FLOW_ALIVE,
+					    DDP_FLOW_DYING);
+	__sync_lock_test_and_set(&f->ctl_busy, 0);
+	if (state != DDP_FLOW_ALIVE)
 		return -ENOENT;
 	bpf_map_delete_elem(&ddp_socks, &f->key);
 	ddp_port_add(f->key.rport, -1);
@@ -861,9 +853,11 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	err = bpf_map_update_elem(&ddp_cids, &key, &slot, BPF_NOEXIST);
 	if (err)
 		goto free;
-	/* an sk_del that ran meanwhile may have missed this tag */
+	/* an sk_del that ran meanwhile may have missed this tag (and the
+	 * slot may serve another flow since) */
 	err = -ENOENT;
-	if (READ_ONCE(f->state) != DDP_FLOW_ALIVE) {
+	if (READ_ONCE(f->state) != DDP_FLOW_ALIVE ||
+	    READ_ONCE(f->flow_id) != key.flow_id) {
 		ddp_tag_kill(t, st, false);
 		goto fail;
 	}

@@ -24,6 +24,7 @@ struct ddp_done {
 	struct ddp_done *next;
 	__u32 flow_id;
 	__u32 tag;
+	__u32 slot; /* DDP_WAIT_TAG: the tag's slot in the pool */
 	void *ctx;
 	enum ddp_wait wait;
 };
@@ -160,8 +161,8 @@ static void ddp_append(struct ddp_done **list, struct ddp_done *t)
 }
 
 /* Queue what must wait for the teardown thread. */
-static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
-		     enum ddp_wait wait)
+static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, __u32 slot,
+		     void *ctx, enum ddp_wait wait)
 {
 	struct ddp_done *t = calloc(1, sizeof(*t));
 	int err = 0;
@@ -170,6 +171,7 @@ static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
 		return ddp_err(d, -ENOMEM, "out of memory");
 	t->flow_id = flow_id;
 	t->tag = tag;
+	t->slot = slot;
 	t->ctx = ctx;
 	t->wait = wait;
 	pthread_mutex_lock(&d->lock);
@@ -192,8 +194,15 @@ static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, void *ctx,
 int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id)
 {
 	struct ddp_ctl_sk_del a = { .flow_id = flow_id };
-	int err = ddp_ctl_run(d, P_ddp_sk_del, &a, sizeof(a));
+	int err, tries = 0;
 
+	/* an sk_update of the flow under way: it takes microseconds */
+	while ((err = ddp_ctl_run(d, P_ddp_sk_del, &a, sizeof(a))) == -EBUSY &&
+	       ++tries < 1000)
+		usleep(100);
+	if (err == -EBUSY)
+		return ddp_err(d, err, "sk_del: flow %u is being updated",
+			       flow_id);
 	if (err == -ENOENT || err == -EPERM)
 		return ddp_not_mine(d, err, "sk_del", flow_id);
 	return err;
@@ -209,13 +218,12 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
 	d->mine[DDP_FLOW_SLOT(flow_id)] = false;
 	pthread_mutex_unlock(&d->lock);
 	/* the flow id is free again once a sync has passed */
-	return ddp_queue(d, flow_id, 0, NULL, DDP_WAIT_FLOW);
+	return ddp_queue(d, flow_id, 0, 0, NULL, DDP_WAIT_FLOW);
 }
 
 /* ddp_setup() into the region (pin 0) or into a pin of the caller's. */
-static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid,
-			__u64 pin, const struct ddp_seg *segs, __u32 nsegs,
-			__u32 *tag)
+static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
+			const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
 {
 	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid, .pin = pin };
 	int err;
@@ -304,8 +312,7 @@ int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
 		     const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
 {
 	if (!pin)
-		return ddp_err(d, -EINVAL, "setup cid %u: pin 0 is none",
-			       cid);
+		return ddp_err(d, -EINVAL, "setup cid %u: pin 0 is none", cid);
 	return ddp_setup_in(d, flow_id, cid, pin, segs, nsegs, tag);
 }
 
@@ -329,6 +336,7 @@ int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
 
 int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
 {
+	const struct ddp_tag *g;
 	__u32 tag = 0;
 	int r = ddp_ctl_teardown(d, flow_id, cid, &tag);
 
@@ -340,7 +348,11 @@ int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
 		ddp_live_del(d, flow_id, tag, false);
 		return 1;
 	}
-	r = ddp_queue(d, flow_id, tag, ctx, DDP_WAIT_TAG);
+	/* its slot, found now: the flow may be gone, and its run someone
+	 * else's, before the tag is free */
+	g = ddp_tag_mem(d, flow_id, tag);
+	r = ddp_queue(d, flow_id, tag, g ? (__u32)(g - d->tags) : DDP_NO_TAG,
+		      ctx, DDP_WAIT_TAG);
 	return r < 0 ? r : 0;
 }
 
@@ -380,10 +392,15 @@ int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed)
  * slot cannot be taken again) until then. */
 static bool ddp_tag_freed(struct ddp_dev *d, const struct ddp_done *t)
 {
-	const struct ddp_tag *tag = ddp_tag_mem(d, t->flow_id, t->tag);
+	const struct ddp_tag *tag;
 
+	if (t->slot >= d->lim.tag_pool)
+		return true;
+	tag = &d->tags[t->slot];
+	/* freed, and maybe another flow's since */
 	return DDP_TAG_STATE(__atomic_load_n(&tag->stamp, __ATOMIC_ACQUIRE)) !=
-	       DDP_TAG_DEAD;
+		       DDP_TAG_DEAD ||
+	       tag->flow_id != t->flow_id;
 }
 
 /* Everything queued while the thread works forms the next batch: one
@@ -568,8 +585,9 @@ const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
 
 	if (!f)
 		return NULL;
-	first = __atomic_load_n(&f->tag_first, __ATOMIC_RELAXED);
+	/* the count is written after the first: read before it */
 	count = __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE);
+	first = __atomic_load_n(&f->tag_first, __ATOMIC_RELAXED);
 	if (tag >= count || first + tag >= d->lim.tag_pool)
 		return NULL;
 	return &d->tags[first + tag];
@@ -584,11 +602,13 @@ __u32 ddp_flow_tag_count(const struct ddp_dev *d, __u32 flow_id)
 
 /* The ring of records of flow f (*ring of them), or NULL if it has none */
 static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,
-					  const struct ddp_flow *f, __u32 *ring)
+					 const struct ddp_flow *f, __u32 *ring)
 {
-	__u32 first = __atomic_load_n(&f->rec_first, __ATOMIC_RELAXED);
+	__u32 first;
 
+	/* the ring's size is written after where it is: read before it */
 	*ring = __atomic_load_n(&f->rec_ring, __ATOMIC_ACQUIRE);
+	first = __atomic_load_n(&f->rec_first, __ATOMIC_RELAXED);
 	if (!*ring || first > d->lim.rec_pool ||
 	    *ring > d->lim.rec_pool - first)
 		return NULL;
@@ -600,7 +620,11 @@ bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
 	__u32 ring;
-	const struct ddp_rec *recs = f ? ddp_recs_of(d, f, &ring) : NULL;
+	/* only this flow's ring, not that of whoever has the slot now */
+	const struct ddp_rec *recs =
+		f && __atomic_load_n(&f->flow_id, __ATOMIC_RELAXED) == flow_id ?
+			ddp_recs_of(d, f, &ring) :
+			NULL;
 
 	return recs && ddp_rec_copy(f, recs, ring, n, r);
 }
@@ -620,7 +644,11 @@ __u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
 {
 	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
 	__u32 ring;
-	const struct ddp_rec *recs = f ? ddp_recs_of(d, f, &ring) : NULL;
+	/* only this flow's ring, not that of whoever has the slot now */
+	const struct ddp_rec *recs =
+		f && __atomic_load_n(&f->flow_id, __ATOMIC_RELAXED) == flow_id ?
+			ddp_recs_of(d, f, &ring) :
+			NULL;
 
 	*run = DDP_RUN_COPY;
 	if (!recs)

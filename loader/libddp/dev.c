@@ -40,9 +40,16 @@ static void ddp_limits_fill(struct ddp_limits *lim)
 			lim->rec_ring *= 2;
 	}
 	if (!lim->tag_pool) {
-		__u64 tags = (__u64)lim->max_flows *
-			     ((lim->tags_per_flow + DDP_TAG_BLOCK - 1) /
-			      DDP_TAG_BLOCK * DDP_TAG_BLOCK);
+		/* room for every flow at its most: a flow's run of k blocks
+		 * lies within one word, so a word holds 64 / k of them */
+		__u32 k = (lim->tags_per_flow + DDP_TAG_BLOCK - 1) /
+			  DDP_TAG_BLOCK,
+		      per_word = k && k <= DDP_POOL_WORD ? DDP_POOL_WORD / k :
+							   1;
+		__u64 tags =
+			((__u64)(lim->max_flows / per_word) * DDP_POOL_WORD +
+			 (__u64)(lim->max_flows % per_word) * k) *
+			DDP_TAG_BLOCK;
 
 		lim->tag_pool = tags < DDP_TAG_POOL_MAX ? tags :
 							  DDP_TAG_POOL_MAX;

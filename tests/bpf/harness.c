@@ -209,6 +209,12 @@ static void eng_tag_register(struct eng *e, struct eng_tag *t)
 	int err =
 		ddp_setup(e->d, e->flow_id, t->cid, t->segs, t->nsegs, &t->tag);
 
+	/* a flow only steered holds no tags: nothing can be placed */
+	if (!(e->sk_flags & DDP_SK_OFFLOAD)) {
+		eng_assert(err == -ENOSPC, "setup cid %u on a steered flow: %d",
+			   t->cid, err);
+		return;
+	}
 	eng_assert(err == 0, "setup cid %u: %s", t->cid, ddp_errmsg(e->d));
 	t->live = true;
 }

@@ -58,6 +58,7 @@ ENGINE_TEST_SRCS := $(wildcard tests/bpf/*.c)
 ENGINE_HARNESS_SRCS := $(filter-out tests/bpf/test_%.c,$(ENGINE_TEST_SRCS))
 LIBDDP_TEST_SRCS := $(wildcard tests/loader/libddp/*.c)
 L5P_TEST_SRCS := $(wildcard tests/l5p_userspace/nvme/*.c \
+	tests/l5p_userspace/host/*.c \
 	tests/l5p_userspace/target/*.c)
 UTCP_TEST_DIR := tests/l5p_userspace/xport
 UTCP_TEST_SRCS := $(filter-out %.bpf.c,$(wildcard $(UTCP_TEST_DIR)/*.c))
@@ -144,7 +145,8 @@ $(OUT)/ddp-host: $(HOST_SRCS) $(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a
 		$(OUT)/libl5p.a $(OUT)/libddp.a $(LIBBPF_LIBS) -lisal -lm
 
 $(OUT)/test_l5p: $(L5P_TEST_SRCS) $(wildcard tests/l5p_userspace/*/*.h) \
-		$(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/ddp-target
+		$(L5P_HDRS) $(OUT)/libl5p.a $(OUT)/libddp.a $(OUT)/ddp-target \
+		$(OUT)/ddp-host
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -DDDP_BUILD='"$(OUT)"' \
 		$(L5P_TEST_SRCS) -o $@ $(OUT)/libl5p.a $(OUT)/libddp.a \
@@ -284,7 +286,7 @@ kmod:
 test-utcp: $(OUT)/test_utcp
 	$(Q)$(OUT)/test_utcp --jobs 2
 
-test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target
+test-l5p: $(OUT)/test_l5p $(OUT)/ddp-target $(OUT)/ddp-host
 	$(Q)$(OUT)/test_l5p --jobs 2
 
 # Target and host in namespaces, the engine between them, on both of the

@@ -15,7 +15,7 @@
 #include <linux/ioctl.h>
 #endif
 
-#define DDP_ABI_VERSION 11
+#define DDP_ABI_VERSION 12
 
 /* kmod_glue's module: its BTF (/sys/kernel/btf/NAME) offers the kfuncs */
 #define DDP_KMOD_NAME "ddp_glue"
@@ -656,6 +656,35 @@ struct ddp_ctl_teardown {
 	__u16 pad;
 	__u32 tag; /* out */
 	__u32 freed; /* out: 1, or 0 if DEAD until a release frees it */
+};
+
+/* ddp_setup_many: ddp_setup of one segment each for e[0, n) of one flow in
+ * one call, the reads a host sends together; each entry's tag, or -errno
+ * (its length is the segment's) */
+#define DDP_SETUP_MANY 32
+struct ddp_ctl_setup_many {
+	__u32 flow_id;
+	__u32 n; /* 1 .. DDP_SETUP_MANY */
+	struct {
+		__u16 cid;
+		__u16 pad;
+		__u32 addr;
+		__u32 len;
+		__s32 tag; /* out */
+	} e[DDP_SETUP_MANY];
+};
+
+/* ddp_teardown_many: ddp_teardown for e[0, n) of one flow in one call, the
+ * CIDs a poll of the host's completed; each entry's tag, or -errno */
+#define DDP_TD_MANY 32
+struct ddp_ctl_teardown_many {
+	__u32 flow_id;
+	__u32 n; /* 1 .. DDP_TD_MANY */
+	struct {
+		__u16 cid;
+		__u16 freed; /* out */
+		__s32 tag; /* out: as ddp_teardown's, or -ENOENT */
+	} e[DDP_TD_MANY];
 };
 
 /* ddp_resync: the host's answer, DDP_RESYNC_REPLY(seq, id, confirm) */

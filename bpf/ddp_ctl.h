@@ -782,17 +782,24 @@ static long ddp_claim_tag_cb(__u32 i, void *arg)
 	return 1;
 }
 
-SEC("syscall")
-int ddp_setup(struct ddp_ctl_setup *a)
+/* Set up a tag for cid of the caller's flow: nsegs segments from a's (the
+ * ddp_setup call), or with a NULL, the one segment [addr, addr + len).
+ * Inlined into each caller, which passes a constant a. The tag (from the
+ * flow's first) and its length into *tag and *tag_len. */
+static __always_inline int ddp_setup_tag(__u32 flow_id, __u16 cid, __u32 nsegs,
+					 __u64 pin,
+					 const struct ddp_ctl_setup *a,
+					 __u32 addr, __u32 len, __u32 *tag,
+					 __u32 *tag_len)
 {
 	struct ddp_stats *st = ddp_stats_get();
-	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
+	struct ddp_cid_key key = { .flow_id = flow_id, .cid = cid };
 	struct ddp_tag_claim c = { .tag = DDP_NO_TAG };
-	__u32 nsegs = a->nsegs, slot;
 	struct ddp_seg_sum sum = {};
 	struct ddp_seg_ent *last;
 	struct ddp_flow *f;
 	struct ddp_tag *t;
+	__u32 slot;
 	int err;
 
 	if (!st)
@@ -821,7 +828,15 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	if (err)
 		goto free;
 	err = -EINVAL;
-	ddp_segs_copy(t, a);
+	if (a) {
+		ddp_segs_copy(t, a);
+	} else {
+		last = ddp_seg_get(t, 0);
+		if (!last)
+			goto free;
+		last->addr = addr;
+		last->len = len;
+	}
 	sum.t = t;
 	sum.in = ddp_info_get();
 	sum.want = f->owner + 1;
@@ -829,12 +844,12 @@ int ddp_setup(struct ddp_ctl_setup *a)
 	if (!sum.in)
 		goto free;
 	/* a buffer pinned by kmod_glue's module, by the caller */
-	t->pin = a->pin;
-	if (a->pin) {
+	t->pin = pin;
+	if (pin) {
 		err = -EOPNOTSUPP;
 		if (!cfg_pin_kfunc)
 			goto free;
-		sum.room = bpf_ddp_pin_len(a->pin);
+		sum.room = bpf_ddp_pin_len(pin);
 		err = -EPERM;
 		if (!sum.room)
 			goto free;
@@ -862,8 +877,8 @@ int ddp_setup(struct ddp_ctl_setup *a)
 		goto fail;
 	}
 	ddp_count(&st->ddp_setup);
-	a->tag = c.tag;
-	a->len = t->len;
+	*tag = c.tag;
+	*tag_len = t->len;
 	return 0;
 free:
 	/* free as it was: no placement ever found it (its CID was never
@@ -876,30 +891,122 @@ fail:
 }
 
 SEC("syscall")
-int ddp_teardown(struct ddp_ctl_teardown *a)
+int ddp_setup(struct ddp_ctl_setup *a)
 {
-	struct ddp_stats *st = ddp_stats_get();
-	struct ddp_cid_key key = { .flow_id = a->flow_id, .cid = a->cid };
+	__u32 tag = 0, len = 0;
+	int err = ddp_setup_tag(a->flow_id, a->cid, a->nsegs, a->pin, a, 0, 0,
+				&tag, &len);
+
+	if (err)
+		return err;
+	a->tag = tag;
+	a->len = len;
+	return 0;
+}
+
+/* One segment's setup, the tag or -errno: a global function, which the
+ * verifier walks once, not once per entry of ddp_setup_many. */
+__noinline int ddp_setup_one(__u32 flow_id, __u32 cid, __u32 addr, __u32 len)
+{
+	__u32 tag = 0, tag_len = 0;
+	int err = ddp_setup_tag(flow_id, cid, 1, 0, NULL, addr, len, &tag,
+				&tag_len);
+
+	return err ?: (int)(tag & 0x7fffffff);
+}
+
+/* Unrolled: the context cannot be read at a variable offset. */
+SEC("syscall")
+int ddp_setup_many(struct ddp_ctl_setup_many *a)
+{
+	__u32 n = a->n;
+	int i;
+
+	if (!n || n > DDP_SETUP_MANY)
+		return -EINVAL;
+#pragma unroll
+	for (i = 0; i < DDP_SETUP_MANY; i++)
+		if (i < n)
+			a->e[i].tag = ddp_setup_one(a->flow_id, a->e[i].cid,
+						    a->e[i].addr, a->e[i].len);
+	return 0;
+}
+
+/* Tear down cid of the caller's flow f: its tag (from the flow's first)
+ * and whether it is free already into *tag and *freed, or -ENOENT. */
+static __always_inline int ddp_teardown_one(struct ddp_flow *f, __u32 flow_id,
+					    __u16 cid, struct ddp_stats *st,
+					    __u32 *tag, __u16 *freed)
+{
+	struct ddp_cid_key key = { .flow_id = flow_id, .cid = cid };
 	struct ddp_tag *t;
-	struct ddp_flow *f;
-	__u32 *slot, tag;
+	__u32 *slot, s;
 	int r;
 
-	f = ddp_flow_mine(key.flow_id, &r);
-	if (!f)
-		return r;
 	slot = bpf_map_lookup_elem(&ddp_cids, &key);
-	if (!st || !slot)
+	if (!slot)
 		return -ENOENT;
-	tag = *slot;
-	t = ddp_tag_get(tag);
-	if (!t || t->flow_id != key.flow_id || t->cid != key.cid)
+	s = *slot;
+	t = ddp_tag_get(s);
+	if (!t || t->flow_id != flow_id || t->cid != cid)
 		return -ENOENT;
 	r = ddp_tag_kill(t, st, true);
 	if (!r)
 		return -ENOENT;
-	a->tag = tag - f->tag_first;
-	a->freed = r == 2;
+	*tag = s - f->tag_first;
+	*freed = r == 2;
+	return 0;
+}
+
+SEC("syscall")
+int ddp_teardown(struct ddp_ctl_teardown *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	struct ddp_flow *f;
+	__u32 tag = 0;
+	__u16 freed = 0;
+	int r;
+
+	f = ddp_flow_mine(a->flow_id, &r);
+	if (!f)
+		return r;
+	if (!st)
+		return -ENOENT;
+	r = ddp_teardown_one(f, a->flow_id, a->cid, st, &tag, &freed);
+	if (r)
+		return r;
+	a->tag = tag;
+	a->freed = freed;
+	return 0;
+}
+
+/* Unrolled: the context cannot be read at a variable offset. Each entry
+ * ends in its own result, so no state runs from one to the next. */
+SEC("syscall")
+int ddp_teardown_many(struct ddp_ctl_teardown_many *a)
+{
+	struct ddp_stats *st = ddp_stats_get();
+	__u32 n = a->n, tag;
+	struct ddp_flow *f;
+	__u16 freed;
+	int i, r;
+
+	f = ddp_flow_mine(a->flow_id, &r);
+	if (!f)
+		return r;
+	if (!st || !n || n > DDP_TD_MANY)
+		return -EINVAL;
+#pragma unroll
+	for (i = 0; i < DDP_TD_MANY; i++) {
+		if (i < n) {
+			tag = 0;
+			freed = 0;
+			r = ddp_teardown_one(f, a->flow_id, a->e[i].cid, st,
+					     &tag, &freed);
+			a->e[i].tag = r ?: (__s32)tag;
+			a->e[i].freed = freed;
+		}
+	}
 	return 0;
 }
 

@@ -17,11 +17,14 @@
 
 int herr(struct host *h, int err, const char *fmt, ...)
 {
+	char msg[sizeof(h->err)];
 	va_list ap;
 
+	/* apart first: an argument may be h->err, the message so far */
 	va_start(ap, fmt);
-	vsnprintf(h->err, sizeof(h->err), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(h->err, msg, sizeof(msg));
 	return err < 0 ? err : -err;
 }
 
@@ -85,41 +88,80 @@ static void hq_complete(struct host_queue *q, struct host_cmd *c)
 		io->done(io);
 }
 
+/* Tear down the tags of the commands this poll finished, in one call:
+ * each completes now, or once its teardown is done (hq_reap). */
+static void hq_teardowns(struct host_queue *q)
+{
+	__u32 i, n = q->ntd;
+	__u16 cids[HQ_TD_MAX];
+	void *ctxs[HQ_TD_MAX];
+	int res[HQ_TD_MAX];
+
+	if (!n)
+		return;
+	q->ntd = 0;
+	for (i = 0; i < n; i++) {
+		cids[i] = q->td[i]->cid;
+		ctxs[i] = q->td[i];
+	}
+	ddp_teardown_many(q->h->dev, q->flow_id, cids, ctxs, res, n);
+	for (i = 0; i < n; i++) {
+		struct host_cmd *c = q->td[i];
+
+		if (res[i] == 0) {
+			c->td_wait = true;
+			q->td_waiting++;
+		} else {
+			hq_complete(q, c);
+		}
+	}
+}
+
 /* The command is over on the wire: a registered buffer is the engine's
  * until its teardown is done, mostly at once, else at teardown_done. */
 static void hq_finish(struct host_queue *q, struct host_cmd *c)
 {
-	if (c->ddp && ddp_teardown(q->h->dev, q->flow_id, c->cid, c) == 0) {
-		c->td_wait = true;
-		q->td_waiting++;
+	if (!c->ddp) {
+		hq_complete(q, c);
 		return;
 	}
-	hq_complete(q, c);
+	if (q->ntd == HQ_TD_MAX)
+		hq_teardowns(q);
+	q->td[q->ntd++] = c;
 }
 
 int hq_send_cmd(struct host_queue *q, struct host_cmd *c, struct nvme_sqe *sqe,
 		const void *data, __u32 len)
 {
-	__u8 hdr[NTCP_HDR_MAX + 128];
 	__u32 incap = data ? len : 0, dgst;
-	struct iovec v[3] = { { hdr, 0 } };
-	int n = 1;
+	__u8 *hdr;
+	int err;
 
+	if (q->ncmds == HQ_OUT_CMDS) {
+		err = hq_flush(q);
+		if (err)
+			return err;
+	}
+	hdr = q->outbuf[q->ncmds++];
 	c->deadline = now_ns() + q->h->io_timeout_ns;
 	sqe->cid = c->cid;
 	sqe->flags = NVME_SGL_PSDT;
 	sqe->sgl_len = len;
 	sqe->sgl_type = data ? NVME_SGL_INCAPSULE : NVME_SGL_TRANSPORT;
 	sqe->sgl_addr = 0;
-	v[0].iov_len = ntcp_enc_cmd(hdr, &q->p, sqe, incap);
+	q->out[q->nout++] =
+		(struct iovec){ hdr, ntcp_enc_cmd(hdr, &q->p, sqe, incap) };
 	if (incap) {
-		v[n++] = (struct iovec){ (void *)data, len };
+		q->out[q->nout++] = (struct iovec){ (void *)data, len };
 		if (q->p.ddgst) {
 			dgst = ntcp_crc32c(data, len);
-			v[n++] = (struct iovec){ &dgst, sizeof(dgst) };
+			/* after the header, in its slot */
+			memcpy(hdr + NTCP_HDR_MAX, &dgst, sizeof(dgst));
+			q->out[q->nout++] = (struct iovec){ hdr + NTCP_HDR_MAX,
+							    sizeof(dgst) };
 		}
 	}
-	return xport_send(&q->x, v, n);
+	return 0;
 }
 
 struct host_cmd *hq_slot(struct host_queue *q)
@@ -141,7 +183,37 @@ struct host_cmd *hq_slot(struct host_queue *q)
 	return NULL;
 }
 
-/* Register a read's buffer as a tag, if the engine may place it. */
+/* A read's tag set up (err 0), or refused: its data is then copied */
+static void hq_registered(struct host_queue *q, struct host_cmd *c, int err)
+{
+	if (!c)
+		return;
+	if (err) {
+		q->st.ddp_fail++;
+		return;
+	}
+	c->ddp = true;
+	q->st.ddp_ios++;
+}
+
+/* Set up the tags of the reads queued since the last flush, in one call,
+ * before their capsules go. */
+static void hq_setups(struct host_queue *q)
+{
+	int res[HQ_OUT_CMDS];
+	__u32 i;
+
+	if (!q->nsu)
+		return;
+	ddp_setup_many(q->h->dev, q->flow_id, q->su_cid, q->su, NULL, res,
+		       q->nsu);
+	for (i = 0; i < q->nsu; i++)
+		hq_registered(q, hq_cmd_of(q, q->su_cid[i]), res[i]);
+	q->nsu = 0;
+}
+
+/* Register a read's buffer as a tag, if the engine may place it: at once
+ * in a pin, else in the region with the others of its flush (hq_setups). */
 static void hq_register(struct host_queue *q, struct host_cmd *c,
 			struct host_io *io)
 {
@@ -159,18 +231,39 @@ static void hq_register(struct host_queue *q, struct host_cmd *c,
 		err = ddp_setup_pinned(h->dev, q->flow_id, c->cid, pin.id, &seg,
 				       1, NULL);
 	} else {
-		if (!host_buf_in_region(h, io->buf, io->len))
-			return;
-		seg = (struct ddp_seg){ (__u8 *)io->buf - ddp_buf_mem(h->dev),
-					io->len };
-		err = ddp_setup(h->dev, q->flow_id, c->cid, &seg, 1, NULL);
-	}
-	if (err) {
-		q->st.ddp_fail++;
+		/* set up with the others sent together (hq_flush) */
+		if (host_buf_in_region(h, io->buf, io->len)) {
+			if (q->nsu == HQ_OUT_CMDS)
+				hq_setups(q);
+			q->su[q->nsu] = (struct ddp_seg){
+				(__u8 *)io->buf - ddp_buf_mem(h->dev), io->len
+			};
+			q->su_cid[q->nsu++] = c->cid;
+		}
 		return;
 	}
-	c->ddp = true;
-	q->st.ddp_ios++;
+	hq_registered(q, c, err);
+}
+
+int hq_flush(struct host_queue *q)
+{
+	int err;
+
+	if (q->failed || !q->nout) {
+		/* a failed queue sends nothing, and sets nothing up */
+		q->nout = q->ncmds = q->nsu = 0;
+		return q->failed;
+	}
+	hq_setups(q);
+	err = xport_send(&q->x, q->out, q->nout);
+	q->nout = q->ncmds = 0;
+	if (err && !q->failed) {
+		q->failed = err;
+		return herr(q->h, err, "queue %u: sending commands: %s", q->qid,
+			    err == -ETIMEDOUT ? "the controller took nothing" :
+						strerror(-err));
+	}
+	return err;
 }
 
 int hq_submit(struct host_queue *q, struct host_io *io)
@@ -178,7 +271,6 @@ int hq_submit(struct host_queue *q, struct host_io *io)
 	struct nvme_sqe sqe = { .opcode = io->opcode, .nsid = io->nsid };
 	struct host_cmd *c;
 	bool incap;
-	int err;
 
 	if (q->failed)
 		return q->failed;
@@ -196,16 +288,8 @@ int hq_submit(struct host_queue *q, struct host_io *io)
 	if (io->opcode == NVME_CMD_READ)
 		hq_register(q, c, io);
 	incap = c->write && io->len <= q->incapsule;
-	err = hq_send_cmd(q, c, &sqe, incap ? io->buf : NULL,
-			  io->opcode == NVME_CMD_FLUSH ? 0 : io->len);
-	if (err) {
-		q->failed = err;
-		return herr(q->h, err, "queue %u: sending command %u: %s",
-			    q->qid, c->cid,
-			    err == -ETIMEDOUT ? "the controller took nothing" :
-						strerror(-err));
-	}
-	return 0;
+	return hq_send_cmd(q, c, &sqe, incap ? io->buf : NULL,
+			   io->opcode == NVME_CMD_FLUSH ? 0 : io->len);
 }
 
 static int hq_recv_pad(struct host_queue *q, __u32 n)
@@ -295,6 +379,7 @@ static int hq_r2t(struct host_queue *q, const struct ntcp_pdu *pdu,
 {
 	struct host_cmd *c = hq_cmd_of(q, pdu->data.cccid);
 	__u32 off = pdu->data.off, end, max = q->p.maxh2cdata;
+	int err;
 
 	if (!c || !c->write)
 		return hq_fatal(q, NTCP_FES_INVALID_HDR, 8, hdr, pdu->hdr_len,
@@ -302,13 +387,16 @@ static int hq_r2t(struct host_queue *q, const struct ntcp_pdu *pdu,
 	if (off > c->io->len || pdu->data.len > c->io->len - off)
 		return hq_fatal(q, NTCP_FES_OUT_OF_RANGE, 12, hdr, pdu->hdr_len,
 				"R2T out of the command's range");
+	err = hq_flush(q);
+	if (err)
+		return err;
 	end = off + pdu->data.len;
 	while (off < end) {
 		__u32 n = end - off < max ? end - off : max, dgst;
 		__u8 h[NTCP_HDR_MAX + 128];
 		const __u8 *data = (const __u8 *)c->io->buf + off;
 		struct iovec v[3] = { { h, 0 }, { (void *)data, n } };
-		int cnt = 2, err;
+		int cnt = 2;
 
 		v[0].iov_len = ntcp_enc_data(
 			h, &q->p, NVME_TCP_H2C_DATA, c->cid, pdu->data.ttag,
@@ -372,6 +460,13 @@ static void hq_answer_resync(struct host_queue *q)
 				    __ATOMIC_RELAXED);
 }
 
+/* C2HData, CapsuleResp, R2T and C2HTermReq all have 24-byte headers */
+#define HQ_HLEN 24
+_Static_assert(NVME_TCP_DATA_HLEN == HQ_HLEN && NVME_TCP_RSP_HLEN == HQ_HLEN &&
+		       NVME_TCP_R2T_HLEN == HQ_HLEN &&
+		       NVME_TCP_TERM_HLEN == HQ_HLEN,
+	       "a header read whole must be no longer than any");
+
 /* Receive one PDU. */
 static int hq_recv_pdu(struct host_queue *q)
 {
@@ -379,7 +474,7 @@ static int hq_recv_pdu(struct host_queue *q)
 	struct ntcp_pdu pdu;
 	struct ntcp_err e;
 	struct host_cmd *c;
-	__u32 hdr_len;
+	__u32 hdr_len, got;
 	int err;
 
 	if (q->x.offloaded) {
@@ -388,12 +483,16 @@ static int hq_recv_pdu(struct host_queue *q)
 		q->hist[q->nhist++ % HIST] = q->next_pdu;
 		hq_answer_resync(q);
 	}
-	err = xport_recv(&q->x, hdr, NTCP_CH_LEN);
+	/* Every header a host is sent after ICResp is 24 bytes and its
+	 * digest: read with the common header when they are there already,
+	 * one system call instead of two. Only then: a short, broken PDU
+	 * must fail at once, not wait for bytes that never come. */
+	got = xport_pending(&q->x, HQ_HLEN) >= HQ_HLEN ? HQ_HLEN : NTCP_CH_LEN;
+	err = xport_recv(&q->x, hdr, got);
 	if (!err && ntcp_ch_check(&q->p, NTCP_HOST, hdr, &hdr_len, &e))
-		return hq_fatal(q, e.fes, e.fei, hdr, NTCP_CH_LEN, e.why);
-	if (!err)
-		err = xport_recv(&q->x, hdr + NTCP_CH_LEN,
-				 hdr_len - NTCP_CH_LEN);
+		return hq_fatal(q, e.fes, e.fei, hdr, got, e.why);
+	if (!err && hdr_len > got)
+		err = xport_recv(&q->x, hdr + got, hdr_len - got);
 	if (err)
 		return hq_lost(q, err);
 	if (ntcp_hdr_parse(&q->p, NTCP_HOST, hdr, hdr_len, &pdu, &e))
@@ -477,6 +576,9 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 	__u64 before = q->completed;
 	int budget = 64, err, r;
 
+	err = hq_flush(q);
+	if (err)
+		return err;
 	hq_reap(q);
 	if (q->failed)
 		return q->failed;
@@ -493,10 +595,11 @@ int hq_poll(struct host_queue *q, int timeout_ms)
 	if (r) {
 		do {
 			err = hq_recv_pdu(q);
-			if (err)
-				return q->failed ? err : hq_lost(q, err);
-		} while (--budget &&
+		} while (!err && --budget &&
 			 xport_pending(&q->x, NTCP_CH_LEN) >= NTCP_CH_LEN);
+		hq_teardowns(q);
+		if (err)
+			return q->failed ? err : hq_lost(q, err);
 	}
 	if (q->x.offloaded)
 		hq_answer_resync(q);

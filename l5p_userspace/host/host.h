@@ -4,9 +4,10 @@
  * I/O queues, each a TCP connection), admin commands, and I/O with direct
  * data placement through the engine when it offloads the queue's socket.
  *
- * Each I/O queue is driven by one thread at a time: hq_submit() sends a
- * command when a slot is free, hq_poll() receives what arrived and
- * completes commands through their callbacks. Reads at or above the
+ * Each I/O queue is driven by one thread at a time: hq_submit() queues a
+ * command when a slot is free, hq_poll() sends the commands queued (in one
+ * system call), receives what arrived and completes commands through
+ * their callbacks. Reads at or above the
  * engine's io_threshold are registered as tags before their capsule is
  * sent, and complete only after their teardown is done.
  */
@@ -109,7 +110,7 @@ struct host_queue *host_queue(struct host *h, __u32 i);
 /* Largest transfer the controller takes, in bytes (0: no limit). */
 __u32 host_max_xfer(const struct host *h);
 
-/* Submit io; -EBUSY when the queue is full. */
+/* Submit io, sent by the next hq_poll(); -EBUSY when the queue is full. */
 int hq_submit(struct host_queue *q, struct host_io *io);
 /* Receive and complete; waits up to timeout_ms for something to do.
  * Returns completions, or -errno when the queue failed. */

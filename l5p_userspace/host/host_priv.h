@@ -15,6 +15,8 @@
 #define HIST 256 /* PDU starts remembered for resync answers */
 #define ADMIN_QSIZE 32
 #define KEEP_CID_BITS 16
+#define HQ_OUT_CMDS 32 /* capsules held for one send (hq_flush) */
+#define HQ_TD_MAX 64 /* teardowns held for one call (hq_teardowns) */
 
 struct host_cmd {
 	struct host_io *io;
@@ -46,6 +48,9 @@ struct host_queue {
 	__u32 incapsule; /* in-capsule data limit */
 	int efd; /* the event thread wakes us */
 	__u32 td_waiting; /* commands waiting for teardown_done */
+	/* commands a poll finished, torn down together at its end */
+	struct host_cmd *td[HQ_TD_MAX];
+	__u32 ntd;
 	__u32 flow_id;
 	__u64 resync; /* a pending request: id << 32 | seq */
 	__u32 hist[HIST];
@@ -56,6 +61,18 @@ struct host_queue {
 	struct host_qstats st;
 	__u64 check_at; /* now_ns() when timeouts are looked for next */
 	int failed;
+	/* Capsules sent since the last poll, in one system call when the
+	 * queue polls next (hq_flush): the commands a poll's completions
+	 * make room for go together, not one call each. Their headers and
+	 * digests are here; in-capsule data stays in the caller's buffer,
+	 * which is the command's until it completes. */
+	struct iovec out[3 * HQ_OUT_CMDS];
+	__u32 nout, ncmds;
+	__u8 outbuf[HQ_OUT_CMDS][NTCP_HDR_MAX + NTCP_DGST_LEN];
+	/* the tags of the reads among them, set up just before they go */
+	struct ddp_seg su[HQ_OUT_CMDS];
+	__u16 su_cid[HQ_OUT_CMDS];
+	__u32 nsu;
 	__u8 scratch[NTCP_HDR_MAX + 256];
 };
 
@@ -113,9 +130,11 @@ int herr(struct host *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A free command slot, its CID rotated; NULL when the queue is full */
 struct host_cmd *hq_slot(struct host_queue *q);
-/* Send c's capsule, with its in-capsule data if data */
+/* Queue c's capsule, with its in-capsule data if data, for hq_flush */
 int hq_send_cmd(struct host_queue *q, struct host_cmd *c, struct nvme_sqe *sqe,
 		const void *data, __u32 len);
+/* Send the capsules queued; an error fails the queue */
+int hq_flush(struct host_queue *q);
 /* The thread that hands the engine's events to the queues */
 void *host_events(void *arg);
 

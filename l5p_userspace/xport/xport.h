@@ -58,7 +58,8 @@ void xport_close(struct xport *x);
 /* A read or send that makes no progress for ms milliseconds fails with
  * -ETIMEDOUT (0: it waits for ever, the default). */
 int xport_set_timeout(struct xport *x, int ms);
-/* Write all of iov, or fail. */
+#define XPORT_IOV_MAX 128 /* iovecs one xport_send takes */
+/* Write all of iov (at most XPORT_IOV_MAX), or fail. */
 int xport_send(struct xport *x, const struct iovec *iov, int n);
 /* Read exactly len bytes; -ECONNRESET when the peer closed. */
 int xport_recv(struct xport *x, void *buf, size_t len);

@@ -107,7 +107,7 @@ static int xport_errno(void)
 
 int xport_send(struct xport *x, const struct iovec *iov, int n)
 {
-	struct iovec v[16];
+	struct iovec v[XPORT_IOV_MAX];
 	int i = 0;
 
 	if (x->u) {
@@ -117,7 +117,7 @@ int xport_send(struct xport *x, const struct iovec *iov, int n)
 			x->tx += iov[i].iov_len;
 		return err;
 	}
-	if (n > 16)
+	if (n > XPORT_IOV_MAX)
 		return -EINVAL;
 	memcpy(v, iov, n * sizeof(*iov));
 	while (i < n) {

@@ -325,6 +325,11 @@ int ddp_live_check(struct ddp_dev *d, __u16 cid, const struct ddp_seg *segs,
 					"setup cid %u: segments %u and %u overlap",
 					cid, k, i);
 		l = live_in(d, segs[i].addr, segs[i].len);
+		if (l && l->tag == DDP_NO_TAG) /* of one ddp_setup_many */
+			return ddp_err(
+				d, -EBUSY,
+				"setup cid %u: segment %u [%u, +%u) overlaps the buffer of another read set up with it",
+				cid, i, segs[i].addr, segs[i].len);
 		if (l)
 			return ddp_err(
 				d, -EBUSY,

@@ -221,38 +221,10 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
 	return ddp_queue(d, flow_id, 0, 0, NULL, DDP_WAIT_FLOW);
 }
 
-/* ddp_setup() into the region (pin 0) or into a pin of the caller's. */
-static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
-			const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+/* A refused setup, said */
+static int ddp_setup_said(struct ddp_dev *d, int err, __u32 flow_id, __u16 cid,
+			  __u64 pin, __u32 nsegs)
 {
-	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid, .pin = pin };
-	int err;
-
-	if (nsegs == 0 || nsegs > DDP_MAX_SEGS) {
-		/* refused by the program too, which counts it */
-		a.nsegs = 0;
-		ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
-		return ddp_err(d, -EINVAL,
-			       "setup cid %u: %u segments; 1 to %u allowed",
-			       cid, nsegs, DDP_MAX_SEGS);
-	}
-	a.nsegs = nsegs;
-	memcpy(a.segs, segs, nsegs * sizeof(*segs));
-	/* checked against what our live tags point at in the region, and
-	 * noted, as one; a flow not ours the engine refuses with the reason.
-	 * A pin is the caller's own memory: its tags are its business. */
-	pthread_mutex_lock(&d->live_lock);
-	err = ddp_flow_is_mine(d, flow_id) && !pin ?
-		      ddp_live_check(d, cid, segs, nsegs) :
-		      0;
-	if (err) {
-		pthread_mutex_unlock(&d->live_lock);
-		return err; /* said by ddp_live_check */
-	}
-	err = ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
-	if (!err && !pin)
-		ddp_live_add(d, flow_id, a.tag, segs, nsegs);
-	pthread_mutex_unlock(&d->live_lock);
 	if (err == -EEXIST)
 		return ddp_err(d, err,
 			       "setup: cid %u already registered in flow %u",
@@ -295,8 +267,43 @@ static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
 			d, err,
 			"setup cid %u: tag table of flow %u full (%u tags registered or being torn down)",
 			cid, flow_id, ddp_flow_tag_count(d, flow_id));
+	return ddp_err(d, err, "setup cid %u: %s", cid, strerror(-err));
+}
+
+/* ddp_setup() into the region (pin 0) or into a pin of the caller's. */
+static int ddp_setup_in(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
+			const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
+{
+	struct ddp_ctl_setup a = { .flow_id = flow_id, .cid = cid, .pin = pin };
+	int err;
+
+	if (nsegs == 0 || nsegs > DDP_MAX_SEGS) {
+		/* refused by the program too, which counts it */
+		a.nsegs = 0;
+		ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
+		return ddp_err(d, -EINVAL,
+			       "setup cid %u: %u segments; 1 to %u allowed",
+			       cid, nsegs, DDP_MAX_SEGS);
+	}
+	a.nsegs = nsegs;
+	memcpy(a.segs, segs, nsegs * sizeof(*segs));
+	/* checked against what our live tags point at in the region, and
+	 * noted, as one; a flow not ours the engine refuses with the reason.
+	 * A pin is the caller's own memory: its tags are its business. */
+	pthread_mutex_lock(&d->live_lock);
+	err = ddp_flow_is_mine(d, flow_id) && !pin ?
+		      ddp_live_check(d, cid, segs, nsegs) :
+		      0;
+	if (err) {
+		pthread_mutex_unlock(&d->live_lock);
+		return err; /* said by ddp_live_check */
+	}
+	err = ddp_ctl_run(d, P_ddp_setup, &a, sizeof(a));
+	if (!err && !pin)
+		ddp_live_add(d, flow_id, a.tag, segs, nsegs);
+	pthread_mutex_unlock(&d->live_lock);
 	if (err)
-		return ddp_err(d, err, "setup cid %u: %s", cid, strerror(-err));
+		return ddp_setup_said(d, err, flow_id, cid, pin, nsegs);
 	if (tag)
 		*tag = a.tag;
 	return 0;
@@ -306,6 +313,68 @@ int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag)
 {
 	return ddp_setup_in(d, flow_id, cid, 0, segs, nsegs, tag);
+}
+
+/* One call of ddp_setup_many's program for the k entries of a, whose
+ * segments are segs[idx[j]]: results into res. Under live_lock; if mine,
+ * the k are noted live already (tag unknown) as the last k, so that no
+ * two of one call overlap, and noted again with their tags if set up. */
+static void ddp_setup_run(struct ddp_dev *d, struct ddp_ctl_setup_many *a,
+			  const __u16 *cids, const struct ddp_seg *segs,
+			  const __u32 *idx, __u32 k, bool mine, __u32 *tags,
+			  int *res)
+{
+	__u32 j, i;
+	int err;
+
+	a->n = k;
+	err = ddp_ctl_run(d, P_ddp_setup_many, a, sizeof(*a));
+	if (mine)
+		d->nlive -= k;
+	for (j = 0; j < k; j++) {
+		i = idx[j];
+		if (err || a->e[j].tag < 0) {
+			res[i] = ddp_setup_said(d, err ?: a->e[j].tag,
+						a->flow_id, cids[i], 0, 1);
+			continue;
+		}
+		if (mine)
+			ddp_live_add(d, a->flow_id, a->e[j].tag, &segs[i], 1);
+		res[i] = 0;
+		if (tags)
+			tags[i] = a->e[j].tag;
+	}
+}
+
+void ddp_setup_many(struct ddp_dev *d, __u32 flow_id, const __u16 *cids,
+		    const struct ddp_seg *segs, __u32 *tags, int *res, __u32 n)
+{
+	struct ddp_ctl_setup_many a = { .flow_id = flow_id };
+	bool mine = ddp_flow_is_mine(d, flow_id);
+	__u32 i, k = 0, idx[DDP_SETUP_MANY];
+
+	pthread_mutex_lock(&d->live_lock);
+	for (i = 0; i < n; i++) {
+		/* as ddp_setup: not over a live tag's buffer, nor another
+		 * of these (noted live at once); said by ddp_live_check */
+		res[i] = mine ? ddp_live_check(d, cids[i], &segs[i], 1) : 0;
+		if (res[i])
+			continue;
+		if (mine)
+			ddp_live_add(d, flow_id, DDP_NO_TAG, &segs[i], 1);
+		a.e[k].cid = cids[i];
+		a.e[k].addr = segs[i].addr;
+		a.e[k].len = segs[i].len;
+		idx[k++] = i;
+		if (k == DDP_SETUP_MANY) {
+			ddp_setup_run(d, &a, cids, segs, idx, k, mine, tags,
+				      res);
+			k = 0;
+		}
+	}
+	if (k)
+		ddp_setup_run(d, &a, cids, segs, idx, k, mine, tags, res);
+	pthread_mutex_unlock(&d->live_lock);
 }
 
 int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
@@ -334,15 +403,15 @@ int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
 	return a.freed;
 }
 
-int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
+/* What ddp_teardown returns for a tag the engine tore down: 1 if it was
+ * free at once, else 0 with its teardown_done(ctx) to come. */
+static int ddp_torn_down(struct ddp_dev *d, __u32 flow_id, __u32 tag,
+			 bool freed, void *ctx)
 {
 	const struct ddp_tag *g;
-	__u32 tag = 0;
-	int r = ddp_ctl_teardown(d, flow_id, cid, &tag);
+	int r;
 
-	if (r < 0)
-		return r;
-	if (r) {
+	if (freed) {
 		/* no placement was writing it: done now, as a NIC may be
 		 * (the specification allows either), at no thread's cost */
 		ddp_live_del(d, flow_id, tag, false);
@@ -354,6 +423,47 @@ int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
 	r = ddp_queue(d, flow_id, tag, g ? (__u32)(g - d->tags) : DDP_NO_TAG,
 		      ctx, DDP_WAIT_TAG);
 	return r < 0 ? r : 0;
+}
+
+int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx)
+{
+	__u32 tag = 0;
+	int r = ddp_ctl_teardown(d, flow_id, cid, &tag);
+
+	return r < 0 ? r : ddp_torn_down(d, flow_id, tag, r, ctx);
+}
+
+void ddp_teardown_many(struct ddp_dev *d, __u32 flow_id, const __u16 *cids,
+		       void *const *ctxs, int *res, __u32 n)
+{
+	struct ddp_ctl_teardown_many a = { .flow_id = flow_id };
+	__u32 i, k, done;
+	int err;
+
+	for (done = 0; done < n; done += k) {
+		k = n - done < DDP_TD_MANY ? n - done : DDP_TD_MANY;
+		a.n = k;
+		for (i = 0; i < k; i++)
+			a.e[i].cid = cids[done + i];
+		err = ddp_ctl_run(d, P_ddp_teardown_many, &a, sizeof(a));
+		if (err == -EPERM)
+			err = ddp_not_mine(d, err, "teardown", flow_id);
+		else if (err)
+			err = ddp_err(d, err, "teardown of %u tags: %s", k,
+				      strerror(-err));
+		for (i = 0; err && i < k; i++)
+			res[done + i] = err;
+		for (i = 0; !err && i < k; i++)
+			res[done + i] =
+				a.e[i].tag < 0 ?
+					ddp_err(d, a.e[i].tag,
+						"teardown: cid %u is not registered in flow %u",
+						cids[done + i], flow_id) :
+					ddp_torn_down(d, flow_id, a.e[i].tag,
+						      a.e[i].freed,
+						      ctxs ? ctxs[done + i] :
+							     NULL);
+	}
 }
 
 int ddp_sync(struct ddp_dev *d, __u64 *epoch)

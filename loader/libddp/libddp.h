@@ -197,6 +197,13 @@ int ddp_sk_del(struct ddp_dev *d, __u32 flow_id);
  * (nor each other). */
 int ddp_setup(struct ddp_dev *d, __u32 flow_id, __u16 cid,
 	      const struct ddp_seg *segs, __u32 nsegs, __u32 *tag);
+/* ddp_setup of one segment each, segs[i] for cids[i], i < n, of one flow,
+ * in one system call per DDP_SETUP_MANY (the reads a host sends
+ * together): 0 or a negative errno into res[i], the tag into tags[i] (if
+ * tags). Each entry is judged as ddp_setup would, the others of the call
+ * counted among the live tags. */
+void ddp_setup_many(struct ddp_dev *d, __u32 flow_id, const __u16 *cids,
+		    const struct ddp_seg *segs, __u32 *tags, int *res, __u32 n);
 /* The same into a buffer pinned by ddp_pin_buf() (caps.pinned_buffers):
  * segments are offsets in it. */
 int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
@@ -213,6 +220,12 @@ int ddp_unpin_buf(struct ddp_dev *d, __u64 pin);
  * the engine may then write it until teardown_done(ctx) is delivered by
  * ddp_dev_process(); or a negative errno. */
 int ddp_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, void *ctx);
+/* ddp_teardown of cids[0, n) of one flow, with ctxs[i] (or NULL), in one
+ * system call per DDP_TD_MANY: what it returns for cids[i] into res[i]
+ * (an error for all of them if the call fails, a flow not the caller's
+ * say). A host ends the commands one poll completed so. */
+void ddp_teardown_many(struct ddp_dev *d, __u32 flow_id, const __u16 *cids,
+		       void *const *ctxs, int *res, __u32 n);
 
 /* ---- What the engine asks and tells ---------------------------------------- */
 

@@ -24,7 +24,9 @@
 	X(ddp_sk_add)                                                 \
 	X(ddp_sk_update)                                              \
 	X(ddp_sk_del)                                                 \
-	X(ddp_setup) X(ddp_teardown) X(ddp_sync_begin) X(ddp_release) \
+	X(ddp_setup) X(ddp_setup_many) X(ddp_teardown)                \
+		X(ddp_teardown_many)                                  \
+		X(ddp_sync_begin) X(ddp_release)                      \
 		X(ddp_resync) X(ddp_owner_add) X(ddp_owner_reap)      \
 			X(ddp_owner_del) X(ddp_chunk_get) X(ddp_chunk_put)
 /* clang-format on */

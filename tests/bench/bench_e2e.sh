@@ -134,6 +134,15 @@ if [ -n "${BENCH_DIGESTS:-}" ]; then
 fi
 modes=("xsk+ddp$sfx xsk $G" "xsk$sfx xsk --no-ddp $G"
 	"kernel+ddp$sfx kernel $G" "kernel$sfx kernel --no-ddp $G")
+# BENCH_MODES="kernel+ddp kernel": only those (the ratios of the others
+# are left out)
+if [ -n "${BENCH_MODES:-}" ]; then
+	all=("${modes[@]}")
+	modes=()
+	for mode in "${all[@]}"; do
+		case " $BENCH_MODES " in *" ${mode%% *} "*) modes+=("$mode") ;; esac
+	done
+fi
 for r in $(seq "$rounds"); do
 	echo "round $r of $rounds" >&2
 	for bs in $sizes; do

@@ -638,6 +638,23 @@ static void on_done(void *arg, void *ctx)
 	x->ctx[x->n++] = ctx;
 }
 
+/* The copy into t's buffer ends: its one teardown_done, with ctx, comes
+ * through ops into got, and the tag is free. */
+static void writer_ends(struct ddp_tag *t, struct ddp_ulp_ops *ops,
+			struct dones *got, void *ctx)
+{
+	int i;
+
+	__atomic_fetch_sub(&t->writers, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 200 && !got->n; i++) {
+		poll(NULL, 0, 5);
+		ddp_dev_process(d, ops);
+	}
+	cr_assert_eq(got->n, 1);
+	cr_assert_eq(got->ctx[0], ctx);
+	cr_assert_eq(DDP_TAG_STATE(t->stamp), DDP_TAG_FREE);
+}
+
 /* No placement is writing them: the teardowns are done on return, the
  * tags free, and no teardown_done follows. */
 Test(ctl, an_idle_tags_teardown_is_done_at_once)
@@ -688,16 +705,129 @@ Test(ctl, teardown_done_waits_for_the_writer)
 		ddp_dev_process(d, &ops);
 	}
 	cr_assert_eq(got.n, 0, "done while a copy into the buffer runs");
-	__atomic_fetch_sub(&t->writers, 1, __ATOMIC_SEQ_CST);
-	for (i = 0; i < 200 && !got.n; i++) {
-		poll(NULL, 0, 5);
-		ddp_dev_process(d, &ops);
-	}
-	cr_assert_eq(got.n, 1);
-	cr_assert_eq(got.ctx[0], &tag);
-	cr_assert_eq(DDP_TAG_STATE(t->stamp), DDP_TAG_FREE);
+	writer_ends(t, &ops, &got, &tag);
 	/* delivered through the device's fd, which the thread woke */
 	cr_assert_eq(poll(&p, 1, 0), 0, "still readable after processing");
+}
+
+/* Many setups in one call, as a host sends the reads of one poll: each
+ * entry judged as ddp_setup would judge it, the call's other entries
+ * counted among the live tags; more than one call holds. */
+Test(ctl, setup_many_judges_each_entry)
+{
+	__u32 id = add_flow(40000), i, n = 42, tags[42];
+	struct ddp_seg segs[42];
+	__u16 cids[42];
+	int res[42], want;
+	struct ddp_stats before = stats(), after;
+
+	for (i = 0; i < n; i++) {
+		cids[i] = i;
+		segs[i] = (struct ddp_seg){ (1u << 20) + i * 4096, 4096 };
+	}
+	segs[0].addr = 0;
+	segs[1].addr = 4096;
+	segs[2].addr = 2048; /* over entry 0's buffer */
+	segs[3].addr = (8u << 20) - 100; /* past the region */
+	segs[4].addr = 4u << 20; /* not this process's chunk */
+	for (i = 5; i < 35; i++)
+		cids[i] = 0; /* entry 0's CID again: the engine refuses */
+	ddp_setup_many(d, id, cids, segs, tags, res, n);
+	for (i = 0; i < n; i++) {
+		want = i < 2 || (i >= 35 && i < 41) ? 0 :
+		       i == 2			    ? -EBUSY :
+		       i == 3			    ? -EINVAL :
+		       i == 4			    ? -EPERM :
+		       i < 35			    ? -EEXIST :
+						      -ENOSPC; /* 8 tags */
+		cr_assert_eq(res[i], want, "entry %u (cid %u): %d", i, cids[i],
+			     res[i]);
+		if (!want)
+			cr_assert_eq(
+				DDP_TAG_STATE(
+					ddp_tag_mem(d, id, tags[i])->stamp),
+				DDP_TAG_ACTIVE);
+	}
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"setup cid 41: tag table of flow 65536 full (8 tags registered or being torn down)");
+	after = stats();
+	cr_assert_eq(after.ddp_setup - before.ddp_setup, 8);
+	cr_assert_eq(after.ddp_setup_fail - before.ddp_setup_fail, 33);
+	/* the ones set up are live: a setup over one is refused */
+	cr_assert_eq(ddp_setup(d, id, 99, &segs[36], 1, NULL), -EBUSY);
+	cr_assert_eq(ddp_teardown(d, id, 36, NULL), 1);
+	cr_assert_eq(ddp_setup(d, id, 99, &segs[36], 1, NULL), 0, "%s",
+		     ddp_errmsg(d));
+	/* and the ones refused in the call are not */
+	cr_assert_eq(ddp_teardown(d, id, 0, NULL), 1);
+	cr_assert_eq(ddp_teardown(d, id, 1, NULL), 1);
+	cr_assert_eq(ddp_setup(d, id, 2, &segs[2], 1, NULL), 0, "%s",
+		     ddp_errmsg(d));
+}
+
+/* Two reads of one call over the same bytes: the second refused, said */
+Test(ctl, setup_many_refuses_overlap_within_the_call)
+{
+	__u32 id = add_flow(40000);
+	struct ddp_seg segs[2] = { { 0, 8192 }, { 4096, 4096 } };
+	__u16 cids[2] = { 1, 2 };
+	int res[2];
+
+	ddp_setup_many(d, id, cids, segs, NULL, res, 2);
+	cr_assert_eq(res[0], 0);
+	cr_assert_eq(res[1], -EBUSY);
+	cr_assert_str_eq(
+		ddp_errmsg(d),
+		"setup cid 2: segment 0 [4096, +4096) overlaps the buffer of another read set up with it");
+}
+
+/* Many teardowns in one call, as a host ends the commands of one poll:
+ * each entry judged on its own (unknown CIDs, one of another flow, one
+ * twice, a tag a copy is writing into), more than one call holds. */
+Test(ctl, teardown_many_judges_each_entry)
+{
+	__u32 id = add_flow(40000), other = add_flow(40001), i, n = 40;
+	struct ddp_seg seg = { 0, 4096 };
+	struct dones got = { 0 };
+	struct ddp_ulp_ops ops = { .teardown_done = on_done, .arg = &got };
+	void *ctxs[40] = { 0 };
+	__u16 cids[40];
+	__u32 tag5 = 0;
+	struct ddp_tag *t;
+	int res[40], want;
+
+	/* 0-6 first, 7 past the first call's DDP_TD_MANY entries; unknown
+	 * CIDs between; then the other flow's, and 3 again */
+	for (i = 0; i < n; i++)
+		cids[i] = i < 7 ? i : 1000 + i;
+	cids[37] = 7;
+	cids[38] = 100;
+	cids[39] = 3;
+	for (i = 0; i < 8; i++) {
+		seg.addr = i * 4096;
+		cr_assert_eq(ddp_setup(d, id, i, &seg, 1,
+				       i == 5 ? &tag5 : NULL),
+			     0, "%s", ddp_errmsg(d));
+	}
+	ctxs[5] = &tag5;
+	seg.addr = 8 * 4096;
+	cr_assert_eq(ddp_setup(d, other, 100, &seg, 1, NULL), 0);
+	/* a copy runs into cid 5's buffer */
+	t = tag_rw(id, tag5);
+	__atomic_fetch_add(&t->writers, 1, __ATOMIC_SEQ_CST);
+	ddp_teardown_many(d, id, cids, ctxs, res, n);
+	for (i = 0; i < n; i++) {
+		want = i == 5 ? 0 : i < 7 || i == 37 ? 1 : -ENOENT;
+		cr_assert_eq(res[i], want, "entry %u (cid %u): %d", i, cids[i],
+			     res[i]);
+	}
+	cr_assert_eq(stats().ddp_teardown, 8);
+	cr_assert_eq(DDP_TAG_STATE(t->stamp), DDP_TAG_DEAD);
+	/* the other flow's tag is still set up */
+	cr_assert_eq(ddp_teardown(d, other, 100, NULL), 1);
+	/* cid 5's done comes once its copy ends */
+	writer_ends(t, &ops, &got, &tag5);
 }
 
 Test(ctl, sk_del_tears_down_its_tags)

@@ -161,6 +161,8 @@ Test(owners, a_foreign_flow_cannot_be_touched)
 	struct ddp_sk_config cfg = { .queue_size = 32,
 				     .flags = DDP_SK_OFFLOAD };
 	struct ddp_stats before, after;
+	__u16 cids[2] = { 1, 1 };
+	int res[2];
 	char want[128];
 
 	kid_start(&k, 40000, true);
@@ -171,6 +173,9 @@ Test(owners, a_foreign_flow_cannot_be_touched)
 		 "setup: flow %u belongs to another process", k.m.flow_id);
 	cr_assert_str_eq(ddp_errmsg(me), want);
 	cr_assert_eq(ddp_teardown(me, k.m.flow_id, 1, NULL), -EPERM);
+	ddp_teardown_many(me, k.m.flow_id, cids, NULL, res, 2);
+	cr_assert_eq(res[0], -EPERM);
+	cr_assert_eq(res[1], -EPERM);
 	cr_assert_eq(ddp_sk_update(me, k.m.flow_id, &cfg), -EPERM);
 	cr_assert_eq(ddp_resync(me, k.m.flow_id, 1, 1, true), -EPERM);
 	cr_assert_eq(ddp_sk_del(me, k.m.flow_id), -EPERM);

@@ -353,6 +353,11 @@ static int hq_c2h_data(struct host_queue *q, const struct ntcp_pdu *pdu,
 		c->skipped += skipped;
 		q->st.skipped += skipped;
 		q->st.copied += len - skipped;
+	} else if (q->h->o.discard && q->qid != NVME_ADMIN_QID) {
+		err = xport_skip(&q->x, len);
+		if (err)
+			return err;
+		q->st.discarded += len;
 	} else {
 		err = xport_recv(&q->x, dst, len);
 		if (err)

@@ -38,6 +38,10 @@ struct host_opts {
 	__u32 queue_size; /* I/O queue entries */
 	bool no_sqfc; /* let the target end reads with DATA_SUCCESS */
 	bool no_ddp; /* the plain software path */
+	/* I/O queues' read data taken from the stream and thrown away,
+	 * never copied (with no_ddp and no data digest): what reading costs
+	 * when no byte is copied, the most placement could save */
+	bool discard;
 	const char *ddp_dev; /* engine's interface; NULL: the route's */
 	__u32 io_timeout; /* seconds a command may take, then its queue
 			   * fails (0: 30, as nvme_core.io_timeout) */
@@ -78,6 +82,7 @@ struct host_qstats {
 	__u64 ddp_fail; /* registrations refused: copied instead */
 	__u64 skipped; /* read bytes the engine placed: not copied */
 	__u64 copied; /* read bytes copied from the socket */
+	__u64 discarded; /* read bytes thrown away unread (discard) */
 	__u64 placed_uncut; /* AF_XDP: placed bytes the kernel also copied
 			     * into frames the engine did not cut */
 	__u64 resync_confirm, resync_deny;

@@ -377,7 +377,12 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 	h->o = *o;
 	h->io_timeout_ns = (o->io_timeout ? o->io_timeout : 30) * 1000000000ull;
 	h->admin.x.fd = -1; /* until hq_open */
-	err = host_setup_transport(h);
+	/* nothing placed and nothing summed: every byte is thrown away */
+	if (o->discard && (!o->no_ddp || o->ddgst))
+		err = herr(h, -EINVAL,
+			   "discard: only without DDP and without data digests");
+	else
+		err = host_setup_transport(h);
 	if (!err)
 		err = hq_open(h, &h->admin, NVME_ADMIN_QID, ADMIN_QSIZE);
 	if (err)

@@ -90,6 +90,8 @@ static void help(void)
 		       "      --time SECONDS      (5)\n"
 		       "      --ios N             stop after N I/Os\n"
 		       "      --verify            check every read against the pattern\n"
+		       "      --discard           throw read data away uncopied (implies\n"
+		       "                          --no-ddp): the host's cost with no copy\n"
 		       "      --json              the summary as JSON\n");
 }
 
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "io-timeout", required_argument, NULL, 12 },
 		{ "zero-copy", no_argument, NULL, 13 },
 		{ "copy", no_argument, NULL, 14 },
+		{ "discard", no_argument, NULL, 15 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -267,6 +270,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 11:
 			a->o.no_sqfc = true;
 			break;
+		case 15:
+			a->o.discard = a->o.no_ddp = true;
+			break;
 		case 'h':
 			help();
 			exit(0);
@@ -284,6 +290,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage_error(
 			"%s",
 			"--zero-copy and --copy are AF_XDP's (-t tcp or xsk)");
+	if (a->o.discard && strcmp(cmd_name, "perf"))
+		return usage_error("%s", "--discard is perf's");
+	if (a->o.discard && (a->verify || a->o.ddgst))
+		return usage_error(
+			"%s", "--discard throws the data away: no --verify, no -G");
 	if (!strcmp(cmd_name, "discover"))
 		a->o.subnqn = NVME_DISC_NQN;
 	if (a->qd > a->o.queue_size)

@@ -358,6 +358,7 @@ int cmd_perf(struct args *a)
 		qs.ddp_fail += s->ddp_fail;
 		qs.skipped += s->skipped;
 		qs.copied += s->copied;
+		qs.discarded += s->discarded;
 		qs.placed_uncut += s->placed_uncut;
 		qs.ddgst_unclean += s->ddgst_unclean;
 		qs.resync_confirm += s->resync_confirm;
@@ -380,7 +381,8 @@ int cmd_perf(struct args *a)
 		       "\"placed_bytes\":%llu,\"copied_bytes\":%llu,\"placed_in_frames\":%llu,"
 		       "\"resync_confirm\":%llu,\"resync_deny\":%llu,\"cpu_ns\":%llu,"
 		       "\"ddgst_ok\":%llu,\"ddgst_bad\":%llu,\"ddgst_computed\":%llu,"
-		       "\"ddgst_unclean\":%llu,\"bufs_pinned\":%u",
+		       "\"ddgst_unclean\":%llu,\"bufs_pinned\":%u,"
+		       "\"discarded_bytes\":%llu",
 		       host_transport(p.h), (unsigned long long)ios,
 		       (unsigned long long)bytes, secs, ios / secs,
 		       bytes / secs / (1 << 30),
@@ -401,7 +403,8 @@ int cmd_perf(struct args *a)
 		       (unsigned long long)qs.ddgst_bad,
 		       (unsigned long long)qs.ddgst_computed,
 		       (unsigned long long)qs.ddgst_unclean,
-		       host_bufs_pinned(p.h));
+		       host_bufs_pinned(p.h),
+		       (unsigned long long)qs.discarded);
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),
 			       (unsigned long long)(((__u64 *)&e1)[k] -
@@ -435,6 +438,9 @@ int cmd_perf(struct args *a)
 			       (unsigned long long)(qs.ddgst_ok + qs.ddgst_bad),
 			       (unsigned long long)qs.ddgst_bad,
 			       (unsigned long long)qs.ddgst_computed);
+		if (qs.discarded)
+			printf("discard: %llu bytes read thrown away uncopied\n",
+			       (unsigned long long)qs.discarded);
 		if (a->verify)
 			printf("verify: %llu bad reads of %llu bytes read\n",
 			       (unsigned long long)bad,

@@ -91,6 +91,8 @@ int utcp_send(struct utcp_conn *c, const struct iovec *iov, int n);
  * the bytes taken before it stay consumed; none of those readable when
  * the error came is (utcp_readable() tells what is left before a FIN). */
 int utcp_read(struct utcp_conn *c, void *dst, size_t len);
+/* Take len in-order bytes as utcp_read() would, and throw them away. */
+int utcp_skip(struct utcp_conn *c, size_t len);
 /* Read len in-order bytes of C2HData destined for dst: bytes the engine
  * placed (there, by construction) are skipped, the others copied. Returns
  * the bytes skipped, or -errno as utcp_read(). */

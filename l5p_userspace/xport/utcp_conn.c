@@ -558,8 +558,9 @@ static ssize_t conn_read(struct utcp_conn *c, void *dst, size_t len, bool data)
 		n = MIN(c->rcv.bytes, len - done);
 		if (n) {
 			placed = 0;
-			ret = utcp_rcv_read(&c->rcv, p->mem, (__u8 *)dst + done,
-					    n, data, &placed);
+			ret = utcp_rcv_read(&c->rcv, p->mem,
+					    dst ? (__u8 *)dst + done : NULL, n,
+					    data, &placed);
 			if (ret < 0)
 				goto out;
 			c->st.copied_bytes += ret;
@@ -595,6 +596,11 @@ out:
 int utcp_read(struct utcp_conn *c, void *dst, size_t len)
 {
 	return conn_read(c, dst, len, false);
+}
+
+int utcp_skip(struct utcp_conn *c, size_t len)
+{
+	return conn_read(c, NULL, len, false);
 }
 
 ssize_t utcp_read_data(struct utcp_conn *c, void *dst, size_t len)

@@ -63,6 +63,9 @@ int xport_set_timeout(struct xport *x, int ms);
 int xport_send(struct xport *x, const struct iovec *iov, int n);
 /* Read exactly len bytes; -ECONNRESET when the peer closed. */
 int xport_recv(struct xport *x, void *buf, size_t len);
+/* Take len bytes as xport_recv() would, and throw them away uncopied
+ * (MSG_TRUNC; AF_XDP: the frames released). */
+int xport_skip(struct xport *x, size_t len);
 /* Read len bytes of C2HData payload destined for dst. Offloaded, bytes
  * the engine reports placed (for command cid) are discarded unread with
  * MSG_TRUNC; the others are copied. Returns the bytes discarded. */

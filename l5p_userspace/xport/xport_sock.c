@@ -158,10 +158,12 @@ static int xport_set_lowat(struct xport *x, int lowat)
 	return 0;
 }
 
-int xport_recv(struct xport *x, void *buf, size_t len)
+/* len bytes into buf, or thrown away uncopied if buf is NULL */
+static int xport_take(struct xport *x, void *buf, size_t len)
 {
 	if (x->u) {
-		int err = utcp_read(x->u, buf, len);
+		int err = buf ? utcp_read(x->u, buf, len) :
+				utcp_skip(x->u, len);
 
 		if (!err)
 			x->rx += len;
@@ -179,7 +181,8 @@ int xport_recv(struct xport *x, void *buf, size_t len)
 			return err;
 	}
 	while (len) {
-		ssize_t r = recv(x->fd, buf, len, MSG_WAITALL);
+		ssize_t r = recv(x->fd, buf, len,
+				 MSG_WAITALL | (buf ? 0 : MSG_TRUNC));
 
 		if (r == 0)
 			return -ECONNRESET;
@@ -189,10 +192,21 @@ int xport_recv(struct xport *x, void *buf, size_t len)
 			return xport_errno();
 		}
 		xport_took(x, r);
-		buf = (char *)buf + r;
+		if (buf)
+			buf = (char *)buf + r;
 		len -= r;
 	}
 	return 0;
+}
+
+int xport_recv(struct xport *x, void *buf, size_t len)
+{
+	return xport_take(x, buf, len);
+}
+
+int xport_skip(struct xport *x, size_t len)
+{
+	return xport_take(x, NULL, len);
 }
 
 size_t xport_pending(struct xport *x, size_t need)

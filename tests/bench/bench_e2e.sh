@@ -16,7 +16,7 @@
 # of each placed byte. CPU time is split in two:
 #   host  the ddp-host process (all threads), and the host veth's receive
 #         processing outside what follows: AF_XDP delivery or the kernel's
-#         GRO and TCP;
+#         GRO and TCP (process: the ddp-host process alone, a part of host);
 #   NIC   what a DDP NIC does in hardware and the emulation does on the
 #         host's CPU: the veth taking each frame in for XDP (a copy, as DMA
 #         would be), and the engine's program (placement, checksums).
@@ -134,6 +134,11 @@ if [ -n "${BENCH_DIGESTS:-}" ]; then
 fi
 modes=("xsk+ddp$sfx xsk $G" "xsk$sfx xsk --no-ddp $G"
 	"kernel+ddp$sfx kernel $G" "kernel$sfx kernel --no-ddp $G")
+# +discard: the host throws the data away uncopied (ddp-host perf
+# --discard), as if every byte had been placed at no cost to anyone: the
+# least host cost any placement can reach, measured beside the others
+[ -n "$sfx" ] || modes+=("xsk+discard xsk --discard"
+	"kernel+discard kernel --discard")
 # BENCH_MODES="kernel+ddp kernel": only those (the ratios of the others
 # are left out)
 if [ -n "${BENCH_MODES:-}" ]; then
@@ -153,22 +158,23 @@ for r in $(seq "$rounds"); do
 	done
 done
 
-printf '%-12s %5s %7s %7s %10s %9s %14s\n' mode size GiB/s placed \
-	"host cyc/B" "NIC cyc/B" "copies/placed"
+printf '%-14s %5s %7s %7s %10s %8s %9s %14s\n' mode size GiB/s placed \
+	"host cyc/B" "process" "NIC cyc/B" "copies/placed"
 for bs in $sizes; do
 	for mode in "${modes[@]}"; do
 		set -- $mode
 		awk -v n="$1" -v bs="$bs" -v mhz="$mhz" '
-		{ b += $1; p += $2; u += $3; s += $4
+		{ b += $1; p += $2; u += $3; s += $4; pr += $5
 		  h += $5 + $6 * (1 - $7 - $8); nic += $6 * $7
 		  # each round: the figures the ratios compare
 		  printf "%s %s %d %s %s %s %s\n", n, bs, NR, $1, $4,
 			$5 + $6 * (1 - $7 - $8), $5 >> "'"$tmp/rounds"'" }
 		END {
 			c = p > 0 ? sprintf("%.3f", 1 + u / p) : "-"
-			printf "%-12s %5s %7.3f %6.1f%% %10.2f %9.2f %14s\n", n,
-				bs, b / s / 2^30, 100 * p / b,
-				h * mhz / 1000 / b, nic * mhz / 1000 / b, c
+			printf "%-14s %5s %7.3f %6.1f%% %10.2f %8.2f %9.2f %14s\n",
+				n, bs, b / s / 2^30, 100 * p / b,
+				h * mhz / 1000 / b, pr * mhz / 1000 / b,
+				nic * mhz / 1000 / b, c
 		}' "$tmp/$1-$bs.runs"
 	done
 done
@@ -204,6 +210,12 @@ function stats(what, a, b, bs,   r, i, j, k, v, x) {
 function ratio(what, a, b, bs, op, goal,   verdict) {
 	if (!stats(what, a, b, bs))
 		return
+	if (op == "") {
+		printf "%-14s %-23s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s\n",
+			what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M,
+			"(bound)"
+		return
+	}
 	if (op == "<=")
 		verdict = HI <= goal ? "met" : LO > goal ? "not met" : "spread decides"
 	else
@@ -237,6 +249,11 @@ END {
 	# the ddp-host process alone: without the receive work of the kernel
 	# in the NAPI thread, which DDP cannot save and whose share of that
 	# thread the samples of perf split (the noisiest figure here)
+	# the bounds: no copy at all, and no placement to pay for either
+	ratio("host cycles/B", "xsk+discard", "xsk", "512K")
+	ratio("host cycles/B", "xsk+discard", "xsk", "64K")
+	ratio("host cycles/B", "kernel+discard", "kernel", "512K")
+	ratio("host cycles/B", "kernel+discard", "kernel", "64K")
 	ratio("process cyc/B", "xsk+ddp", "xsk", "64K", "<=", 0.6)
 	ratio("process cyc/B", "kernel+ddp", "kernel", "64K", "<=", 0.8)
 	ratio("throughput", "xsk+ddp", "xsk", "64K", ">=", 1)

@@ -133,6 +133,36 @@ Test(conn, read_larger_than_the_window)
 	cr_assert_eq(pr.err, 0, "peer: %s", strerror(pr.err));
 }
 
+/* Skips larger than the window, between reads: the bytes after each skip
+ * are the stream's own, and the skipped ones count as copied by nobody */
+Test(conn, skip_between_reads_keeps_the_stream_in_step)
+{
+	struct peer pr = { .seed = 17, .len = 8ull << 20 };
+	struct utcp_stats s;
+	struct utcp_conn *c;
+	__u64 off;
+	__u8 buf[4096];
+	char x;
+
+	peer_start(&pr, 4420, peer_source);
+	c = connect_b(4420);
+	for (off = 0; off < pr.len; off += sizeof(buf)) {
+		cr_assert_eq(utcp_skip(c, (1 << 20) - sizeof(buf)), 0);
+		off += (1 << 20) - sizeof(buf);
+		cr_assert_eq(utcp_read(c, buf, sizeof(buf)), 0);
+		cr_assert_eq(pat_check(17, off, buf, sizeof(buf)), -1,
+			     "the bytes after a skip, at %llu",
+			     (unsigned long long)off);
+	}
+	cr_assert_eq(utcp_skip(c, 1), -EPIPE, "the peer's FIN");
+	cr_assert_eq(utcp_read(c, &x, 1), -EPIPE);
+	utcp_stats(c, &s);
+	cr_assert_eq(s.copied_bytes, 8 * sizeof(buf), "only what was read");
+	utcp_close(c);
+	peer_join(&pr);
+	cr_assert_eq(pr.err, 0, "peer: %s", strerror(pr.err));
+}
+
 /* Request and answer, sizes from 1 byte to a few segments */
 Test(conn, many_small_exchanges)
 {

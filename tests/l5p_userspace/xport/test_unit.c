@@ -646,6 +646,56 @@ Test(unit, xport_recv_gets_its_bytes_under_a_raised_rcvlowat)
 	close(b);
 }
 
+struct late_write {
+	int fd;
+	const __u8 *buf;
+	size_t len;
+	ssize_t ret;
+};
+
+static void *late_write(void *arg)
+{
+	struct late_write *w = arg;
+
+	usleep(200 * 1000);
+	w->ret = write(w->fd, w->buf, w->len);
+	return NULL;
+}
+
+/* Skipped bytes are taken off the stream uncopied, counted as read, and
+ * reading goes on right after them; a skip waits for bytes to come as a
+ * read does, and fails as one at the peer's close */
+Test(unit, xport_skip_takes_bytes_unread)
+{
+	struct xport x = { .fd = -1 };
+	__u8 in[3000], out[100];
+	struct late_write w = { .buf = in + 2000, .len = 1000 };
+	pthread_t t;
+	int a, b, i;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = i * 7 + i / 256;
+	tcp_pair(&a, &b);
+	x.fd = a;
+	cr_assert_eq(write(b, in, 2000), 2000);
+	cr_assert_eq(xport_skip(&x, 1000), 0);
+	cr_assert_eq(x.rx, 1000);
+	cr_assert_eq(xport_recv(&x, out, 100), 0);
+	cr_assert_eq(memcmp(out, in + 1000, 100), 0, "read after the skip");
+	/* more than is there: the rest comes later */
+	w.fd = b;
+	cr_assert_eq(pthread_create(&t, NULL, late_write, &w), 0);
+	cr_assert_eq(xport_skip(&x, 1850), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(w.ret, 1000, "the late writer");
+	cr_assert_eq(xport_recv(&x, out, 50), 0);
+	cr_assert_eq(memcmp(out, in + 2950, 50), 0, "the last bytes");
+	cr_assert_eq(x.rx, 3000);
+	close(b);
+	cr_assert_eq(xport_skip(&x, 1), -ECONNRESET);
+	close(a);
+}
+
 /* A read that makes no progress within the stream's timeout fails with
  * -ETIMEDOUT (a controller that stopped), after taking what came */
 Test(unit, xport_recv_times_out_without_progress)

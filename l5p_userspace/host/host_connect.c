@@ -379,8 +379,9 @@ int host_connect(const struct host_opts *o, struct host **out, char *errbuf,
 	h->admin.x.fd = -1; /* until hq_open */
 	/* nothing placed and nothing summed: every byte is thrown away */
 	if (o->discard && (!o->no_ddp || o->ddgst))
-		err = herr(h, -EINVAL,
-			   "discard: only without DDP and without data digests");
+		err = herr(
+			h, -EINVAL,
+			"discard: only without DDP and without data digests");
 	else
 		err = host_setup_transport(h);
 	if (!err)

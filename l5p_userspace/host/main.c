@@ -294,7 +294,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage_error("%s", "--discard is perf's");
 	if (a->o.discard && (a->verify || a->o.ddgst))
 		return usage_error(
-			"%s", "--discard throws the data away: no --verify, no -G");
+			"%s",
+			"--discard throws the data away: no --verify, no -G");
 	if (!strcmp(cmd_name, "discover"))
 		a->o.subnqn = NVME_DISC_NQN;
 	if (a->qd > a->o.queue_size)

@@ -403,8 +403,7 @@ int cmd_perf(struct args *a)
 		       (unsigned long long)qs.ddgst_bad,
 		       (unsigned long long)qs.ddgst_computed,
 		       (unsigned long long)qs.ddgst_unclean,
-		       host_bufs_pinned(p.h),
-		       (unsigned long long)qs.discarded);
+		       host_bufs_pinned(p.h), (unsigned long long)qs.discarded);
 		for (k = 0; engine && k < DDP_STATS_NR; k++)
 			printf(",\"engine_%s\":%llu", ddp_stat_name(k),
 			       (unsigned long long)(((__u64 *)&e1)[k] -

@@ -207,22 +207,17 @@ function stats(what, a, b, bs,   r, i, j, k, v, x) {
 	}
 	return k
 }
+# ratio WHAT A B BS [OP GOAL]: without a goal, a bound
 function ratio(what, a, b, bs, op, goal,   verdict) {
 	if (!stats(what, a, b, bs))
 		return
-	if (op == "") {
-		printf "%-14s %-23s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s\n",
-			what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M,
-			"(bound)"
-		return
-	}
 	if (op == "<=")
 		verdict = HI <= goal ? "met" : LO > goal ? "not met" : "spread decides"
 	else
 		verdict = LO >= goal ? "met" : HI < goal ? "not met" : "spread decides"
-	printf "%-14s %-23s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s %.2f  %s\n",
-		what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M,
-		op, goal, verdict
+	verdict = op == "" ? "(bound)" : sprintf("%s %.2f  %s", op, goal, verdict)
+	printf "%-14s %-23s %5s %6.2f  %5.2f-%-5.2f %5.1f%%   %s\n",
+		what, a " / " b, bs, M, LO, HI, 100 * (HI - LO) / M, verdict
 }
 { by[$1, $2, $3] = 1; rate[$1, $2, $3] = $4 / $5
   cost[$1, $2, $3] = $6 / $4; proc[$1, $2, $3] = $7 / $4
@@ -246,14 +241,14 @@ END {
 	ratio("host cycles/B", "xsk+ddp", "kernel", "512K", "<=", 0.5)
 	ratio("host cycles/B", "kernel+ddp", "kernel", "512K", "<=", 0.7)
 	ratio("host cycles/B", "kernel+ddp", "kernel", "64K", "<=", 0.8)
-	# the ddp-host process alone: without the receive work of the kernel
-	# in the NAPI thread, which DDP cannot save and whose share of that
-	# thread the samples of perf split (the noisiest figure here)
 	# the bounds: no copy at all, and no placement to pay for either
 	ratio("host cycles/B", "xsk+discard", "xsk", "512K")
 	ratio("host cycles/B", "xsk+discard", "xsk", "64K")
 	ratio("host cycles/B", "kernel+discard", "kernel", "512K")
 	ratio("host cycles/B", "kernel+discard", "kernel", "64K")
+	# the ddp-host process alone: without the receive work of the kernel
+	# in the NAPI thread, which DDP cannot save and whose share of that
+	# thread the samples of perf split (the noisiest figure here)
 	ratio("process cyc/B", "xsk+ddp", "xsk", "64K", "<=", 0.6)
 	ratio("process cyc/B", "kernel+ddp", "kernel", "64K", "<=", 0.8)
 	ratio("throughput", "xsk+ddp", "xsk", "64K", ">=", 1)

@@ -159,6 +159,12 @@ struct nvme_tcp_hdr24 {
 #define DDP_DEF_BUF_SIZE (64u << 20)
 #define DDP_DEF_IO_THRESHOLD 32768
 #define DDP_DEF_MAX_DATA (16u << 20) /* sk_add's max_data when 0 */
+/* the largest max_data sk_add takes: a PDU's length must stay in 32 bits
+ * with its headers and digests added */
+#define DDP_MAX_MAX_DATA (1u << 31)
+/* the longest TCP segment the engine sums for its checksum: a jumbo
+ * frame's; longer ones are not tracked */
+#define DDP_MAX_SUMMED 9216
 #define DDP_MAX_DGRAM 65536 /* bytes one IP datagram can carry, at most */
 
 /* ---- Connections (flows) ------------------------------------------------- */
@@ -202,7 +208,8 @@ struct ddp_sk_config {
 	__u32 flags; /* enum ddp_sk_flags */
 	__u32 max_data; /* most data one PDU carries: the controller's MDTS
 			 * in bytes, or the host's largest transfer;
-			 * 0 = DDP_DEF_MAX_DATA. Longer headers are bad. */
+			 * 0 = DDP_DEF_MAX_DATA, at most DDP_MAX_MAX_DATA.
+			 * Longer headers are bad. */
 };
 
 /* A flow id names a slot of ddp_flows and its incarnation: each sk_add

@@ -109,7 +109,8 @@ static __always_inline int ddp_cfg_check(struct ddp_sk_config *cfg)
 {
 	if (cfg->pfv != 0 || cfg->cpda > 31 ||
 	    cfg->dgst & ~(NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA) ||
-	    cfg->flags & ~DDP_SK_FLAGS_ALL || !cfg->queue_size)
+	    cfg->flags & ~DDP_SK_FLAGS_ALL || !cfg->queue_size ||
+	    cfg->max_data > DDP_MAX_MAX_DATA)
 		return -EINVAL;
 	/* the module's flows only: their resync requests go to it, not to
 	 * the ring */

@@ -160,7 +160,7 @@ struct {
 } ddp_events SEC(".maps");
 
 /* 0 -> a TCP segment copied for its checksum, per CPU */
-#define DDP_SCRATCH_LEN (9216 + 4)
+#define DDP_SCRATCH_LEN (DDP_MAX_SUMMED + 4)
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -78,7 +78,7 @@ static void csum_str(char *buf, size_t len, const struct ddp_caps *c)
 {
 	int n = snprintf(buf, len, c->csum_max ? "headers" : "none");
 
-	if (c->csum_max && c->csum_max < 9216)
+	if (c->csum_max && c->csum_max < DDP_MAX_SUMMED)
 		n += snprintf(buf + n, len - n, ",%uB-calls", c->csum_max);
 	if (c->csum_partial)
 		snprintf(buf + n, len - n, ",partial-ok");

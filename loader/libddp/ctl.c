@@ -77,6 +77,40 @@ static __u32 ddp_want_tags(const struct ddp_dev *d,
 							d->lim.tags_per_flow;
 }
 
+/* The engine refused a config: say which field, as ddp_cfg_check sees it */
+static int ddp_bad_cfg(struct ddp_dev *d, int err, const char *step,
+		       const struct ddp_sk_config *cfg)
+{
+	if (cfg->pfv)
+		return ddp_err(d, err, "%s: pfv %u: only 0 (NVMe/TCP 1.0)",
+			       step, cfg->pfv);
+	if (cfg->cpda > 31)
+		return ddp_err(d, err, "%s: cpda %u: at most 31", step,
+			       cfg->cpda);
+	if (cfg->dgst & ~(NVME_TCP_DGST_HDR | NVME_TCP_DGST_DATA))
+		return ddp_err(d, err, "%s: dgst %#x: unknown digest bits",
+			       step, cfg->dgst);
+	if (!cfg->queue_size)
+		return ddp_err(d, err, "%s: queue_size 0", step);
+	if (cfg->max_data > DDP_MAX_MAX_DATA)
+		return ddp_err(d, err, "%s: max_data %u: at most %u", step,
+			       cfg->max_data, DDP_MAX_MAX_DATA);
+	if (cfg->flags & ~DDP_SK_FLAGS_ALL)
+		return ddp_err(d, err, "%s: flags %#x: unknown bits %#x", step,
+			       cfg->flags, cfg->flags & ~DDP_SK_FLAGS_ALL);
+	if (cfg->flags & DDP_SK_KERNEL)
+		return ddp_err(
+			d, err,
+			"%s: flags %#x: DDP_SK_KERNEL is kmod_glue's alone",
+			step, cfg->flags);
+	if (cfg->flags & DDP_SK_ZEROCOPY && !(cfg->flags & DDP_SK_XSK))
+		return ddp_err(
+			d, err,
+			"%s: flags %#x: DDP_SK_ZEROCOPY without DDP_SK_XSK",
+			step, cfg->flags);
+	return ddp_err(d, err, "%s: bad config", step);
+}
+
 int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 	       const struct ddp_sk_config *cfg, __u32 *flow_id)
 {
@@ -105,11 +139,7 @@ int ddp_sk_add(struct ddp_dev *d, const struct ddp_flow_key *key,
 			"sk_add: all %u flows in use (or waiting for their teardown to end)",
 			d->lim.max_flows);
 	if (err == -EINVAL)
-		return ddp_err(
-			d, err,
-			"sk_add: bad config (pfv %u, cpda %u, dgst %u, queue_size %u, flags %#x)",
-			cfg->pfv, cfg->cpda, cfg->dgst, cfg->queue_size,
-			cfg->flags);
+		return ddp_bad_cfg(d, err, "sk_add", cfg);
 	if (err)
 		return ddp_err(d, err, "sk_add: %s", strerror(-err));
 	pthread_mutex_lock(&d->lock);
@@ -129,8 +159,7 @@ int ddp_sk_update(struct ddp_dev *d, __u32 flow_id,
 	if (err == -ENOENT || err == -EPERM)
 		return ddp_not_mine(d, err, "sk_update", flow_id);
 	if (err == -EINVAL)
-		return ddp_err(d, err, "sk_update: bad config (flags %#x)",
-			       cfg->flags);
+		return ddp_bad_cfg(d, err, "sk_update", cfg);
 	if (err == -EBUSY)
 		return ddp_err(
 			d, err,

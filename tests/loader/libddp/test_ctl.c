@@ -125,31 +125,53 @@ static void wait_flow_free(__u32 id)
 
 TestSuite(ctl, .init = ctl_init, .fini = ctl_fini);
 
+/* Each field past its limit, refused by name; max_data at its limit is
+ * taken */
 Test(ctl, sk_add_refuses_bad_config)
 {
-	struct ddp_sk_config bad[] = {
-		{ .pfv = 1, .queue_size = 32 },
-		{ .cpda = 32, .queue_size = 32 },
-		{ .dgst = 4, .queue_size = 32 },
-		{ .queue_size = 0 },
-		{ .queue_size = 32, .flags = 1 << 7 },
+	static const struct {
+		struct ddp_sk_config cfg;
+		const char *why;
+	} bad[] = {
+		{ { .pfv = 1, .queue_size = 32 },
+		  "sk_add: pfv 1: only 0 (NVMe/TCP 1.0)" },
+		{ { .cpda = 32, .queue_size = 32 },
+		  "sk_add: cpda 32: at most 31" },
+		{ { .dgst = 4, .queue_size = 32 },
+		  "sk_add: dgst 0x4: unknown digest bits" },
+		{ { .queue_size = 0 }, "sk_add: queue_size 0" },
+		{ { .queue_size = 32, .max_data = DDP_MAX_MAX_DATA + 1 },
+		  "sk_add: max_data 2147483649: at most 2147483648" },
+		{ { .queue_size = 32, .max_data = ~0u },
+		  "sk_add: max_data 4294967295: at most 2147483648" },
+		{ { .queue_size = 32, .flags = 1 << 7 },
+		  "sk_add: flags 0x80: unknown bits 0x80" },
 		/* an in-kernel L5P's flow, which only kmod_glue adds */
-		{ .queue_size = 32, .flags = DDP_SK_OFFLOAD | DDP_SK_KERNEL },
+		{ { .queue_size = 32, .flags = DDP_SK_OFFLOAD | DDP_SK_KERNEL },
+		  "sk_add: flags 0x9: DDP_SK_KERNEL is kmod_glue's alone" },
 		/* only an AF_XDP socket is bound zero-copy or not */
-		{ .queue_size = 32,
-		  .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS | DDP_SK_ZEROCOPY },
+		{ { .queue_size = 32,
+		    .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS | DDP_SK_ZEROCOPY },
+		  "sk_add: flags 0x15: DDP_SK_ZEROCOPY without DDP_SK_XSK" },
 	};
+	struct ddp_sk_config at = cfg;
 	unsigned int i;
 	__u32 id;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(ddp_sk_add(d, &key, &bad[i], &id), -EINVAL,
+		cr_assert_eq(ddp_sk_add(d, &key, &bad[i].cfg, &id), -EINVAL,
 			     "config %u accepted", i);
-		cr_assert(strstr(ddp_errmsg(d), "bad config"), "%s",
-			  ddp_errmsg(d));
+		cr_assert_str_eq(ddp_errmsg(d), bad[i].why);
 	}
 	cr_assert_eq(stats().sk_add_fail, i);
 	cr_assert_eq(stats().queue_init, 0);
+
+	at.max_data = DDP_MAX_MAX_DATA;
+	cr_assert_eq(ddp_sk_add(d, &key, &at, &id), 0, "%s", ddp_errmsg(d));
+	at.max_data = DDP_MAX_MAX_DATA + 1;
+	cr_assert_eq(ddp_sk_update(d, id, &at), -EINVAL);
+	cr_assert_str_eq(ddp_errmsg(d),
+			 "sk_update: max_data 2147483649: at most 2147483648");
 }
 
 /* A process cannot make its flow an in-kernel L5P's, whose resync
@@ -162,7 +184,8 @@ Test(ctl, sk_update_refuses_the_kernel_flag)
 	cr_assert_eq(ddp_sk_add(d, &key, &cfg, &id), 0);
 	k.flags |= DDP_SK_KERNEL;
 	cr_assert_eq(ddp_sk_update(d, id, &k), -EINVAL);
-	cr_assert(strstr(ddp_errmsg(d), "bad config"), "%s", ddp_errmsg(d));
+	cr_assert(strstr(ddp_errmsg(d), "DDP_SK_KERNEL is kmod_glue's alone"),
+		  "%s", ddp_errmsg(d));
 	cr_assert_eq(ddp_flow_mem(d, id)->cfg.flags, cfg.flags);
 }
 

@@ -330,13 +330,15 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "[DEV] [--json]",
 	  "The engines attached (or the one on DEV): mode, program id, flows in\n"
 	  "use, tags (registered/held by flows/the pool), segments and records\n"
-	  "in use, buffer region, io_threshold, and the TCP checksums the\n"
-	  "engine checks: 'headers' (every frame whose PDU header bytes it uses;\n"
-	  "data-only frames are revoked instead if resent), ',512B-calls' where the\n"
-	  "kernel's bpf_csum_diff() sums no more at once, ',partial-ok' where it\n"
-	  "accepts the partial checksums the kernel itself hands on (veth, tun,\n"
-	  "skb mode); then whether it checks data digests ('ddgst', 'ddgst-kfunc'\n"
-	  "where kmod_glue's module computes their CRC32C, or 'no-ddgst')." },
+	  "in use, chunks of the buffer region held of all (a process gone\n"
+	  "holds its own until it is reaped), the region's size, io_threshold,\n"
+	  "and the TCP checksums the engine checks: 'headers' (every frame whose\n"
+	  "PDU header bytes it uses; data-only frames are revoked instead if\n"
+	  "resent), ',512B-calls' where the kernel's bpf_csum_diff() sums no more\n"
+	  "at once, ',partial-ok' where it accepts the partial checksums the kernel\n"
+	  "itself hands on (veth, tun, skb mode); then whether it checks data\n"
+	  "digests ('ddgst', 'ddgst-kfunc' where kmod_glue's module computes their\n"
+	  "CRC32C, or 'no-ddgst')." },
 	{ "stats", cmd_stats, "DEV [--json] [--watch[=SECONDS]]",
 	  "The engine's counters summed over CPUs. --watch prints them again every\n"
 	  "SECONDS (default 1) with the rate of each, until interrupted." },

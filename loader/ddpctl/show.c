@@ -94,8 +94,8 @@ static const char *crc_str(const struct ddp_caps *c)
 static int status_one(const char *dev, bool json, bool first)
 {
 	struct bpf_prog_info pi = { 0 };
-	__u32 plen = sizeof(pi), flows, tags, held, segs, recs;
-	char sz[32], fl[32], tg[32], sg[32], rc[32], cs[48];
+	__u32 plen = sizeof(pi), flows, tags, held, segs, recs, chunks, nchunks;
+	char sz[32], fl[32], tg[32], sg[32], rc[32], ch[32], cs[48];
 	struct ddp_dev *d;
 	struct ddp_caps c;
 
@@ -106,7 +106,8 @@ static int status_one(const char *dev, bool json, bool first)
 		pi.id = 0;
 	count_live(d, &flows, &tags);
 	if (ddp_seg_pool_used(d, &segs) || ddp_tag_pool_used(d, &held) ||
-	    ddp_rec_pool_used(d, &recs)) {
+	    ddp_rec_pool_used(d, &recs) ||
+	    ddp_region_chunks_held(d, &chunks, &nchunks)) {
 		fprintf(stderr, "ddpctl: %s\n", ddp_errmsg(d));
 		ddp_dev_close(d);
 		return EXIT_FAILURE;
@@ -114,22 +115,24 @@ static int status_one(const char *dev, bool json, bool first)
 	size_str(sz, sizeof(sz), c.buf_size);
 	snprintf(sg, sizeof(sg), "%u/%u", segs, c.seg_pool);
 	snprintf(rc, sizeof(rc), "%u/%u", recs, c.rec_pool);
+	snprintf(ch, sizeof(ch), "%u/%u", chunks, nchunks);
 	snprintf(fl, sizeof(fl), "%u/%u", flows, c.max_flows);
 	snprintf(tg, sizeof(tg), "%u/%u/%u", tags, held, c.max_tags);
 	csum_str(cs, sizeof(cs), &c);
 	if (json)
-		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"tags_held\":%u,\"max_tags\":%u,\"segs\":%u,\"seg_pool\":%u,\"recs\":%u,\"rec_pool\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\",\"pinned_buffers\":%s}",
+		printf("%s{\"dev\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u,\"flows\":%u,\"max_flows\":%u,\"tags\":%u,\"tags_held\":%u,\"max_tags\":%u,\"segs\":%u,\"seg_pool\":%u,\"recs\":%u,\"rec_pool\":%u,\"chunks_held\":%u,\"chunks\":%u,\"buf_size\":%u,\"io_threshold\":%u,\"csum_checked\":\"%s\",\"csum_call_max\":%u,\"csum_partial\":%s,\"ddgst_checked\":%s,\"ddgst_crc\":\"%s\",\"pinned_buffers\":%s}",
 		       first ? "" : ",", dev, mode_str(c.xdp_flags), pi.id,
 		       flows, c.max_flows, tags, held, c.max_tags, segs,
-		       c.seg_pool, recs, c.rec_pool, c.buf_size, c.io_threshold,
+		       c.seg_pool, recs, c.rec_pool, chunks, nchunks,
+		       c.buf_size, c.io_threshold,
 		       c.csum_max ? "headers" : "none", c.csum_max,
 		       c.csum_partial ? "true" : "false",
 		       c.crc_offload ? "true" : "false", crc_str(&c),
 		       c.pinned_buffers ? "true" : "false");
 	else
-		printf("%-15s %-7s %-6u %-9s %-13s %-15s %-15s %-9s %-10u %-24s %s\n",
-		       dev, mode_str(c.xdp_flags), pi.id, fl, tg, sg, rc, sz,
-		       c.io_threshold, cs,
+		printf("%-15s %-7s %-6u %-9s %-13s %-15s %-15s %-9s %-9s %-10u %-24s %s\n",
+		       dev, mode_str(c.xdp_flags), pi.id, fl, tg, sg, rc, ch,
+		       sz, c.io_threshold, cs,
 		       c.crc_kfunc   ? "ddgst-kfunc" :
 		       c.crc_offload ? "ddgst" :
 				       "no-ddgst");
@@ -160,9 +163,9 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-10s %-24s %s\n",
+		printf("%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-9s %-10s %-24s %s\n",
 		       "DEV", "MODE", "PROG", "FLOWS", "TAGS", "SEGS", "RECS",
-		       "REGION", "THRESHOLD", "CHECKSUMS", "DIGESTS");
+		       "CHUNKS", "REGION", "THRESHOLD", "CHECKSUMS", "DIGESTS");
 	if (optind < argc) {
 		rc = status_one(argv[optind], json, true);
 	} else if ((dir = opendir(DDP_PIN_ROOT))) {

@@ -229,6 +229,18 @@ static int buf_alloc_any(struct ddp_dev *d, __u32 size, __u32 align,
 	return err ? ddp_err(d, err, "out of memory") : 0;
 }
 
+int ddp_region_chunks_held(struct ddp_dev *d, __u32 *held, __u32 *total)
+{
+	__u32 c, n = (d->lim.buf_size + DDP_CHUNK_SIZE - 1) / DDP_CHUNK_SIZE;
+
+	*held = 0;
+	for (c = 0; c < n && c < DDP_CHUNKS_MAX; c++)
+		*held += __atomic_load_n(&d->info->chunk_owner[c],
+					 __ATOMIC_RELAXED) != 0;
+	*total = n;
+	return 0;
+}
+
 int ddp_buf_alloc(struct ddp_dev *d, __u32 size, __u32 align, __u32 *off)
 {
 	return buf_alloc_any(d, size, align, 0, off);

@@ -130,6 +130,10 @@ int ddp_seg_pool_used(struct ddp_dev *d, __u32 *used);
 int ddp_tag_pool_used(struct ddp_dev *d, __u32 *used);
 /* Records the kernel-socket flows hold in their rings */
 int ddp_rec_pool_used(struct ddp_dev *d, __u32 *used);
+/* Chunks of the buffer region processes hold now (AF_XDP frames' too),
+ * of the *total it has: a process that is gone holds its own until it is
+ * reaped (ddp_dev_reap) */
+int ddp_region_chunks_held(struct ddp_dev *d, __u32 *held, __u32 *total);
 
 /* Clean up after processes that used the engine and are gone: their flows
  * deleted, their tags torn down, then their region chunks freed. Returns

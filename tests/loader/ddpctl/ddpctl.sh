@@ -147,8 +147,8 @@ check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 8192 tags, 65
 check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
 check 0 "attached to $br in skb mode: 64 flows, 128 tags per flow, 8192 tags, 65536 buffer segments, 64 MiB buffer region, io_threshold 32768, data digests not checked" "" \
 	in_a "$ddpctl" attach "$br" --mode skb --no-ddgst-offload
-check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-10s %-24s %s\n' DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS \
-	"$br" skb "$(prog_id "$br")" 0/64 0/0/8192 0/65536 0/65536 '64 MiB' 32768 headers,partial-ok no-ddgst)" "" \
+check 0 "$(printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-9s %-10s %-24s %s\n' DEV MODE PROG FLOWS TAGS SEGS RECS CHUNKS REGION THRESHOLD CHECKSUMS DIGESTS \
+	"$br" skb "$(prog_id "$br")" 0/64 0/0/8192 0/65536 0/65536 0/64 '64 MiB' 32768 headers,partial-ok no-ddgst)" "" \
 	in_a "$ddpctl" status "$br"
 check 0 "detached from $br" "" in_a "$ddpctl" detach "$br"
 
@@ -160,12 +160,15 @@ check 1 "" "ddpctl: the engine is already attached to '$a'; join it, or detach i
 	in_a "$ddpctl" attach "$a"
 id=$(prog_id "$a")
 status_row() {
-	printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-10s %-24s %s\n' "$@"
+	printf '%-15s %-7s %-6s %-9s %-13s %-15s %-15s %-9s %-9s %-10s %-24s %s\n' "$@"
 }
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS
-	status_row "$a" native "$id" 0/8 0/0/128 0/512 0/1024 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
+status_head() {
+	status_row DEV MODE PROG FLOWS TAGS SEGS RECS CHUNKS REGION THRESHOLD CHECKSUMS DIGESTS
+}
+check 0 "$(status_head
+	status_row "$a" native "$id" 0/8 0/0/128 0/512 0/1024 0/16 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status "$a"
-check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"tags_held\":0,\"max_tags\":128,\"segs\":0,\"seg_pool\":512,\"recs\":0,\"rec_pool\":1024,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\",\"pinned_buffers\":false}]" "" \
+check 0 "[{\"dev\":\"$a\",\"mode\":\"native\",\"prog_id\":$id,\"flows\":0,\"max_flows\":8,\"tags\":0,\"tags_held\":0,\"max_tags\":128,\"segs\":0,\"seg_pool\":512,\"recs\":0,\"rec_pool\":1024,\"chunks_held\":0,\"chunks\":16,\"buf_size\":16777216,\"io_threshold\":4096,\"csum_checked\":\"headers\",\"csum_call_max\":9216,\"csum_partial\":true,\"ddgst_checked\":true,\"ddgst_crc\":\"bpf\",\"pinned_buffers\":false}]" "" \
 	in_a "$ddpctl" status "$a" --json
 
 # a connection with two tags, held by another process
@@ -199,8 +202,8 @@ check 0 "[{\"flow\":$fid,\"tag\":0,\"cid\":7,\"state\":\"active\",\"len\":65536,
 	in_a "$ddpctl" tags "$a" --json
 # an engine in another namespace is not listed here, though bpffs is shared
 nsenter --net="/run/netns/$b" "$ddpctl" attach "$b" --buffers 1M >/dev/null
-check 0 "$(status_row DEV MODE PROG FLOWS TAGS SEGS RECS REGION THRESHOLD CHECKSUMS DIGESTS
-	status_row "$a" native "$id" 1/8 2/16/128 8/512 128/1024 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
+check 0 "$(status_head
+	status_row "$a" native "$id" 1/8 2/16/128 8/512 128/1024 1/16 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
 	in_a "$ddpctl" status
 nsenter --net="/run/netns/$b" "$ddpctl" detach "$b" >/dev/null
 check 0 "nothing to reap on $a: every process using it is alive" "" \
@@ -237,9 +240,17 @@ fid=$((2 << 16)) # slot 0 again, its second use
 check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER
 	flow_row $fid 192.0.2.1:4420 192.0.2.2:40000 xsk-zc ok 1000 2 0 0 "dead $hold_pid")" "" \
 	in_a "$ddpctl" flows "$a"
+# the dead holder's chunk stays its own until it is reaped
+json=$(in_a "$ddpctl" status "$a" --json)
+[[ $json == *'"chunks_held":1,"chunks":16,'* ]] ||
+	{ echo "FAIL: status --json, a dead holder's chunk: $json" >&2; fails=$((fails + 1)); }
 check 0 "reaped pid $hold_pid: 1 flows, 2 tags, 1 chunks of the region" "" \
 	in_a "$ddpctl" reap "$a"
 hold_pid=
+# ... and then nobody's: nothing is held
+check 0 "$(status_head
+	status_row "$a" native "$id" 0/8 0/0/128 0/512 0/1024 0/16 '16 MiB' 4096 headers,partial-ok ddgst)" "" \
+	in_a "$ddpctl" status "$a"
 check 0 "$(flow_row ID REMOTE LOCAL PATH SYNC EXP_SEQ TAGS PLACED RESYNCS OWNER)" "" \
 	in_a "$ddpctl" flows "$a"
 check 0 "$(tag_row FLOW TAG CID STATE LEN SEGS GEN)" "" in_a "$ddpctl" tags "$a"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * test_owners.c - processes sharing one engine: what one may not do to
- * another's flows, tags and buffers, and what becomes of those of a
- * process that closes or dies. Each test attaches the engine to a veth of
+ * another's flows, tags and buffers, what none may write but through the
+ * control programs, and what becomes of those of a process that closes or
+ * dies. Each test attaches the engine to a veth of
  * a network namespace of its own, with a BPF filesystem of its own, and
  * forks the other process ("kid"), which joins through the pins and
  * reports what it made through a pipe.
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include "bpffs.h"
@@ -241,7 +244,7 @@ Test(owners, a_closing_process_takes_its_flows_and_chunks)
 {
 	struct kid k;
 	struct ddp_stats st;
-	__u32 c;
+	__u32 c, held, total;
 
 	kid_start(&k, 40000, true);
 	assert_kid_intact(&k);
@@ -252,6 +255,9 @@ Test(owners, a_closing_process_takes_its_flows_and_chunks)
 		DDP_TAG_FREE);
 	for (c = 0; c < DDP_CHUNKS_MAX; c++)
 		cr_assert_eq(me->info->chunk_owner[c], 0, "chunk %u kept", c);
+	cr_assert_eq(ddp_region_chunks_held(me, &held, &total), 0);
+	cr_assert_eq(held, 0);
+	cr_assert_eq(total, 16);
 	st = stats();
 	cr_assert_eq(st.queue_init, st.queue_teardown);
 	cr_assert_eq(st.ddp_setup, st.ddp_teardown);
@@ -292,6 +298,7 @@ Test(owners, an_owner_in_a_pid_namespace_is_told_by_its_token)
 	struct ddp_reaped r[4];
 	struct made m;
 	int a[2], b[2], p[2], st;
+	__u32 held, total;
 	pid_t mid, kid = 0;
 	char c;
 
@@ -326,12 +333,18 @@ Test(owners, an_owner_in_a_pid_namespace_is_told_by_its_token)
 	cr_assert_eq(ddp_dev_reap(me, r, 4), 0, "it lives");
 	kill(kid, SIGKILL);
 	cr_assert_eq(waitpid(mid, &st, 0), mid);
+	/* dead, its chunks still its own until it is reaped */
+	cr_assert_eq(ddp_region_chunks_held(me, &held, &total), 0);
+	cr_assert_eq(held, 2);
+	cr_assert_eq(total, 16);
 	cr_assert_eq(ddp_dev_reap(me, r, 4), 1);
 	cr_assert_eq(r[0].tgid, (__u32)kid);
 	cr_assert_eq(r[0].flows, 1);
 	cr_assert_eq(r[0].tags, 1);
 	cr_assert_eq(r[0].chunks, 2);
 	cr_assert_eq(ddp_flow_mem(me, m.flow_id)->state, DDP_FLOW_FREE);
+	cr_assert_eq(ddp_region_chunks_held(me, &held, &total), 0);
+	cr_assert_eq(held, 0, "the dead kid's chunks, reaped");
 }
 
 /* A flow id of a flow deleted names nothing, even once its slot serves
@@ -359,4 +372,127 @@ Test(owners, a_stale_flow_id_acts_on_nothing)
 	cr_assert_eq(ddp_teardown(me, old, 1, NULL), -ENOENT);
 	assert_kid_intact(&k);
 	kid_end(&k);
+}
+
+/* What a process finds of one of its mappings of the engine's maps */
+struct mapped {
+	char perms[5]; /* as /proc/self/maps says: "r--s" read-only, shared */
+	int write_sig; /* what a write through it ended in: the signal, or 0 */
+	int mprotect_err; /* errno of making it writable; 0: it was made so */
+};
+
+enum { MAP_INFO, MAP_FLOWS, MAP_TAGS, MAP_RECS, MAP_BUFS, NMAPS };
+static const char *const map_name[NMAPS] = { "ddp_info", "ddp_flows",
+					     "ddp_tags", "ddp_recs",
+					     "the region" };
+
+static void perms_of(const void *p, char perms[5])
+{
+	unsigned long lo, hi;
+	char line[512], pr[5];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	strcpy(perms, "?");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) == 3 &&
+		    (unsigned long)p >= lo && (unsigned long)p < hi) {
+			memcpy(perms, pr, 5);
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+/* Write the byte at p (the value it holds: were the write to land, it
+ * would change nothing) in a child of ours: how that ended. */
+static int write_sig(volatile __u8 *p)
+{
+	struct rlimit none = { 0, 0 };
+	pid_t pid = fork();
+	int st;
+
+	if (!pid) {
+		setrlimit(RLIMIT_CORE, &none); /* no core file of it */
+		*p = *p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
+/* The mappings of d: every map it must not write, and the region. */
+static void probe_maps(struct ddp_dev *d, __u32 buf, struct mapped out[NMAPS])
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u8 *const p[NMAPS] = { (__u8 *)d->info, (__u8 *)d->flows,
+				 (__u8 *)d->tags, (__u8 *)d->recs,
+				 d->bufs + buf };
+	int i;
+
+	for (i = 0; i < NMAPS; i++) {
+		perms_of(p[i], out[i].perms);
+		out[i].write_sig = write_sig(p[i]);
+		out[i].mprotect_err =
+			mprotect((void *)((unsigned long)p[i] & ~(page - 1)),
+				 page, PROT_READ | PROT_WRITE) ?
+				errno :
+				0;
+	}
+}
+
+static void assert_mapped(const struct mapped m[NMAPS], const char *who)
+{
+	int i;
+
+	for (i = 0; i < MAP_BUFS; i++) {
+		cr_assert_str_eq(m[i].perms, "r--s", "%s: %s mapped %s", who,
+				 map_name[i], m[i].perms);
+		cr_assert_eq(m[i].write_sig, SIGSEGV,
+			     "%s: a write through %s ended in %d", who,
+			     map_name[i], m[i].write_sig);
+		cr_assert_eq(m[i].mprotect_err, EACCES,
+			     "%s: %s made writable: %s", who, map_name[i],
+			     strerror(m[i].mprotect_err));
+	}
+	/* the one the processes write, as the engine does */
+	cr_assert_str_eq(m[MAP_BUFS].perms, "rw-s", "%s", who);
+	cr_assert_eq(m[MAP_BUFS].write_sig, 0, "%s", who);
+	cr_assert_eq(m[MAP_BUFS].mprotect_err, 0, "%s", who);
+}
+
+/* Flows, tags, records and ddp_info are written by the control programs
+ * and the engine only: a process that joined (here an owner, with a flow,
+ * a tag and a buffer) maps them read-only, and the kernel refuses to make
+ * those mappings writable; the region alone is mapped read-write. So
+ * for the process that attached. */
+Test(owners, what_a_joiner_must_not_write_is_mapped_read_only)
+{
+	struct mapped kid[NMAPS], mine[NMAPS];
+	struct made m;
+	int a[2], st;
+	__u32 off;
+	pid_t pid;
+
+	cr_assert_eq(pipe(a), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		struct ddp_dev *d = NULL;
+
+		memset(kid, 0, sizeof(kid));
+		if (!kid_make(&d, &m, 40000))
+			probe_maps(d, m.buf, kid);
+		(void)!write(a[1], kid, sizeof(kid));
+		ddp_dev_close(d);
+		_exit(0);
+	}
+	cr_assert_eq(read(a[0], kid, sizeof(kid)), (ssize_t)sizeof(kid));
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && !WEXITSTATUS(st));
+	cr_assert_neq(kid[MAP_INFO].perms[0], 0, "the kid could not join");
+	assert_mapped(kid, "the process that joined");
+	cr_assert_eq(ddp_buf_alloc(me, 4096, 0, &off), 0, "%s", ddp_errmsg(me));
+	probe_maps(me, off, mine);
+	assert_mapped(mine, "the process that attached");
 }

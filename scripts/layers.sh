@@ -20,7 +20,9 @@
 #
 # A layer includes only layers below it, and only those the table `may`
 # names: ddpctl the library; the streams (xport) the library, not NVMe;
-# the protocol (nvme) only the ABI.
+# the protocol (nvme) only the ABI. Inside a layer, the table `within`
+# orders files too: in xport, the AF_XDP port (xsk_port.[ch]) is below
+# the user-space TCP (utcp*) that runs on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +38,11 @@ declare -A may=(
 	[l5p_userspace/xport]="loader/libddp bpf"
 	[l5p_userspace/host]="l5p_userspace/xport l5p_userspace/nvme loader/libddp bpf"
 	[l5p_userspace/target]="l5p_userspace/xport l5p_userspace/nvme loader/libddp bpf"
+)
+
+# Inside a layer: "FILES|MAY NOT INCLUDE|WHY", as globs of paths.
+within=(
+	"l5p_userspace/xport/xsk_port.[ch]|l5p_userspace/xport/utcp*|the AF_XDP port does not know the TCP on it"
 )
 
 # The layer of a path (relative to the top), or "" outside them all.
@@ -78,7 +85,17 @@ while IFS= read -r f; do
 			fail=1
 			continue
 		fi
-		[ "$to" = "$from" ] && continue
+		if [ "$to" = "$from" ]; then
+			for rule in "${within[@]}"; do
+				IFS='|' read -r files banned why <<<"$rule"
+				# shellcheck disable=SC2053 # globs, on purpose
+				if [[ $f == $files && $d == $banned ]]; then
+					echo "layers: $f includes $d: $why" >&2
+					fail=1
+				fi
+			done
+			continue
+		fi
 		if [ "$to" = bpf ]; then
 			case $d in
 			bpf/ddp.h | bpf/ddp_records.h) ;;
@@ -115,4 +132,8 @@ if [ "$fail" != 0 ]; then
 	echo "layers: FAIL" >&2
 	exit 1
 fi
+for rule in "${within[@]}"; do
+	IFS='|' read -r files banned _ <<<"$rule"
+	printf '  inside: %s does not include %s\n' "$files" "$banned"
+done
 echo "layers: ok: each layer includes only those below it, no cycle"

@@ -251,6 +251,16 @@ int ddp_buf_alloc_frames(struct ddp_dev *d, __u32 size, __u32 *off)
 	return buf_alloc_any(d, size, DDP_CHUNK_SIZE, DDP_CHUNK_FRAMES, off);
 }
 
+__u8 *ddp_buf_mem(const struct ddp_dev *d)
+{
+	return d->bufs;
+}
+
+__u32 ddp_buf_size(const struct ddp_dev *d)
+{
+	return d->lim.buf_size;
+}
+
 /* Forget block i; chunks no longer used go back to the region unless the
  * process is leaving (its chunks are freed with its owner slot then). */
 static void block_del(struct ddp_dev *d, size_t i, bool put)

@@ -2,14 +2,13 @@
 /*
  * ctl.c - connections, tags, asynchronous teardown, resync and the events
  * an L5P processes. Control operations run the engine's
- * BPF_PROG_TYPE_SYSCALL programs (bpf/ddp_ctl.h) with BPF_PROG_TEST_RUN.
+ * BPF_PROG_TYPE_SYSCALL programs (bpf/ddp_ctl.h) through prog.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libddp_priv.h"
 
@@ -39,32 +38,12 @@ static void ddp_free_list(struct ddp_done *t)
 	}
 }
 
-int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx, size_t len)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = len);
-
-	if (bpf_prog_test_run_opts(d->prog_fd[p], &opts))
-		return ddp_err(d, -errno, "run of %s: %s", ddp_prog_names[p],
-			       strerror(errno));
-	return (int)opts.retval;
-}
-
 static bool ddp_flow_is_mine(const struct ddp_dev *d, __u32 flow_id)
 {
 	__u32 slot = DDP_FLOW_SLOT(flow_id);
 
 	return slot < d->lim.max_flows && d->mine[slot] &&
 	       d->flows[slot].flow_id == flow_id;
-}
-
-/* The flow is not this process's: a message for the step that found it. */
-static int ddp_not_mine(struct ddp_dev *d, int err, const char *step,
-			__u32 flow_id)
-{
-	if (err == -EPERM)
-		return ddp_err(d, err, "%s: flow %u belongs to another process",
-			       step, flow_id);
-	return ddp_err(d, err, "%s: flow %u is not offloaded", step, flow_id);
 }
 
 /* The tags a flow of this config takes (as the engine's ddp_cfg_tags) */
@@ -218,23 +197,6 @@ static int ddp_queue(struct ddp_dev *d, __u32 flow_id, __u32 tag, __u32 slot,
 		return ddp_err(d, err, "teardown thread: %s", strerror(-err));
 	}
 	return 0;
-}
-
-int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id)
-{
-	struct ddp_ctl_sk_del a = { .flow_id = flow_id };
-	int err, tries = 0;
-
-	/* an sk_update of the flow under way: it takes microseconds */
-	while ((err = ddp_ctl_run(d, P_ddp_sk_del, &a, sizeof(a))) == -EBUSY &&
-	       ++tries < 1000)
-		usleep(100);
-	if (err == -EBUSY)
-		return ddp_err(d, err, "sk_del: flow %u is being updated",
-			       flow_id);
-	if (err == -ENOENT || err == -EPERM)
-		return ddp_not_mine(d, err, "sk_del", flow_id);
-	return err;
 }
 
 int ddp_sk_del(struct ddp_dev *d, __u32 flow_id)
@@ -414,24 +376,6 @@ int ddp_setup_pinned(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u64 pin,
 	return ddp_setup_in(d, flow_id, cid, pin, segs, nsegs, tag);
 }
 
-int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag)
-{
-	struct ddp_ctl_teardown a = { .flow_id = flow_id, .cid = cid };
-	int err = ddp_ctl_run(d, P_ddp_teardown, &a, sizeof(a));
-
-	if (err == -EPERM)
-		return ddp_not_mine(d, err, "teardown", flow_id);
-	if (err == -ENOENT)
-		return ddp_err(d, err,
-			       "teardown: cid %u is not registered in flow %u",
-			       cid, flow_id);
-	if (err)
-		return err;
-	if (tag)
-		*tag = a.tag;
-	return a.freed;
-}
-
 /* What ddp_teardown returns for a tag the engine tore down: 1 if it was
  * free at once, else 0 with its teardown_done(ctx) to come. */
 static int ddp_torn_down(struct ddp_dev *d, __u32 flow_id, __u32 tag,
@@ -493,38 +437,6 @@ void ddp_teardown_many(struct ddp_dev *d, __u32 flow_id, const __u16 *cids,
 						      ctxs ? ctxs[done + i] :
 							     NULL);
 	}
-}
-
-int ddp_sync(struct ddp_dev *d, __u64 *epoch)
-{
-	struct ddp_ctl_sync_begin a = { 0 };
-	int inner = d->map_fd[M_ddp_sync_inner];
-	__u32 zero = 0;
-	int err;
-
-	err = ddp_ctl_run(d, P_ddp_sync_begin, &a, sizeof(a));
-	if (err)
-		return err;
-	/* returns after synchronize_rcu(): every engine run that could have
-	 * seen a tag alive has finished */
-	if (bpf_map_update_elem(d->map_fd[M_ddp_sync], &zero, &inner, BPF_ANY))
-		return ddp_err(d, -errno, "sync through ddp_sync: %s",
-			       strerror(errno));
-	*epoch = a.epoch;
-	return 0;
-}
-
-int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed)
-{
-	struct ddp_ctl_release a = { .flow_id = flow_id, .epoch = epoch };
-	int err = ddp_ctl_run(d, P_ddp_release, &a, sizeof(a));
-
-	if (err)
-		return ddp_err(d, err, "release of flow %u: %s", flow_id,
-			       strerror(-err));
-	if (freed)
-		*freed = a.freed;
-	return 0;
 }
 
 /* Is the tag of a DDP_WAIT_TAG teardown free now? It stays DEAD (the
@@ -697,118 +609,4 @@ int ddp_resync(struct ddp_dev *d, __u32 flow_id, __u32 seq, __u32 req_id,
 	if (err == -ENOENT || err == -EPERM)
 		return ddp_not_mine(d, err, "resync", flow_id);
 	return err;
-}
-
-__u8 *ddp_buf_mem(const struct ddp_dev *d)
-{
-	return d->bufs;
-}
-
-__u32 ddp_buf_size(const struct ddp_dev *d)
-{
-	return d->lim.buf_size;
-}
-
-const struct ddp_flow *ddp_flow_mem(const struct ddp_dev *d, __u32 flow_id)
-{
-	__u32 slot = DDP_FLOW_SLOT(flow_id);
-
-	return slot < d->lim.max_flows ? &d->flows[slot] : NULL;
-}
-
-const struct ddp_tag *ddp_tag_mem(const struct ddp_dev *d, __u32 flow_id,
-				  __u32 tag)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	__u32 first, count;
-
-	if (!f)
-		return NULL;
-	/* the count is written after the first: read before it */
-	count = __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE);
-	first = __atomic_load_n(&f->tag_first, __ATOMIC_RELAXED);
-	if (tag >= count || first + tag >= d->lim.tag_pool)
-		return NULL;
-	return &d->tags[first + tag];
-}
-
-__u32 ddp_flow_tag_count(const struct ddp_dev *d, __u32 flow_id)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-
-	return f ? __atomic_load_n(&f->tag_count, __ATOMIC_ACQUIRE) : 0;
-}
-
-/* The ring of records of flow f (*ring of them), or NULL if it has none */
-static const struct ddp_rec *ddp_recs_of(const struct ddp_dev *d,
-					 const struct ddp_flow *f, __u32 *ring)
-{
-	__u32 first;
-
-	/* the ring's size is written after where it is: read before it */
-	*ring = __atomic_load_n(&f->rec_ring, __ATOMIC_ACQUIRE);
-	first = __atomic_load_n(&f->rec_first, __ATOMIC_RELAXED);
-	if (!*ring || first > d->lim.rec_pool ||
-	    *ring > d->lim.rec_pool - first)
-		return NULL;
-	return &d->recs[first];
-}
-
-bool ddp_rec_read(const struct ddp_dev *d, __u32 flow_id, __u32 n,
-		  struct ddp_rec *r)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	__u32 ring;
-	/* only this flow's ring, not that of whoever has the slot now */
-	const struct ddp_rec *recs =
-		f && __atomic_load_n(&f->flow_id, __ATOMIC_RELAXED) == flow_id ?
-			ddp_recs_of(d, f, &ring) :
-			NULL;
-
-	return recs && ddp_rec_copy(f, recs, ring, n, r);
-}
-
-bool ddp_rec_valid(const struct ddp_dev *d, __u32 flow_id,
-		   const struct ddp_rec *live)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	struct ddp_rec r = *live; /* the engine may be extending it */
-
-	return f && ddp_rec_unrevoked(f, r.rev, r.seq, r.len);
-}
-
-__u32 ddp_rec_run_of(const struct ddp_dev *d, __u32 flow_id, __u32 *tail,
-		     __u32 seq, __u32 n, __u16 cid, enum ddp_run *run,
-		     __u32 *rec)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	__u32 ring;
-	/* only this flow's ring, not that of whoever has the slot now */
-	const struct ddp_rec *recs =
-		f && __atomic_load_n(&f->flow_id, __ATOMIC_RELAXED) == flow_id ?
-			ddp_recs_of(d, f, &ring) :
-			NULL;
-
-	*run = DDP_RUN_COPY;
-	if (!recs)
-		return n;
-	return ddp_rec_run(f, recs, ring, tail, seq, n, cid, run, rec);
-}
-
-int ddp_ddgst_verdict(const struct ddp_dev *d, __u32 flow_id, __u32 n,
-		      __u16 cid, __u32 seq, __u32 end)
-{
-	const struct ddp_flow *f = ddp_flow_mem(d, flow_id);
-	struct ddp_rec r;
-
-	if (!f || f->flow_id != flow_id || !ddp_rec_read(d, flow_id, n, &r))
-		return DDP_VERDICT_NONE;
-	/* a record of this PDU's data, not overwritten, nothing revoked
-	 * over the PDU since it was opened */
-	if (r.cid != cid || (int)(r.seq - seq) < 0 ||
-	    (int)(end - (r.seq + r.len)) < 0 ||
-	    (r.ddgst != DDP_VERDICT_OK && r.ddgst != DDP_VERDICT_BAD) ||
-	    !ddp_rec_unrevoked(f, r.rev, seq, end - seq))
-		return DDP_VERDICT_NONE;
-	return r.ddgst;
 }

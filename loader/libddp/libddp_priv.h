@@ -117,9 +117,11 @@ int ddp_info_write(struct ddp_dev *d, __u32 ifindex, __u64 netns_ino,
 /* The inode of this process's network namespace, 0 if unknown. */
 __u64 ddp_netns_ino(void);
 
-/* Run a control program; its return value or -errno. */
+/* Run a control program; its return value or -errno (prog.c). */
 int ddp_ctl_run(struct ddp_dev *d, enum ddp_prog_idx p, void *ctx, size_t len);
-/* Control programs, one call each (ctl.c): no queueing, no thread */
+/* -ENOENT or -EPERM from a program about flow_id, said for step. */
+int ddp_not_mine(struct ddp_dev *d, int err, const char *step, __u32 flow_id);
+/* Control programs, one call each (prog.c): no queueing, no thread */
 int ddp_ctl_sk_del(struct ddp_dev *d, __u32 flow_id);
 /* 1: the tag is free already; 0: DEAD until a release frees it. */
 int ddp_ctl_teardown(struct ddp_dev *d, __u32 flow_id, __u16 cid, __u32 *tag);
@@ -128,6 +130,8 @@ int ddp_sync(struct ddp_dev *d, __u64 *epoch);
 /* Free the flow's dead tags no placement writes, and the flow, if it was
  * deleted before epoch. */
 int ddp_release(struct ddp_dev *d, __u32 flow_id, __u64 epoch, __u32 *freed);
+/* Stop the teardown thread once it has worked through what is pending
+ * (ctl.c). */
 void ddp_teardown_stop(struct ddp_dev *d);
 
 /* The region allocator (bufs.c) */

@@ -191,7 +191,8 @@ $(OUT)/test_engine: $(ENGINE_TEST_SRCS) $(TESTLIB_SRCS) \
 		-o $@ $(OUT)/libddp.a -lcriterion $(LIBBPF_LIBS)
 
 $(OUT)/test_libddp: $(LIBDDP_TEST_SRCS) $(ENGINE_HARNESS_SRCS) $(TESTLIB_SRCS) \
-		$(wildcard tests/bpf/*.h tests/lib/*.h) $(LIBDDP_HDRS) \
+		$(wildcard tests/loader/libddp/*.h tests/bpf/*.h tests/lib/*.h) \
+		$(LIBDDP_HDRS) \
 		$(OUT)/libddp.a $(OUT)/xdp_pass.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Itests/lib -DDDP_BUILD='"$(OUT)"' \

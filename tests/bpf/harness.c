@@ -403,7 +403,7 @@ static __u32 eng_run(struct eng *e, const __u8 *frame, size_t len,
 
 int eng_send_frame(struct eng *e, const __u8 *frame, size_t len)
 {
-	static __u8 out[PKT_MAX + 256];
+	static __u8 out[2 * PKT_MAX + 256]; /* jumbo frames too */
 	__u32 metalen = eng_run(e, frame, len, 0, out, sizeof(out), false);
 
 	eng_assert((metalen) == (0), "metadata on a frame of another flow");

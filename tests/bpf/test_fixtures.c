@@ -705,6 +705,78 @@ static void run_resend_opaque(struct eng *e)
 	cr_assert_eq(eng_reported(e, C(e, 2)), 0);
 }
 
+/* ... cut short: the frame holds `keep` bytes of it (counted from the
+ * TCP header) while its IP length names all of it, as the first buffer of
+ * a multi-buffer frame would; the engine cannot read it whole */
+static void resend_truncated_at(struct eng *e, size_t keep)
+{
+	static __u8 frame[PKT_MAX];
+	size_t n = pkt_build(&e->fl, e->isn + 3000, e->s.buf + 3000, 1100,
+			     frame),
+	       l4 = n - 1100 - 20 - e->fl.tcp_opt_len;
+
+	eng_send_frame(e, frame, l4 + keep);
+}
+
+/* in the payload */
+static void resend_truncated(struct eng *e)
+{
+	resend_truncated_at(e, 20 + e->fl.tcp_opt_len + 700);
+}
+
+/* in the TCP header's options: its data offset past the frame's end */
+static void resend_truncated_in_options(struct eng *e)
+{
+	resend_truncated_at(e, 30);
+}
+
+static void run_resend_truncated(struct eng *e)
+{
+	send_corrupted_then(e, resend_truncated);
+	cr_assert_eq(eng_flow_stats(e).untracked, 1, "the cut resend");
+}
+
+static void run_resend_truncated_in_options(struct eng *e)
+{
+	send_corrupted_then(e, resend_truncated_in_options);
+	cr_assert_eq(eng_flow_stats(e).untracked, 1, "the cut resend");
+}
+
+/* ... in one jumbo frame of more bytes than the engine sums, [0, 10000):
+ * a multi-buffer frame (BPF_PROG_TEST_RUN makes one past a page) */
+static void resend_jumbo(struct eng *e)
+{
+	static __u8 frame[2 * PKT_MAX];
+	size_t n = pkt_build(&e->fl, e->isn, e->s.buf, 10000, frame);
+
+	cr_assert_gt(10000, DDP_MAX_SUMMED);
+	eng_send_frame(e, frame, n);
+}
+
+static void run_resend_jumbo(struct eng *e)
+{
+	send_corrupted_then(e, resend_jumbo);
+	cr_assert_eq(eng_reported(e, C(e, 0)), 0, "C2HData 1 trusted");
+	cr_assert_eq(eng_flow_stats(e).untracked, 1, "the jumbo resend");
+}
+
+/* ... behind an IPv6 extension header the engine does not know
+ * (mobility, 135) */
+static void resend_unknown_ext(struct eng *e)
+{
+	__u8 frame[PKT_MAX];
+
+	eng_send_frame(e, frame,
+		       pkt_build_ip(&e->fl, 135, e->s.buf + 3000, 1100, frame));
+}
+
+static void run_resend_unknown_ext(struct eng *e)
+{
+	send_corrupted_then(e, resend_unknown_ext);
+	cr_assert_eq(eng_flow_stats(e).unparsed, 1);
+	cr_assert_eq(eng_reported(e, C(e, 2)), 0);
+}
+
 /* The transport took a frame the engine could not check ([3048, 4100),
  * an offload vouched for it); then a corrupted copy of its data-only part
  * comes (a spurious resend): new bytes to the engine, which places them
@@ -801,6 +873,19 @@ static void over_max_data(struct eng *e)
 	add_read(e, 1, 16384, 16384);
 	for (i = 2; i <= 6; i++) {
 		eng_tag(e, i, 16384 + i * 4096, 2000);
+		add_read(e, i, 2000, 2000);
+	}
+}
+
+/* A read of exactly max_data (8192) in one PDU, then five small ones */
+static void at_max_data(struct eng *e)
+{
+	int i;
+
+	eng_tag(e, 1, 0, 8192);
+	add_read(e, 1, 8192, 8192);
+	for (i = 2; i <= 6; i++) {
+		eng_tag(e, i, 8192 + i * 4096, 2000);
 		add_read(e, i, 2000, 2000);
 	}
 }
@@ -1115,6 +1200,25 @@ FIXTURE(resend_in_ipv6_fragments_revokes, .v6 = 1, .build = six_reads,
 FIXTURE(resend_behind_esp_revokes_every_record, .build = six_reads,
 	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_opaque,
 	.placed = "??????", .events = -1)
+FIXTURE(truncated_resend_revokes, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_truncated,
+	.placed = "P?????", .events = -1)
+FIXTURE(ipv6_truncated_resend_revokes, .v6 = 1, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_truncated,
+	.placed = "P?????", .events = -1)
+FIXTURE(resend_cut_in_its_tcp_options_revokes, .tcp_opt_len = 40,
+	.build = six_reads, .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+	.run = run_resend_truncated_in_options, .placed = "??????",
+	.events = -1)
+FIXTURE(jumbo_resend_in_frags_revokes, .build = six_reads,
+	.flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS, .run = run_resend_jumbo,
+	.placed = "??????", .events = -1)
+FIXTURE(resend_behind_ipv6_esp_revokes_every_record, .v6 = 1,
+	.build = six_reads, .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+	.run = run_resend_opaque, .placed = "??????", .events = -1)
+FIXTURE(resend_behind_unknown_ipv6_extension_revokes_every_record, .v6 = 1,
+	.build = six_reads, .flags = DDP_SK_OFFLOAD | DDP_SK_RECORDS,
+	.run = run_resend_unknown_ext, .placed = "??????", .events = -1)
 FIXTURE(ipv6_destination_options_followed, .v6 = 1, .ip6_dstopts = 16,
 	.build = six_reads,
 	.stats = { { "offload_bytes", 6 * 2000 }, { "sync_lost", 0 } })
@@ -1149,6 +1253,11 @@ FIXTURE(huge_header_in_read_data_not_followed, .build = fake_huge_header,
 FIXTURE(data_longer_than_max_data_is_an_error, .max_data = 8192,
 	.build = over_max_data, .placed = "-????P",
 	.stats = { { "pdu_err", 1 }, { "resync_confirm", 1 } }, .events = 1)
+
+/* ... and data of exactly max_data is placed, every byte */
+FIXTURE(data_of_max_data_placed, .max_data = 8192, .build = at_max_data,
+	.stats = { { "pdu_err", 0 }, { "offload_bytes", 8192 + 5 * 2000 } },
+	.events = 0)
 
 /* an AF_XDP flow whose frames go to the stack (no socket on the queue)
  * finds every frame as it came: nothing cut out */

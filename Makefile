@@ -70,7 +70,7 @@ FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fu
 .SECONDARY:
 .PHONY: all clean deps demo test test-layers test-engine test-veth \
 	test-ddpctl test-fuzz test-interop test-l5p test-e2e test-utcp \
-	test-kernel test-kernel-full test-kmod test-scale kmod bench \
+	test-kernel test-kmod test-scale kmod bench \
 	bench-threshold bench-digest bench-loss bench-engine vmlinux
 
 all: $(OUT)/ddp.bpf.o $(OUT)/libddp.a $(OUT)/ddpctl $(OUT)/ddp-target \
@@ -265,10 +265,6 @@ test-interop: $(OUT)/ddp-host $(OUT)/ddp-target $(OUT)/ddpctl
 # reads across the host's tap; kmod_glue's module and its kfunc.
 test-kernel: all
 	$(Q)tests/kernel/guest.sh $(OUT) 6.1 6.12
-
-# The same with the library's suite on 6.12 too (about 90 s more).
-test-kernel-full: all
-	$(Q)DDP_GUEST_SUITES="test_engine test_libddp" tests/kernel/guest.sh $(OUT) 6.1 6.12
 
 # kmod_glue on Debian's 6.1 in qemu, without the suites that do not use
 # it (the checks on virtio-net still run): the module built for it and

@@ -94,6 +94,12 @@ fi
 # kbuild builds an external module where its sources are: a copy in OUT
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# the sources as they are now: nothing left of a file since deleted or
+# renamed here (its source or object), which a Kbuild naming it or a
+# wildcard would still build or link; the copies are new, so kbuild
+# builds every object again anyway
+rm -f "$out"/*.[ch] "$out"/Kbuild "$out"/*.o "$out"/.*.cmd \
+	"$out"/test_l5p/*.[ch] "$out"/test_l5p/*.o "$out"/test_l5p/.*.cmd
 cp "$src"/Kbuild "$src"/*.c "$src"/*.h "$src/../bpf/ddp.h" \
 	"$src/../bpf/ddp_records.h" "$out/"
 # the test L5P, with the protocol's and the pattern's headers it shares

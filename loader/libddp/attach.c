@@ -196,19 +196,71 @@ static bool ddp_is_virtual(const char *ifname)
 	return ddp_driver_is(ifname, "veth") || ddp_driver_is(ifname, "tun");
 }
 
-/* virtio-net gives XDP TX queues of its own only from queue pairs the
- * stack does not use; without them it shares the stack's, locked. The
- * engine only redirects to AF_XDP sockets, which need none: a notice. */
-static void ddp_virtio_queues(struct ddp_dev *d, const char *ifname)
+/* The kernel's nr_cpu_ids, from a CPU list such as "0-3,5" (the highest
+ * CPU listed, plus one: 6 there), or 0 if it cannot be read. */
+static unsigned int ddp_possible_cpus(const char *path)
+{
+	unsigned long a, b, max = 0;
+	char buf[256], *p, *end;
+	FILE *f = fopen(path, "re");
+	bool any = false;
+
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return 0;
+	for (;;) {
+		a = strtoul(p, &end, 10);
+		if (end == p)
+			break;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || b < a)
+				return 0;
+		}
+		if (b + 1 > max)
+			max = b + 1;
+		any = true;
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	return any && max <= 1u << 20 ? (unsigned int)max : 0;
+}
+
+/* virtio-net gives XDP TX queues of its own (a queue pair per possible
+ * CPU) only from the queue pairs the stack does not use: when combined +
+ * possible CPUs <= max combined (virtnet_xdp_set). Without them, Linux
+ * 5.13 and later share the stack's TX queues, locked; older kernels refuse
+ * the attach (ENOMEM). The engine only redirects to AF_XDP sockets, which
+ * need none. True, the rule with this NIC's figures in buf, when it is not
+ * met. */
+static bool ddp_virtio_queues(const char *ifname, char *buf, size_t len)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	unsigned int cpus, n;
 
-	if (!ddp_driver_is(ifname, "virtio_net") || ddp_ethtool(ifname, &ch) ||
-	    ch.max_combined >= 2 * ch.combined_count)
-		return;
-	snprintf(d->notice, sizeof(d->notice),
-		 "'%s' (virtio-net) uses %u of %u queue pairs and has none to spare for XDP's own TX queues: XDP_TX runs locked (the engine does not use it); give the NIC twice the queue pairs it uses",
-		 ifname, ch.combined_count, ch.max_combined);
+	if (!ddp_driver_is(ifname, "virtio_net") || ddp_ethtool(ifname, &ch))
+		return false;
+	cpus = ddp_possible_cpus("/sys/devices/system/cpu/possible");
+	if (!cpus || ch.combined_count + cpus <= ch.max_combined)
+		return false;
+	n = snprintf(buf, len,
+		     "'%s' (virtio-net): XDP has TX queues of its own when combined + possible CPUs <= max, here %u + %u > %u: ",
+		     ifname, ch.combined_count, cpus, ch.max_combined);
+	if (n < len && ch.max_combined > cpus)
+		snprintf(buf + n, len - n,
+			 "ethtool -L %s combined %u, or more queues in the VM",
+			 ifname, ch.max_combined - cpus);
+	else if (n < len)
+		snprintf(buf + n, len - n,
+			 "more queues in the VM (%u for combined 1)",
+			 cpus + 1);
+	return true;
 }
 
 /* libbpf tells the kernel's own reason for a refused attach (netlink's
@@ -260,12 +312,19 @@ static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 	int err;
 
 	if (mode != DDP_MODE_SKB) {
+		char vq[sizeof(d->notice) - 80];
+		bool short_q;
+
 		/* counted before XDP takes what it takes */
-		ddp_virtio_queues(d, ifname);
+		short_q = ddp_virtio_queues(ifname, vq, sizeof(vq));
 		err = ddp_xdp_try(d, XDP_FLAGS_DRV_MODE);
-		if (!err)
+		if (!err) {
+			if (short_q)
+				snprintf(d->notice, sizeof(d->notice),
+					 "%s; until then XDP_TX shares the stack's, locked (the engine does not use it)",
+					 vq);
 			return 0;
-		d->notice[0] = 0;
+		}
 		if (err == -EOPNOTSUPP && mode == DDP_MODE_NATIVE)
 			return ddp_err(
 				d, err,
@@ -274,8 +333,9 @@ static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 		if (err != -EOPNOTSUPP)
 			return ddp_err(
 				d, err,
-				"couldn't attach to '%s' in native mode: %s%s",
-				ifname, strerror(-err), ddp_extack);
+				"couldn't attach to '%s' in native mode: %s%s%s%s",
+				ifname, strerror(-err), ddp_extack,
+				short_q ? "; " : "", short_q ? vq : "");
 		snprintf(
 			d->notice, sizeof(d->notice),
 			"native XDP unsupported on '%s'%s: attached in skb (generic) mode",

@@ -6,6 +6,7 @@
  * loaded or attached), and how many bytes bpf_csum_diff() sums at once.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -67,10 +68,34 @@ static const struct {
 	{ "mmapable arrays (BPF_F_MMAPABLE)", "5.5", 0, 0, 0 },
 };
 
+/* a Linux version "X.Y" as one number, to compare */
+static unsigned int ddp_version(const char *v)
+{
+	unsigned int major = 0, minor = 0;
+
+	sscanf(v, "%u.%u", &major, &minor);
+	return major << 16 | minor;
+}
+
+/* The first Linux with all of ddp_needs: the latest of their firsts
+ * (5.18: bpf_xdp_load_bytes() and bpf_xdp_store_bytes()). */
+static const char *ddp_needs_since(void)
+{
+	const char *v = ddp_needs[0].since;
+	unsigned int i;
+
+	for (i = 1; i < sizeof(ddp_needs) / sizeof(ddp_needs[0]); i++)
+		if (ddp_version(ddp_needs[i].since) > ddp_version(v))
+			v = ddp_needs[i].since;
+	return v;
+}
+
 int ddp_probe_features(void)
 {
 	struct utsname u;
+	const char *all;
 	unsigned int i;
+	bool same;
 	int ok;
 
 	for (i = 0; i < sizeof(ddp_needs) / sizeof(ddp_needs[0]); i++) {
@@ -90,10 +115,15 @@ int ddp_probe_features(void)
 			continue;
 		if (uname(&u))
 			strcpy(u.release, "?");
+		/* the feature's first kernel, and the engine's if later */
+		all = ddp_needs_since();
+		same = !strcmp(all, ddp_needs[i].since);
 		return ddp_err0(
 			-EOPNOTSUPP,
-			"this kernel (%s) lacks %s, which the engine needs: Linux %s or later",
-			u.release, ddp_needs[i].what, ddp_needs[i].since);
+			"this kernel (%s) lacks %s, which the engine needs: Linux %s or later%s%s%s",
+			u.release, ddp_needs[i].what, ddp_needs[i].since,
+			same ? "" : " (and ", same ? "" : all,
+			same ? "" : " or later for all it uses)");
 	}
 	return 0;
 }

@@ -69,9 +69,19 @@ fi
 # l2. the same with 1% of the target's segments lost: resyncs confirmed
 # through resync_request and tcp_ddp_resync (twice as long: each lost
 # header costs a share of a short run)
+# The losses seen: the engine counted retransmitted segments and took
+# resync confirmations, the L5P confirmed resyncs.
 before=$(balance)
+rt0=$(counter retrans)
+rc0=$(counter resync_confirm)
 if l5p port=$LOSSY_PORT seconds=$((READ_SECONDS * 2)) && l5p_read_ok 90 && engine_clean "$before"; then
-	ok "in-kernel L5P at 1% loss: $(l5p_placed)"
+	rt=$(($(counter retrans) - rt0))
+	rc=$(($(counter resync_confirm) - rc0))
+	if [ "$rt" -gt 0 ] && [ "$rc" -gt 0 ] && [ "$(field confirmed)" -gt 0 ]; then
+		ok "in-kernel L5P at 1% loss: $(l5p_placed); the engine saw $rt retransmitted segments, took $rc resync confirmations"
+	else
+		bad "in-kernel L5P at 1% loss, the losses not seen: $rt retransmitted segments, $rc resync confirmations by the engine, $(field confirmed) by the L5P: $R"
+	fi
 else
 	bad "in-kernel L5P at 1% loss: $R; engine: $(balance) after $before"
 fi

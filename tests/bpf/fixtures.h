@@ -62,6 +62,21 @@ void run_answering(struct eng *e);
 		run_fixture_modes(&fx_##id);                                \
 	}
 
+/* Streams and runs more than one table uses (fixture_streams.c) */
+void one_read(struct eng *e);
+void six_reads(struct eng *e);
+void long_pdu(struct eng *e);
+void run_odd_frames(struct eng *e);
+void sg_256(struct eng *e);
+void unknown_cid(struct eng *e);
+void long_read_then_one(struct eng *e);
+void run_lost_data(struct eng *e);
+void run_duplicated(struct eng *e);
+void send_losing_header(struct eng *e, size_t from, int answer_from);
+void run_lost_header(struct eng *e);
+void run_corrupt_header(struct eng *e);
+void run_another_cpu_tracking(struct eng *e);
+
 /* Helpers shared by the fixtures and the randomized test */
 void gen_data(__u8 *buf, size_t n, __u32 seed);
 /* A read of len bytes for cid: C2HData PDUs of pdu bytes, then a

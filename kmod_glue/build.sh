@@ -94,6 +94,10 @@ fi
 # kbuild builds an external module where its sources are: a copy in OUT
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# OUT is cleared below: never the sources or a folder above them
+case "$src/" in
+"$out"/*) die "OUT $out holds the sources; give build.sh a folder of its own" ;;
+esac
 # the sources as they are now: nothing left of a file since deleted or
 # renamed here (its source or object), which a Kbuild naming it or a
 # wildcard would still build or link; the copies are new, so kbuild

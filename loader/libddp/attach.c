@@ -312,8 +312,8 @@ static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 	int err;
 
 	if (mode != DDP_MODE_SKB) {
-		char vq[sizeof(d->notice) - 80];
-		bool short_q;
+		char vq[DDP_MSG_LEN / 2];
+		bool short_q, vq_refused;
 
 		/* counted before XDP takes what it takes */
 		short_q = ddp_virtio_queues(ifname, vq, sizeof(vq));
@@ -330,12 +330,15 @@ static int ddp_xdp_attach(struct ddp_dev *d, const char *ifname,
 				d, err,
 				"couldn't attach to '%s': native XDP unsupported%s; try --mode skb",
 				ifname, ddp_extack);
+		/* the queues are the reason only where virtio-net refuses
+		 * for them (before 5.13): ENOMEM */
+		vq_refused = short_q && err == -ENOMEM;
 		if (err != -EOPNOTSUPP)
 			return ddp_err(
 				d, err,
 				"couldn't attach to '%s' in native mode: %s%s%s%s",
 				ifname, strerror(-err), ddp_extack,
-				short_q ? "; " : "", short_q ? vq : "");
+				vq_refused ? "; " : "", vq_refused ? vq : "");
 		snprintf(
 			d->notice, sizeof(d->notice),
 			"native XDP unsupported on '%s'%s: attached in skb (generic) mode",

@@ -8,7 +8,7 @@
 #include "libddp_priv.h"
 
 /* why the last instance-less call of this thread failed */
-static __thread char ddp_err0_msg[256];
+static __thread char ddp_err0_msg[DDP_MSG_LEN];
 
 int ddp_err(struct ddp_dev *d, int err, const char *fmt, ...)
 {

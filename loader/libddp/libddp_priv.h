@@ -54,6 +54,9 @@ struct ddp_live {
 	__u32 start, end;
 };
 
+/* a message's room: the kernel's reason and a hint besides ours */
+#define DDP_MSG_LEN 512
+
 struct ddp_dev {
 	int map_fd[DDP_MAP_NR];
 	int prog_fd[DDP_PROG_NR];
@@ -94,8 +97,8 @@ struct ddp_dev {
 	pthread_mutex_t live_lock;
 	struct ddp_live *live;
 	size_t nlive, live_cap;
-	char notice[256];
-	char err[256];
+	char notice[DDP_MSG_LEN];
+	char err[DDP_MSG_LEN];
 };
 
 /* Record a message for ddp_errmsg() and return -|err| (err.c). */

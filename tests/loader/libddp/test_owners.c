@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
@@ -412,7 +413,9 @@ static int write_sig(volatile __u8 *p)
 	int st;
 
 	if (!pid) {
-		setrlimit(RLIMIT_CORE, &none); /* no core file of it */
+		/* no core file of it, nor a crash report */
+		setrlimit(RLIMIT_CORE, &none);
+		prctl(PR_SET_DUMPABLE, 0);
 		*p = *p;
 		_exit(0);
 	}

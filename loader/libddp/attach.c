@@ -196,42 +196,6 @@ static bool ddp_is_virtual(const char *ifname)
 	return ddp_driver_is(ifname, "veth") || ddp_driver_is(ifname, "tun");
 }
 
-/* The kernel's nr_cpu_ids, from a CPU list such as "0-3,5" (the highest
- * CPU listed, plus one: 6 there), or 0 if it cannot be read. */
-static unsigned int ddp_possible_cpus(const char *path)
-{
-	unsigned long a, b, max = 0;
-	char buf[256], *p, *end;
-	FILE *f = fopen(path, "re");
-	bool any = false;
-
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p)
-		return 0;
-	for (;;) {
-		a = strtoul(p, &end, 10);
-		if (end == p)
-			break;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p || b < a)
-				return 0;
-		}
-		if (b + 1 > max)
-			max = b + 1;
-		any = true;
-		if (*end != ',')
-			break;
-		p = end + 1;
-	}
-	return any && max <= 1u << 20 ? (unsigned int)max : 0;
-}
-
 /* virtio-net gives XDP TX queues of its own (a queue pair per possible
  * CPU) only from the queue pairs the stack does not use: when combined +
  * possible CPUs <= max combined (virtnet_xdp_set). Without them, Linux
@@ -242,11 +206,13 @@ static unsigned int ddp_possible_cpus(const char *path)
 static bool ddp_virtio_queues(const char *ifname, char *buf, size_t len)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
-	unsigned int cpus, n;
+	/* the possible CPUs, as the counters' per-CPU values are read: the
+	 * kernel's nr_cpu_ids where they are numbered without a hole */
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned int cpus = ncpu > 0 ? ncpu : 0, n;
 
 	if (!ddp_driver_is(ifname, "virtio_net") || ddp_ethtool(ifname, &ch))
 		return false;
-	cpus = ddp_possible_cpus("/sys/devices/system/cpu/possible");
 	if (!cpus || ch.combined_count + cpus <= ch.max_combined)
 		return false;
 	n = snprintf(buf, len,

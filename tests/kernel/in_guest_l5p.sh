@@ -5,15 +5,11 @@
 # L5P, ddp_l5p_test.ko, reading over a kernel TCP socket from the target
 # on the machine's side ($TARGET; on $LOSSY_PORT, 1% of its segments to
 # this guest dropped). Every read is checked against the target's pattern
-# in the module; what it did is in its result parameter.
+# in the module; what it did is in its result parameter. Uses
+# in_guest.sh's ok, bad and counter.
 
 taddr=${TARGET%:*}
 tport=${TARGET#*:}
-
-# counter NAME of the engine
-counter() {
-	./ddpctl stats eth0 | sed -n "s/^$1  *\([0-9]*\).*/\1/p"
-}
 
 # field NAME of the L5P's result, $R
 field() {
